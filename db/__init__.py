@@ -1,0 +1,1 @@
+"""Database layer: the asyncpg pool, migrations, SQL and demo data."""

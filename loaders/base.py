@@ -1,0 +1,120 @@
+"""The three loader shapes every access pattern fits: rows by id, counts by id, pages by parent.
+
+A loader is built per request with the request's Session and viewer; each statement gets the
+viewer id as `$1` (see loaders.privacy) and the batch's keys as arrays, so a batch of any
+size is one statement.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import asyncpg
+from aiodataloader import DataLoader
+
+from db.pool import Session
+from loaders.paging import Page, PageArgs, make_page
+
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R")
+
+ChildPage = tuple[int, PageArgs]
+"""A page of a parent's children: (parent id, page arguments). Top-level lists use parent 0."""
+
+# Returns each key's page: up to `lim` rows of the lateral body, tagged with the key's ordinal.
+PAGED_SQL = """
+select k.ord, c.*
+from unnest($2::bigint[], $3::bigint[], $4::int[])
+    with ordinality as k(parent_id, after_id, lim, ord)
+cross join lateral ({body}) as c
+"""
+# In a lateral body: the keyset bound, "strictly older than the cursor" (no cursor: no bound).
+AFTER = "coalesce(k.after_id, 9223372036854775807)"
+
+
+class SqlLoader(DataLoader[K, V]):
+    """A DataLoader that runs its SQL on one request's session, as one viewer.
+
+    Its statements take the viewer as `$1` and the batch's keys from `$2` on; a loader whose
+    answer is the same for every viewer sets `viewer_scoped = False`, and its keys start at
+    `$1` (PostgreSQL refuses a parameter that a statement never uses).
+    """
+
+    viewer_scoped: ClassVar[bool] = True
+
+    def __init__(self, session: Session, viewer_id: int | None) -> None:
+        super().__init__()
+        self.session = session
+        self.viewer_id = viewer_id
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        """Runs `sql` with the viewer as $1 (if viewer-scoped) and then `args`."""
+        if self.viewer_scoped:
+            return await self.session.fetch(sql, self.viewer_id, *args)
+        return await self.session.fetch(sql, *args)
+
+
+class RowByIdLoader(SqlLoader[int, R | None], Generic[R]):
+    """Rows by id; None where the row does not exist or the viewer may not see it."""
+
+    sql: ClassVar[str]
+    """Selects the rows whose `id = any($2::bigint[])` that the viewer may see."""
+
+    @abstractmethod
+    def make_row(self, record: asyncpg.Record) -> R:
+        """Builds the row from one record of `sql`."""
+
+    async def batch_load_fn(self, keys: list[int]) -> list[R | None]:
+        by_id = {r["id"]: self.make_row(r) for r in await self.fetch(self.sql, keys)}
+        return [by_id.get(k) for k in keys]
+
+
+class CountByIdLoader(SqlLoader[int, int]):
+    """A count per id (children of a parent the viewer may see); 0 where there are none."""
+
+    sql: ClassVar[str]
+    """Returns (id, n) rows for the ids in `$2::bigint[]` (`$1` if not viewer-scoped)."""
+
+    async def batch_load_fn(self, keys: list[int]) -> list[int]:
+        counts: dict[int, int] = {r[0]: r[1] for r in await self.fetch(self.sql, keys)}
+        return [counts.get(k, 0) for k in keys]
+
+
+class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
+    """Pages of children for many parents in ONE statement (LATERAL, first+1 rows each).
+
+    `body` is the lateral subquery: it reads `k.parent_id`, bounds its keyset with `AFTER`,
+    orders newest first, ends with `limit k.lim`, and selects the keyset value as `position`.
+    """
+
+    body: ClassVar[str]
+
+    def __init__(self, session: Session, viewer_id: int | None, counts: CountByIdLoader) -> None:
+        super().__init__(session, viewer_id)
+        self.counts = counts
+
+    @abstractmethod
+    def make_row(self, record: asyncpg.Record) -> R:
+        """Builds the row from one record of `body`."""
+
+    async def batch_load_fn(self, keys: list[ChildPage]) -> list[Page[R]]:
+        records = await self.fetch(
+            PAGED_SQL.format(body=self.body),
+            [parent for parent, _ in keys],
+            [args.after for _, args in keys],
+            [args.first + 1 for _, args in keys],
+        )
+        positioned: list[list[tuple[int, R]]] = [[] for _ in keys]
+        for r in records:
+            positioned[r["ord"] - 1].append((r["position"], self.make_row(r)))
+        return [
+            self.page(rows, args, parent)
+            for rows, (parent, args) in zip(positioned, keys, strict=True)
+        ]
+
+    def page(self, rows: Sequence[tuple[int, R]], args: PageArgs, parent: int) -> Page[R]:
+        """One key's page; its totalCount comes from the count loader of the same parent."""
+        return make_page(rows, args, lambda: self.counts.load(parent))

@@ -1,0 +1,57 @@
+"""Relay global IDs: opaque, URL-safe strings naming a node's type and its database id."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import NamedTuple
+
+from loaders.errors import BadUserInput
+
+NODE_TYPES = frozenset({"User", "Board", "Pin", "Comment"})
+_MAX_ID = 2**63 - 1
+
+
+class GlobalId(NamedTuple):
+    """A decoded global ID."""
+
+    type_name: str
+    id: int
+
+
+def encode_global_id(type_name: str, id: int) -> str:
+    """`Pin`, 42 → `UGluOjQy` (unpadded URL-safe base64 of `Pin:42`)."""
+    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode().rstrip("=")
+
+
+def decode_global_id(value: str, argument: str = "id") -> GlobalId:
+    """Decodes a global ID; anything not produced by `encode_global_id` is BAD_USER_INPUT."""
+    invalid = BadUserInput(argument, f"{argument} is not a valid ID: {_shown(value)}")
+    if not value or len(value) > 64:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    type_name, _, digits = raw.partition(":")
+    if type_name not in NODE_TYPES or not digits.isdigit() or not digits.isascii():
+        raise invalid
+    id = int(digits)
+    if not 0 < id <= _MAX_ID or encode_global_id(type_name, id) != value:
+        raise invalid
+    return GlobalId(type_name, id)
+
+
+def decode_id_of(type_name: str, value: str, argument: str = "id") -> int:
+    """Decodes a global ID that must name a `type_name`; returns the database id."""
+    decoded = decode_global_id(value, argument)
+    if decoded.type_name != type_name:
+        raise BadUserInput(
+            argument, f"{argument} must be a {type_name} ID, got a {decoded.type_name} ID"
+        )
+    return decoded.id
+
+
+def _shown(value: str) -> str:
+    """The value as quoted in an error message, cut short so a huge input stays readable."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")

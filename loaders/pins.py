@@ -1,0 +1,157 @@
+"""Pin loaders: pins by id, pages of a board's, a creator's, the latest and the home feed's
+pins, and their counts. Every statement joins the pin's board to apply the privacy rule, and
+returns the board's columns too, priming BoardByIdLoader: `pin { board }` costs no query.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from loaders.base import AFTER, ChildPage, CountByIdLoader, PageByParentLoader, RowByIdLoader
+from loaders.boards import BoardByIdLoader
+from loaders.errors import Unauthenticated
+from loaders.paging import Page
+from loaders.privacy import VIEWER, board_visible
+from loaders.rows import PinRow, board_columns, board_row, pin_columns, pin_row
+
+# Select list and source of a pin the viewer may see, with its board's columns (prefix b_).
+PIN_WITH_BOARD = f"""
+    {pin_columns()}, {board_columns("b", prefix="b_")}
+    from pins p join boards b on b.id = p.board_id
+"""
+
+
+class _PrimesBoards:
+    """Pin loaders build PinRows and hand the joined board to the BoardByIdLoader."""
+
+    boards: BoardByIdLoader
+
+    def make_row(self, record: asyncpg.Record) -> PinRow:
+        self.boards.prime(record["b_id"], board_row(record, prefix="b_"))
+        return pin_row(record)
+
+
+class PinByIdLoader(_PrimesBoards, RowByIdLoader[PinRow]):
+    """Pins by id, where the viewer may see them."""
+
+    # Returns the visible pins (and their boards) with the given ids.
+    sql = f"select {PIN_WITH_BOARD} where p.id = any($2::bigint[]) and {board_visible('b')}"
+
+    def __init__(self, boards: BoardByIdLoader) -> None:
+        super().__init__(boards.session, boards.viewer_id)
+        self.boards = boards
+
+
+class _PinPageLoader(_PrimesBoards, PageByParentLoader[PinRow]):
+    def __init__(self, boards: BoardByIdLoader, counts: CountByIdLoader) -> None:
+        super().__init__(boards.session, boards.viewer_id, counts)
+        self.boards = boards
+
+
+class PinCountByBoardIdLoader(CountByIdLoader):
+    """How many pins each board has (a board the viewer may not see counts 0)."""
+
+    # Returns (board id, pin count) for the visible boards.
+    sql = f"""
+        select b.id, (select count(*) from pins p where p.board_id = b.id)
+        from boards b where b.id = any($2::bigint[]) and {board_visible("b")}
+    """
+
+
+class PinsByBoardIdLoader(_PinPageLoader):
+    """Pages of a board's pins, newest first."""
+
+    body = f"""
+        select p.id as position, {PIN_WITH_BOARD}
+        where p.board_id = k.parent_id and p.id < {AFTER} and {board_visible("b")}
+        order by p.id desc limit k.lim
+    """
+
+
+class PinCountByCreatorIdLoader(CountByIdLoader):
+    """How many pins each user created that the viewer may see."""
+
+    # Returns (creator id, visible pin count).
+    sql = f"""
+        select k.id, (
+            select count(*) from pins p join boards b on b.id = p.board_id
+            where p.creator_id = k.id and {board_visible("b")}
+        ) from unnest($2::bigint[]) as k(id)
+    """
+
+
+class PinsByCreatorIdLoader(_PinPageLoader):
+    """Pages of the pins a user created that the viewer may see, newest first."""
+
+    body = f"""
+        select p.id as position, {PIN_WITH_BOARD}
+        where p.creator_id = k.parent_id and p.id < {AFTER} and {board_visible("b")}
+        order by p.id desc limit k.lim
+    """
+
+
+class SaveCountByPinIdLoader(CountByIdLoader):
+    """How many times each pin was saved (repinned) onto boards the viewer may see."""
+
+    # Returns (pin id, visible repin count).
+    sql = f"""
+        select k.id, (
+            select count(*) from pins p join boards b on b.id = p.board_id
+            where p.saved_from_id = k.id and {board_visible("b")}
+        ) from unnest($2::bigint[]) as k(id)
+    """
+
+
+class LatestPinCountLoader(CountByIdLoader):
+    """How many pins the viewer may see in all (key 0: the whole list)."""
+
+    # Returns (0, visible pin count).
+    sql = f"""
+        select 0, count(*) from pins p join boards b on b.id = p.board_id
+        where {board_visible("b")} and 0 = any($2::bigint[])
+    """
+
+
+class LatestPinsLoader(_PinPageLoader):
+    """Pages of the latest pins the viewer may see (parent 0)."""
+
+    body = f"""
+        select p.id as position, {PIN_WITH_BOARD}
+        where p.id < {AFTER} and {board_visible("b")}
+        order by p.id desc limit k.lim
+    """
+
+
+class HomeFeedCountLoader(CountByIdLoader):
+    """How many pins the viewer's home feed holds (key 0)."""
+
+    # Returns (0, count of visible pins created by the users the viewer follows).
+    sql = f"""
+        select 0, count(*) from follows f
+        join pins p on p.creator_id = f.followee_id join boards b on b.id = p.board_id
+        where f.follower_id = {VIEWER} and {board_visible("b")} and 0 = any($2::bigint[])
+    """
+
+
+class HomeFeedLoader(_PinPageLoader):
+    """Pages of the viewer's home feed (parent 0): pins by followed users, newest first.
+
+    Each followee contributes at most one page of its newest pins (index scan per followee),
+    and the union is cut to the page: the cost grows with followees, not with their pins.
+    """
+
+    body = f"""
+        select fp.* from follows f
+        cross join lateral (
+            select p.id as position, {PIN_WITH_BOARD}
+            where p.creator_id = f.followee_id and p.id < {AFTER} and {board_visible("b")}
+            order by p.id desc limit k.lim
+        ) as fp
+        where f.follower_id = {VIEWER}
+        order by fp.position desc limit k.lim
+    """
+
+    async def batch_load_fn(self, keys: list[ChildPage]) -> list[Page[PinRow]]:
+        if self.viewer_id is None:
+            raise Unauthenticated("homeFeed needs a signed-in viewer: send a bearer token")
+        return await super().batch_load_fn(keys)

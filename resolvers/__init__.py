@@ -1,0 +1,1 @@
+"""Thin resolvers: read arguments, call a loader, return rows. No SQL, no privacy logic here."""

@@ -1,0 +1,40 @@
+"""Relay cursor connections: Connection[T], Edge[T] and PageInfo, shared by every list."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+import strawberry
+
+from resolvers import connections
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Where a page starts and ends, and whether more items follow.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Items precede this page (the page was asked for `after` a cursor)."
+    )
+    start_cursor: str | None = strawberry.field(description="The first item's cursor.")
+    end_cursor: str | None = strawberry.field(
+        description="The last item's cursor: pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="An item of a page and its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of items, newest first, and how to fetch the next.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items with their cursors.")
+    nodes: list[T] = strawberry.field(description="The items, when cursors are not needed.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
+    total_count: int = strawberry.field(
+        resolver=connections.total_count,
+        description="How many items the whole list holds that the viewer may see.",
+    )

@@ -1,0 +1,1 @@
+"""HTTP edge: the Starlette app, GraphQL view, settings and CLI."""

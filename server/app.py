@@ -1,0 +1,65 @@
+"""The Starlette app: its lifespan (the pool, created once) and its routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+
+from db.pool import ConnectionInit, Database
+from schema.build import build_schema
+from server.graphiql import STATIC_PREFIX, graphiql_static_files
+from server.graphql_view import GraphQLEndpoint
+from server.settings import Settings
+
+
+class State(TypedDict):
+    """What the lifespan hands to every request."""
+
+    database: Database
+
+
+def create_app(
+    settings: Settings | None = None, *, connection_init: ConnectionInit | None = None
+) -> Starlette:
+    """The ASGI app; `settings` default to the environment. Needs DATABASE_URL set."""
+    settings = settings or Settings()
+    if settings.database_url is None:
+        raise RuntimeError(
+            "DATABASE_URL is not set: `pinql serve` starts an embedded PostgreSQL for you"
+        )
+    database_url = settings.database_url
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        database = await Database.connect(
+            database_url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            init=connection_init,
+        )
+        try:
+            yield {"database": database}
+        finally:
+            await database.close()
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route(
+                "/graphql",
+                GraphQLEndpoint(build_schema(), settings.secret),
+                methods=["GET", "POST"],
+            ),
+            Mount(STATIC_PREFIX, app=graphiql_static_files()),
+        ],
+        lifespan=lifespan,
+    )

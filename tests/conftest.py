@@ -1,0 +1,145 @@
+"""Session fixtures: a PostgreSQL server (the configured one, else embedded), fresh databases, Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import redis
+
+from db.migrate import migrate
+from db.seed import seed
+from tests import world
+from tests.support import GraphQLClient, serve
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+MakeDatabase = Callable[[], Awaitable[str]]
+DEMO_SCALE = 0.02
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stops at once, with the command that fixes it, when no Redis answers."""
+    url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.exit(
+            f"no Redis answers at {url} ({exc}). Start one with:\n"
+            "  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' "
+            "--appendonly no\nor set REDIS_URL.",
+            returncode=3,
+        )
+
+
+async def _reachable(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+@pytest.fixture(scope="session")
+async def server_url() -> AsyncIterator[str]:
+    """A PostgreSQL server URL: DATABASE_URL, 127.0.0.1:5432, or an embedded pgserver."""
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if await _reachable(url):
+        yield url
+        return
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="pinql-pg-") as data_dir:
+        server = pgserver.get_server(data_dir, cleanup_mode="stop")
+        try:
+            yield server.get_uri()
+        finally:
+            server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def make_database(server_url: str) -> AsyncIterator[MakeDatabase]:
+    """Creates fresh, uniquely named databases; drops every one at the end of the session."""
+    created: list[str] = []
+
+    async def make() -> str:
+        name = f"pinql_test_{secrets.token_hex(6)}"
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'create database "{name}"')
+        finally:
+            await admin.close()
+        created.append(name)
+        return _with_database(server_url, name)
+
+    yield make
+    admin = await asyncpg.connect(server_url)
+    try:
+        for name in created:
+            await admin.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(make_database: MakeDatabase) -> str:
+    """A fresh database with every migration applied and no rows: tests add their own."""
+    url = await make_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def world_database(make_database: MakeDatabase) -> str:
+    """A fresh database holding the small hand-made world of tests/world.py."""
+    url = await make_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+        await world.create(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def demo_database(make_database: MakeDatabase) -> str:
+    """A fresh database with a small demo data set (scale 0.02: ~2,000 pins)."""
+    url = await make_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+        await seed(conn, scale=DEMO_SCALE, seed=1)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def world_client(world_database: str) -> AsyncIterator[GraphQLClient]:
+    """A client of pinql serving the hand-made world."""
+    async with serve(world_database) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def demo_client(demo_database: str) -> AsyncIterator[GraphQLClient]:
+    """A client of pinql serving the small demo data set."""
+    async with serve(demo_database) as client:
+        yield client

@@ -1,0 +1,114 @@
+"""Test support: the app served in-process with its lifespan, a GraphQL client, statement logs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from server.app import create_app
+from server.auth import issue_token
+from server.settings import Settings
+
+SECRET = "test-secret-for-pinql-tests-0123456789"
+
+
+@dataclass
+class StatementLog:
+    """Every statement the app's connections sent to PostgreSQL, as asyncpg's query logger saw it."""
+
+    statements: list[str] = field(default_factory=list)
+
+    async def attach(self, conn: asyncpg.Connection) -> None:
+        """Pool `init` hook: log this connection's statements."""
+        conn.add_query_logger(lambda record: self.statements.append(record.query))
+
+    def clear(self) -> None:
+        """Forget what was logged so far."""
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        """How many statements were logged."""
+        return len(self.statements)
+
+
+@dataclass
+class GraphQLClient:
+    """Posts GraphQL requests to an in-process pinql, as a given viewer."""
+
+    http: httpx.AsyncClient
+    log: StatementLog
+    settings: Settings
+
+    def token(self, user_id: int, ttl: int = 3600) -> str:
+        """A valid bearer token for `user_id`."""
+        return issue_token(user_id, self.settings.secret, ttl)
+
+    def headers(self, viewer: int | None) -> dict[str, str]:
+        """Authorization headers for `viewer` (none when anonymous)."""
+        return {} if viewer is None else {"Authorization": f"Bearer {self.token(viewer)}"}
+
+    async def post(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        viewer: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """POSTs one operation; returns the raw response."""
+        body: dict[str, Any] = {"query": query}
+        if variables is not None:
+            body["variables"] = dict(variables)
+        return await self.http.post(
+            "/graphql", json=body, headers={**self.headers(viewer), **(headers or {})}
+        )
+
+    async def execute(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, viewer: int | None = None
+    ) -> dict[str, Any]:
+        """POSTs one operation, expects HTTP 200, returns the JSON body (data and errors)."""
+        response = await self.post(query, variables, viewer=viewer)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, viewer: int | None = None
+    ) -> dict[str, Any]:
+        """POSTs one operation and returns `data`, failing on any GraphQL error."""
+        body = await self.execute(query, variables, viewer=viewer)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def count_statements(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, viewer: int | None = None
+    ) -> int:
+        """How many SQL statements one successful request of `query` runs."""
+        self.log.clear()
+        await self.data(query, variables, viewer=viewer)
+        return self.log.count
+
+
+@asynccontextmanager
+async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
+    """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
+    config = Settings(DATABASE_URL=database_url, PINQL_SECRET=SECRET, **settings)
+    log = StatementLog()
+    app = create_app(config, connection_init=log.attach)
+    async with app.router.lifespan_context(app) as state:
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state or {})  # what uvicorn hands each request
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pinql.test") as http:
+            yield GraphQLClient(http=http, log=log, settings=config)

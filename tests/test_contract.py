@@ -1,0 +1,62 @@
+"""The contract: schema.graphql matches the code, and every frontend operation validates against it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import graphql
+import pytest
+
+from schema.build import print_schema
+from server.cli import schema_diff
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_FILE = ROOT / "schema.graphql"
+OPERATIONS_DIR = ROOT / "operations"
+REQUIRED_OPERATIONS = {
+    "HomeFeed.graphql",
+    "BoardPage.graphql",
+    "ProfilePage.graphql",
+    "PinCloseUp.graphql",
+    "LatestPins.graphql",
+    "NodeLookup.graphql",
+}
+OPERATION_FILES = sorted(path.name for path in OPERATIONS_DIR.glob("*.graphql"))
+
+
+def test_committed_schema_matches_the_code() -> None:
+    diff = schema_diff(SCHEMA_FILE.read_text(), print_schema())
+    assert not diff, f"schema.graphql is out of date (run `pinql schema export`):\n{diff}"
+
+
+def test_operations_folder_holds_every_frontend_operation() -> None:
+    missing = REQUIRED_OPERATIONS - set(OPERATION_FILES)
+    assert not missing, f"operations/ lacks {sorted(missing)}"
+
+
+@pytest.fixture(scope="module")
+def committed_schema() -> graphql.GraphQLSchema:
+    """The contract as the frontend sees it: schema.graphql read from disk."""
+    return graphql.build_schema(SCHEMA_FILE.read_text())
+
+
+@pytest.mark.parametrize("name", OPERATION_FILES)
+def test_operation_validates_against_the_committed_schema(
+    name: str, committed_schema: graphql.GraphQLSchema
+) -> None:
+    document = graphql.parse((OPERATIONS_DIR / name).read_text())
+    errors = graphql.validate(committed_schema, document)
+    assert not errors, f"{name} does not validate:\n" + "\n".join(
+        f"  - {error.message} at {error.locations}" for error in errors
+    )
+
+
+@pytest.mark.parametrize("name", OPERATION_FILES)
+def test_operation_file_holds_one_operation_named_after_it(name: str) -> None:
+    document = graphql.parse((OPERATIONS_DIR / name).read_text())
+    operations = [
+        d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)
+    ]
+    assert [(op.operation, op.name and op.name.value) for op in operations] == [
+        (graphql.OperationType.QUERY, Path(name).stem)
+    ]
