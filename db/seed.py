@@ -6,7 +6,7 @@ import math
 import random
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -84,9 +84,8 @@ class SeedCounts:
     follows: int
 
 
-# Scale 1; every count is proportional to the scale, but never below MINIMUM_COUNTS.
+# The counts at scale 1; other scales are proportional, with at least 10 to 20 rows a table.
 BASE_COUNTS = SeedCounts(users=2_000, boards=10_000, pins=100_000, comments=200_000, follows=40_000)
-MINIMUM_COUNTS = SeedCounts(users=10, boards=10, pins=20, comments=20, follows=10)
 
 
 async def is_empty(conn: asyncpg.Connection) -> bool:
@@ -111,20 +110,24 @@ async def seed(conn: asyncpg.Connection, *, scale: float = 1.0, seed: int = 1) -
 def _counts_for(scale: float) -> SeedCounts:
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a finite number > 0, got {scale}")
-    users, boards, pins, comments, follows = (
-        max(minimum, round(base * scale))
-        for base, minimum in zip(_astuple(BASE_COUNTS), _astuple(MINIMUM_COUNTS), strict=True)
+
+    def scaled(base: int, minimum: int) -> int:
+        return max(minimum, round(base * scale))
+
+    users = scaled(BASE_COUNTS.users, 10)
+    return SeedCounts(
+        users=users,
+        boards=scaled(BASE_COUNTS.boards, 10),
+        pins=scaled(BASE_COUNTS.pins, 20),
+        comments=scaled(BASE_COUNTS.comments, 20),
+        # At tiny scales the proportional count would not fit: keep half the pairs unused.
+        follows=min(scaled(BASE_COUNTS.follows, 10), users * (users - 1) // 2),
     )
-    # At tiny scales the proportional follow count would not fit: keep half the pairs free.
-    follows = min(follows, users * (users - 1) // 2)
-    return SeedCounts(users, boards, pins, comments, follows)
 
 
-def _astuple(counts: SeedCounts) -> tuple[int, int, int, int, int]:
-    return (counts.users, counts.boards, counts.pins, counts.comments, counts.follows)
-
-
-def _generate(counts: SeedCounts, rng: random.Random) -> list[tuple[str, Sequence[str], list[Row]]]:
+def _generate(
+    counts: SeedCounts, rng: random.Random
+) -> list[tuple[str, Sequence[str], Iterable[Row]]]:
     user_rows, user_times = _users(rng, counts.users)
     # Active users own more boards and write more comments.
     activity = _zipf_cum_weights(rng, counts.users, offset=10, exponent=0.5)
@@ -142,7 +145,7 @@ def _generate(counts: SeedCounts, rng: random.Random) -> list[tuple[str, Sequenc
 
 
 def _zipf_cum_weights(rng: random.Random, n: int, *, offset: int, exponent: float) -> list[float]:
-    """Cumulative weights (rank + offset) ** -exponent over n items shuffled: few heavy, most light."""
+    """Cumulative (rank + offset) ** -exponent over n shuffled items: a few heavy, most light."""
     ranks = list(range(n))
     rng.shuffle(ranks)
     if exponent == 0.5:
@@ -160,6 +163,11 @@ def _at(moment: int) -> datetime:
     return _START + timedelta(microseconds=moment)
 
 
+def _fork(rng: random.Random) -> random.Random:
+    """A generator of its own for rows built lazily, so when they are built changes nothing."""
+    return random.Random(rng.getrandbits(64))
+
+
 def _sorted_by_time(times: list[int], *columns: list[int]) -> list[list[int]]:
     """Reorders `times` ascending and each column alongside it (ties keep generation order)."""
     order = sorted(range(len(times)), key=times.__getitem__)
@@ -175,17 +183,8 @@ def _users(rng: random.Random, n: int) -> tuple[list[Row], list[int]]:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         username = _unique(rng, _username(rng, first.lower(), last.lower()), taken)
         avatar = f"{IMAGES}/avatars/{user_id}.jpg" if rng.random() < 0.85 else None
-        rows.append(
-            (
-                user_id,
-                username,
-                f"{first} {last}",
-                f"{username}@example.com",
-                _bio(rng),
-                avatar,
-                _at(moment),
-            )
-        )
+        name, email = f"{first} {last}", f"{username}@example.com"
+        rows.append((user_id, username, name, email, _bio(rng), avatar, _at(moment)))
     return rows, times
 
 
@@ -243,11 +242,14 @@ def _boards(
     for i, (owner, moment) in enumerate(zip(owners, times, strict=True)):
         topic = rng.choice(TOPICS)
         name = rng.choice(topic.boards)
-        for attempt in range(2, 100):
+        for _ in range(3):  # a few tries at a name the owner has not used yet, then a number
             if (owner, name) not in names:
                 break
             topic = rng.choice(TOPICS)
-            name = rng.choice(topic.boards) if attempt < 5 else f"{name} {attempt}"
+            name = rng.choice(topic.boards)
+        base, number = name, 2
+        while (owner, name) in names:
+            name, number = f"{base} {number}", number + 1
         names.add((owner, name))
         description = rng.choice(BOARD_DESCRIPTIONS) if rng.random() < 0.5 else ""
         privacy = "SECRET" if i in secret else "PUBLIC"
@@ -290,30 +292,31 @@ def _pin_rows(
     saved_from: list[int],
     times: list[int],
 ) -> Iterator[Row]:
-    contents: list[Row] = []
+    sources = set(saved_from)
+    contents: dict[int, Row] = {}
     for i, (board, creator, topic, source, moment) in enumerate(
         zip(boards, creators, topics, saved_from, times, strict=True)
     ):
         # A repin shows the saved pin's image and text.
         content = contents[source] if source >= 0 else _pin_content(rng, topic, i + 1)
-        contents.append(content)
+        if i in sources:
+            contents[i] = content
         saved_from_id = source + 1 if source >= 0 else None
         yield (i + 1, board + 1, creator, *content, saved_from_id, _at(moment))
 
 
 def _pin_content(rng: random.Random, topic: Topic, pin_id: int) -> Row:
     """Title, description, link, image url, width, height and color of an original pin."""
-    adjective, noun = rng.choice(topic.adjectives), rng.choice(topic.nouns)
-    title = rng.choice(TITLE_TEMPLATES).format(
-        adj=adjective, noun=noun, n=rng.choice(_LISTICLE_SIZES)
-    )
-    title = title[0].upper() + title[1:]
+    words = {
+        "adj": rng.choice(topic.adjectives),
+        "noun": rng.choice(topic.nouns),
+        "n": rng.choice(_LISTICLE_SIZES),
+        "season": rng.choice(SEASONS),
+    }
+    title = _capitalized(rng.choice(TITLE_TEMPLATES).format_map(words))
     description = ""
     if rng.random() < 0.75:
-        sentence = rng.choice(DESCRIPTION_TEMPLATES).format(
-            adj=adjective, noun=noun, season=rng.choice(SEASONS)
-        )
-        description = sentence[0].upper() + sentence[1:]
+        description = _capitalized(rng.choice(DESCRIPTION_TEMPLATES).format_map(words))
     link = None
     if rng.random() < 0.8:
         scheme = "http" if rng.random() < 0.1 else "https"
@@ -328,6 +331,10 @@ def _pin_content(rng: random.Random, topic: Topic, pin_id: int) -> Row:
     return (title, description, link, f"{IMAGES}/pins/{pin_id}.jpg", width, height, color)
 
 
+def _capitalized(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
 def _comments(
     rng: random.Random,
     n: int,
@@ -335,7 +342,7 @@ def _comments(
     popularity: list[float],
     user_times: list[int],
     activity: list[float],
-) -> list[Row]:
+) -> Iterator[Row]:
     pins = rng.choices(range(len(pin_times)), cum_weights=popularity, k=n)
     authors = rng.choices(range(len(user_times)), cum_weights=activity, k=n)
     # Most comments come soon after the pin (and after the author signed up).
@@ -344,16 +351,20 @@ def _comments(
         for pin, author in zip(pins, authors, strict=True)
     ]
     times, pins, authors = _sorted_by_time(times, pins, authors)
-    rows: list[Row] = []
+    return _comment_rows(_fork(rng), pins, authors, times)
+
+
+def _comment_rows(
+    rng: random.Random, pins: list[int], authors: list[int], times: list[int]
+) -> Iterator[Row]:
     for i, (pin, author, moment) in enumerate(zip(pins, authors, times, strict=True)):
         text = rng.choice(COMMENT_OPENERS)
         if rng.random() < 0.35:
             text = f"{text} {rng.choice(COMMENT_FOLLOWUPS)}"
-        rows.append((i + 1, pin + 1, author + 1, text, _at(moment)))
-    return rows
+        yield (i + 1, pin + 1, author + 1, text, _at(moment))
 
 
-def _follows(rng: random.Random, n: int, user_times: list[int]) -> list[Row]:
+def _follows(rng: random.Random, n: int, user_times: list[int]) -> Iterator[Row]:
     users = len(user_times)
     weights = _zipf_cum_weights(rng, users, offset=10, exponent=1.0)
     # Followers per followee: Zipf-like, capped at everyone else (drawn again past the cap).
@@ -376,9 +387,9 @@ def _follows(rng: random.Random, n: int, user_times: list[int]) -> list[Row]:
         for a, b in zip(followers, followees, strict=True)
     ]
     times, followers, followees = _sorted_by_time(times, followers, followees)
-    return [
+    return (
         (i + 1, follower + 1, followee + 1, _at(moment))
         for i, (follower, followee, moment) in enumerate(
             zip(followers, followees, times, strict=True)
         )
-    ]
+    )

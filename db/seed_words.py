@@ -142,27 +142,28 @@ TOPICS = (
     ),
 )  # fmt: skip
 
+# Fields: {adj} and {noun} from the board's topic, {n} a listicle size, {season}.
 TITLE_TEMPLATES = (
     "{adj} {noun}",
     "{adj} {noun} ideas",
     "The best {adj} {noun}",
     "{n} {adj} {noun} ideas you'll love",
-    "Easy {adj} {noun}",
+    "{adj} {noun} for {season}",
     "{adj} {noun} inspiration",
     "Our {adj} {noun}",
-    "How to make a {adj} {noun}",
+    "{adj} {noun}, step by step",
     "{noun} goals",
 )
 
 DESCRIPTION_TEMPLATES = (
-    "Love how {adj} this {noun} looks.",
+    "Love how this {noun} turned out.",
     "Perfect {noun} inspiration for {season}.",
-    "Trying this {adj} {noun} next weekend.",
+    "Trying this {adj} {noun} idea next weekend.",
     "{adj} {noun}, easy to copy on a budget.",
-    "Found this {noun} and had to save it.",
-    "Step by step guide to a {adj} {noun}.",
-    "Everything I want in a {noun}.",
-    "So many good ideas for a {adj} {noun}.",
+    "Saving this {noun} idea for later.",
+    "Everything I want for {season}: {adj} {noun}.",
+    "So many good {noun} ideas in here.",
+    "Finally found the {adj} {noun} I was looking for.",
 )
 
 SEASONS = ("spring", "summer", "fall", "winter", "the holidays", "the weekend")

@@ -62,7 +62,13 @@ class Loaders:
 
     @classmethod
     def build(cls, session: Session, viewer_id: int | None) -> Loaders:
-        """Fresh loaders for one request of `viewer_id` (None: anonymous)."""
+        """Fresh loaders for one request of `viewer_id` (None: anonymous).
+
+        A connection's `totalCount` uses a count loader of its own, never the one behind a
+        count field (`followerCount`, `pinCount`, `commentCount`): sharing one would let the
+        two merge into one statement or not depending on event-loop timing, which varies with
+        list sizes, and a request's statement count must depend on its shape alone.
+        """
         users = UserByIdLoader(session, viewer_id)
         follower_count = FollowerCountByUserIdLoader(session, viewer_id)
         following_count = FollowingCountByUserIdLoader(session, viewer_id)
@@ -79,15 +85,21 @@ class Loaders:
             user_by_username=UserByUsernameLoader(users),
             follower_count_by_user_id=follower_count,
             following_count_by_user_id=following_count,
-            followers_by_user_id=FollowersByUserIdLoader(session, viewer_id, follower_count),
-            following_by_user_id=FollowingByUserIdLoader(session, viewer_id, following_count),
+            followers_by_user_id=FollowersByUserIdLoader(
+                session, viewer_id, FollowerCountByUserIdLoader(session, viewer_id)
+            ),
+            following_by_user_id=FollowingByUserIdLoader(
+                session, viewer_id, FollowingCountByUserIdLoader(session, viewer_id)
+            ),
             viewer_follows_by_user_id=ViewerFollowsByUserIdLoader(session, viewer_id),
             board_by_id=boards,
             board_count_by_owner_id=board_count,
             boards_by_owner_id=BoardsByOwnerIdLoader(session, viewer_id, board_count),
             pin_by_id=PinByIdLoader(boards),
             pin_count_by_board_id=pin_count_by_board,
-            pins_by_board_id=PinsByBoardIdLoader(boards, pin_count_by_board),
+            pins_by_board_id=PinsByBoardIdLoader(
+                boards, PinCountByBoardIdLoader(session, viewer_id)
+            ),
             pin_count_by_creator_id=pin_count_by_creator,
             pins_by_creator_id=PinsByCreatorIdLoader(boards, pin_count_by_creator),
             save_count_by_pin_id=SaveCountByPinIdLoader(session, viewer_id),
@@ -97,5 +109,7 @@ class Loaders:
             home_feed=HomeFeedLoader(boards, feed_count),
             comment_by_id=CommentByIdLoader(session, viewer_id),
             comment_count_by_pin_id=comment_count,
-            comments_by_pin_id=CommentsByPinIdLoader(session, viewer_id, comment_count),
+            comments_by_pin_id=CommentsByPinIdLoader(
+                session, viewer_id, CommentCountByPinIdLoader(session, viewer_id)
+            ),
         )

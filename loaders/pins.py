@@ -91,14 +91,17 @@ class PinsByCreatorIdLoader(_PinPageLoader):
 
 
 class SaveCountByPinIdLoader(CountByIdLoader):
-    """How many times each pin was saved (repinned) onto boards the viewer may see."""
+    """How many times each pin was saved (repinned) onto boards the viewer may see
+    (a pin the viewer may not see counts 0)."""
 
-    # Returns (pin id, visible repin count).
+    # Returns (pin id, visible repin count) for the visible pins.
     sql = f"""
-        select k.id, (
+        select sp.id, (
             select count(*) from pins p join boards b on b.id = p.board_id
-            where p.saved_from_id = k.id and {board_visible("b")}
-        ) from unnest($2::bigint[]) as k(id)
+            where p.saved_from_id = sp.id and {board_visible("b")}
+        )
+        from pins sp join boards sb on sb.id = sp.board_id
+        where sp.id = any($2::bigint[]) and {board_visible("sb")}
     """
 
 

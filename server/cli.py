@@ -6,7 +6,6 @@ import asyncio
 import difflib
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,8 @@ from pydantic import ValidationError
 
 from db.migrate import migrate as apply_migrations
 from db.migrate import pending
-from db.seed import is_empty, seed as seed_demo_data
+from db.seed import is_empty
+from db.seed import seed as seed_demo_data
 from schema.build import print_schema
 from server.auth import issue_token
 from server.database_url import database_target
@@ -31,7 +31,9 @@ schema_app = typer.Typer(help="The schema.graphql contract.", no_args_is_help=Tr
 app.add_typer(schema_app, name="schema")
 
 SCHEMA_FILE = Path("schema.graphql")
-EXAMPLE_QUERY = "{ viewer { username } homeFeed(first: 5) { edges { node { title creator { username } } } } }"
+EXAMPLE_QUERY = (
+    "{ viewer { username } homeFeed(first: 5) { edges { node { title creator { username } } } } }"
+)
 
 
 def _settings() -> Settings:
@@ -53,7 +55,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve /graphql (and GraphiQL). Without DATABASE_URL: an embedded PostgreSQL with demo data."""
+    """Serve /graphql and GraphiQL (no DATABASE_URL: embedded PostgreSQL with demo data)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:  %(message)s")
     settings = _settings()
     with database_target(settings) as target:
@@ -132,9 +134,7 @@ def seed(
         float, typer.Option(min=0.001, max=100, help="Size: 1 ≈ 100k pins; 10 = benchmark set.")
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 1,
-    reset: Annotated[
-        bool, typer.Option("--reset", help="Delete ALL existing rows first.")
-    ] = False,
+    reset: Annotated[bool, typer.Option("--reset", help="Delete ALL existing rows first.")] = False,
 ) -> None:
     """Load the deterministic demo data set (migrating first). Refuses a non-empty database."""
     settings = _settings()
@@ -166,7 +166,8 @@ def seed(
 def token(
     username: Annotated[str, typer.Argument(help="Who the token is for.")],
     ttl: Annotated[
-        int | None, typer.Option(min=60, help="Lifetime in seconds (default PINQL_TOKEN_TTL_SECONDS).")
+        int | None,
+        typer.Option(min=60, help="Lifetime in seconds (default PINQL_TOKEN_TTL_SECONDS)."),
     ] = None,
 ) -> None:
     """Print a bearer token for USERNAME (development: signed with PINQL_SECRET)."""
@@ -229,4 +230,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,4 +1,4 @@
-"""Session fixtures: a PostgreSQL server (the configured one, else embedded), fresh databases, Redis."""
+"""Session fixtures: a PostgreSQL server (configured, else embedded), fresh databases, Redis."""
 
 from __future__ import annotations
 

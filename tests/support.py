@@ -20,7 +20,7 @@ SECRET = "test-secret-for-pinql-tests-0123456789"
 
 @dataclass
 class StatementLog:
-    """Every statement the app's connections sent to PostgreSQL, as asyncpg's query logger saw it."""
+    """Every statement the app's connections sent, as asyncpg's query logger saw it."""
 
     statements: list[str] = field(default_factory=list)
 
@@ -100,7 +100,9 @@ class GraphQLClient:
 @asynccontextmanager
 async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
     """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
-    config = Settings(DATABASE_URL=database_url, PINQL_SECRET=SECRET, **settings)
+    config = Settings.model_validate(
+        {"DATABASE_URL": database_url, "PINQL_SECRET": SECRET, **settings}
+    )
     log = StatementLog()
     app = create_app(config, connection_init=log.attach)
     async with app.router.lifespan_context(app) as state:

@@ -1,4 +1,4 @@
-"""The contract: schema.graphql matches the code, and every frontend operation validates against it."""
+"""The contract: schema.graphql matches the code; every frontend operation validates against it."""
 
 from __future__ import annotations
 
@@ -47,16 +47,19 @@ def test_operation_validates_against_the_committed_schema(
     document = graphql.parse((OPERATIONS_DIR / name).read_text())
     errors = graphql.validate(committed_schema, document)
     assert not errors, f"{name} does not validate:\n" + "\n".join(
-        f"  - {error.message} at {error.locations}" for error in errors
+        f"  - {error.message} (at {where(error)})" for error in errors
     )
+
+
+def where(error: graphql.GraphQLError) -> str:
+    """An error's locations as `line:column`."""
+    return ", ".join(f"{loc.line}:{loc.column}" for loc in error.locations or [])
 
 
 @pytest.mark.parametrize("name", OPERATION_FILES)
 def test_operation_file_holds_one_operation_named_after_it(name: str) -> None:
     document = graphql.parse((OPERATIONS_DIR / name).read_text())
-    operations = [
-        d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)
-    ]
+    operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
     assert [(op.operation, op.name and op.name.value) for op in operations] == [
         (graphql.OperationType.QUERY, Path(name).stem)
     ]

@@ -47,6 +47,75 @@ def visible_pins(viewer: int | None) -> set[int]:
     return {p for p, b in PIN_BOARD.items() if b in boards}
 
 
+# Derived facts, for expectations: lists are newest first (ids grow with creation), as served.
+PIN_CREATOR = {p: BOARD_OWNER[b] for p, b in PIN_BOARD.items()}
+
+
+def newest_first(ids: set[int]) -> list[int]:
+    """The ids in the order every connection lists them: highest (newest) first."""
+    return sorted(ids, reverse=True)
+
+
+def email(user: int) -> str:
+    """The email `create` gives `user`."""
+    return f"{USERNAMES[user]}@example.com"
+
+
+def visible_comments(viewer: int | None) -> set[int]:
+    """The comments `viewer` may see: those on pins the viewer may see."""
+    pins = visible_pins(viewer)
+    return {c for c, p in COMMENT_PIN.items() if p in pins}
+
+
+def boards_of(owner: int, viewer: int | None) -> list[int]:
+    """`owner`'s boards that `viewer` may see, newest first."""
+    return newest_first({b for b in visible_boards(viewer) if BOARD_OWNER[b] == owner})
+
+
+def pins_on(board: int, viewer: int | None) -> list[int]:
+    """The pins of `board` that `viewer` may see, newest first."""
+    return newest_first({p for p in visible_pins(viewer) if PIN_BOARD[p] == board})
+
+
+def pins_by(creator: int, viewer: int | None) -> list[int]:
+    """The pins `creator` made that `viewer` may see, newest first."""
+    return newest_first({p for p in visible_pins(viewer) if PIN_CREATOR[p] == creator})
+
+
+def comments_on(pin: int, viewer: int | None) -> list[int]:
+    """The comments on `pin` that `viewer` may see, newest first."""
+    return newest_first({c for c in visible_comments(viewer) if COMMENT_PIN[c] == pin})
+
+
+def saved_from(pin: int, viewer: int | None) -> int | None:
+    """The pin `pin` was saved from, if `viewer` may see it."""
+    source = SAVED_FROM.get(pin)
+    return source if source in visible_pins(viewer) else None
+
+
+def save_count(pin: int, viewer: int | None) -> int:
+    """How many repins of `pin` sit on boards `viewer` may see (0 if `pin` is hidden)."""
+    if pin not in visible_pins(viewer):
+        return 0
+    return sum(1 for p in visible_pins(viewer) if SAVED_FROM.get(p) == pin)
+
+
+def home_feed(viewer: int) -> list[int]:
+    """The pins `viewer` may see made by the users `viewer` follows, newest first."""
+    followees = {followee for follower, followee in FOLLOWS if follower == viewer}
+    return newest_first({p for p in visible_pins(viewer) if PIN_CREATOR[p] in followees})
+
+
+def followers_of(user: int) -> list[int]:
+    """The users following `user`, most recent follow first."""
+    return [follower for follower, followee in reversed(FOLLOWS) if followee == user]
+
+
+def followed_by(user: int) -> list[int]:
+    """The users `user` follows, most recent follow first."""
+    return [followee for follower, followee in reversed(FOLLOWS) if follower == user]
+
+
 async def create(conn: asyncpg.Connection) -> None:
     """Writes the world into an empty, migrated database."""
     await conn.executemany(

@@ -51,11 +51,11 @@ async def test_concurrent_migrate_runs_apply_each_migration_exactly_once(
 
 def test_migration_files_are_numbered_with_an_up_section(tmp_path: Path) -> None:
     (tmp_path / "1_bad_name.sql").write_text("-- migrate:up\nselect 1;")
-    with pytest.raises(ValueError, match="must look like 0001_name.sql, got 1_bad_name.sql"):
+    with pytest.raises(ValueError, match=r"must look like 0001_name\.sql, got 1_bad_name\.sql"):
         load_migrations(tmp_path)
     (tmp_path / "1_bad_name.sql").unlink()
     (tmp_path / "0001_no_up.sql").write_text("select 1;")
-    with pytest.raises(ValueError, match="0001_no_up.sql has no '-- migrate:up' section"):
+    with pytest.raises(ValueError, match=r"0001_no_up\.sql has no '-- migrate:up' section"):
         load_migrations(tmp_path)
 
 

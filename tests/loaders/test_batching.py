@@ -118,9 +118,7 @@ async def test_counts_are_one_statement_and_zero_for_missing_keys(
 ) -> None:
     users = await _ids(demo_database, "select id from users order by id limit 30")
     expected = dict.fromkeys(users, 0)
-    for (followee,) in [
-        (r,) for r in await _ids(demo_database, "select followee_id from follows")
-    ]:
+    for (followee,) in [(r,) for r in await _ids(demo_database, "select followee_id from follows")]:
         if followee in expected:
             expected[followee] += 1
     counts = await loaders.follower_count_by_user_id.load_many([*users, MISSING])

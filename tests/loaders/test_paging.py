@@ -1,4 +1,4 @@
-"""Page arguments, cursors and global IDs: valid ones round-trip, anything else is BAD_USER_INPUT."""
+"""Page arguments, cursors, global IDs: valid ones round-trip, anything else is BAD_USER_INPUT."""
 
 from __future__ import annotations
 

@@ -5,24 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 
+import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route
-from starlette.testclient import TestClient
 
 from server.graphiql import (
     MANIFEST,
     STATIC_DIR,
     STATIC_PREFIX,
     graphiql_html,
-    graphiql_static_files,
     read_manifest,
 )
+from tests.support import GraphQLClient
 
 # Any src= or href= attribute value, quoted or not.
 URL_ATTRIBUTE = re.compile(r"""\b(?:src|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
@@ -49,26 +44,17 @@ def _assets(page: str) -> list[tuple[str, str | None, str]]:
     return parser.found
 
 
-async def _page(request: Request) -> HTMLResponse:
-    return HTMLResponse(graphiql_html())
+@pytest.fixture(scope="module")
+def client(world_client: GraphQLClient) -> httpx.AsyncClient:
+    """The real app, as a browser reaches it."""
+    return world_client.http
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
-    app = Starlette(
-        routes=[
-            Route("/graphql", _page),
-            Mount(STATIC_PREFIX, graphiql_static_files()),
-        ]
-    )
-    with TestClient(app) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def page(client: TestClient) -> str:
-    response = client.get("/graphql")
+async def page(client: httpx.AsyncClient) -> str:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
     text: str = response.text
     return text
 
@@ -81,20 +67,24 @@ def test_page_loads_nothing_from_another_origin(page: str) -> None:
     assert re.findall(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", page, re.I) == []
 
 
-def test_every_script_and_stylesheet_is_served_with_its_type(page: str, client: TestClient) -> None:
+async def test_every_script_and_stylesheet_is_served_with_its_type(
+    page: str, client: httpx.AsyncClient
+) -> None:
     assets = _assets(page)
     assert [kind for _, _, kind in assets].count("javascript") == 5
     assert [kind for _, _, kind in assets].count("css") == 2
     for url, _, kind in assets:
-        response = client.get(url)
+        response = await client.get(url)
         assert response.status_code == 200, url
         assert kind in response.headers["content-type"], (url, response.headers["content-type"])
 
 
-def test_served_bytes_match_manifest_and_integrity(page: str, client: TestClient) -> None:
+async def test_served_bytes_match_manifest_and_integrity(
+    page: str, client: httpx.AsyncClient
+) -> None:
     sha256_by_url = {f.url: f.sha256 for f in read_manifest()}
     for url, integrity, _ in _assets(page):
-        served = client.get(url).content
+        served = (await client.get(url)).content
         assert hashlib.sha256(served).hexdigest() == sha256_by_url[url], url
         sha384 = base64.b64encode(hashlib.sha384(served).digest()).decode()
         assert integrity == f"sha384-{sha384}", url

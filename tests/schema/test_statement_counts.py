@@ -1,0 +1,231 @@
+"""How many SQL statements a request runs: pinned per operation, and never growing with list sizes.
+
+Each request is run once before it is counted, so per-connection warm-up (asyncpg's type
+introspection) cannot leak into a count, and counted twice, so a count is a stable fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import asyncpg
+import pytest
+
+from loaders.global_ids import encode_global_id
+from tests.schema.test_operations import OPERATIONS_DIR, Subjects, operation, pick_subjects
+from tests.support import GraphQLClient
+
+MAX_STATEMENTS = 5
+
+
+class Pinned(NamedTuple):
+    """The statements one request of an operation runs, signed in and anonymous."""
+
+    signed_in: int
+    anonymous: int | None
+    """None: the operation needs a viewer (anonymous requests get UNAUTHENTICATED)."""
+
+
+# Measured on the demo data set; see operations/README.md for what each statement is.
+PINNED: dict[str, Pinned] = {
+    "HomeFeed.graphql": Pinned(signed_in=5, anonymous=None),
+    "BoardPage.graphql": Pinned(signed_in=9, anonymous=8),
+    "ProfilePage.graphql": Pinned(signed_in=11, anonymous=10),
+    "PinCloseUp.graphql": Pinned(signed_in=9, anonymous=8),
+    "LatestPins.graphql": Pinned(signed_in=5, anonymous=5),
+    "NodeLookup.graphql": Pinned(signed_in=6, anonymous=6),
+}
+
+
+@dataclass(frozen=True)
+class Picks:
+    """What the counted requests are about: the subjects, and rows to look up by ID."""
+
+    subjects: Subjects
+    lookup: dict[str, list[int]]
+    """Ten ids per node type, all visible to anyone; no comment is on one of the pins."""
+
+    def node_ids(self, per_type: int) -> list[str]:
+        """`per_type` global IDs of each node type, types interleaved."""
+        return [
+            encode_global_id(type_name, ids[i])
+            for i in range(per_type)
+            for type_name, ids in self.lookup.items()
+        ]
+
+
+Variables = dict[str, Any]
+# Per operation: its variables for a small and a large request (list sizes or id counts).
+SIZES: dict[str, Callable[[Picks], tuple[Variables, Variables]]] = {
+    "HomeFeed.graphql": lambda p: ({"first": 2}, {"first": 100}),
+    "BoardPage.graphql": lambda p: (
+        {"boardId": encode_global_id("Board", p.subjects.board), "first": 2},
+        {"boardId": encode_global_id("Board", p.subjects.board), "first": 100},
+    ),
+    "ProfilePage.graphql": lambda p: (
+        {"username": p.subjects.profile_username, "boardsFirst": 1},
+        {"username": p.subjects.profile_username, "boardsFirst": 100},
+    ),
+    "PinCloseUp.graphql": lambda p: (
+        {"pinId": encode_global_id("Pin", p.subjects.repin), "commentsFirst": 1},
+        {"pinId": encode_global_id("Pin", p.subjects.repin), "commentsFirst": 100},
+    ),
+    "LatestPins.graphql": lambda p: ({"first": 2}, {"first": 100}),
+    "NodeLookup.graphql": lambda p: ({"ids": p.node_ids(1)}, {"ids": p.node_ids(10)}),
+}
+# Rows anyone may see, ten per type, for NodeLookup (comments on other pins than these).
+LOOKUP_SQL = {
+    "User": "select id from users order by id limit 10",
+    "Board": "select id from boards where privacy = 'PUBLIC' order by id desc limit 10",
+    "Pin": "select p.id from pins p join boards b on b.id = p.board_id "
+    "where b.privacy = 'PUBLIC' order by p.id desc limit 10",
+    "Comment": "select c.id from comments c join pins p on p.id = c.pin_id "
+    "join boards b on b.id = p.board_id where b.privacy = 'PUBLIC' and p.id < ("
+    "  select min(id) from (select p.id from pins p join boards b on b.id = p.board_id"
+    "  where b.privacy = 'PUBLIC' order by p.id desc limit 10) as looked_up"
+    ") order by c.id desc limit 10",
+}
+
+# The issue's explore query: the latest pins, each with its board, owner and first comments.
+ISSUE_QUERY = """
+{
+  pins(first: %d) {
+    edges {
+      node {
+        id title image { url width height } createdAt
+        creator { id username displayName avatarUrl }
+        board { id name owner { id username } }
+        commentCount
+        comments(first: 3) { nodes { id text author { id username } } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+async def subjects(demo_database: str) -> Subjects:
+    """The demo rows this module's requests are about."""
+    return await pick_subjects(demo_database)
+
+
+@pytest.fixture(scope="module")
+async def picks(demo_database: str, subjects: Subjects) -> Picks:
+    """The subjects, and the rows NodeLookup fetches."""
+    conn = await asyncpg.connect(demo_database)
+    try:
+        lookup = {name: [r[0] for r in await conn.fetch(sql)] for name, sql in LOOKUP_SQL.items()}
+    finally:
+        await conn.close()
+    assert all(len(ids) == 10 for ids in lookup.values()), lookup
+    return Picks(subjects, lookup)
+
+
+async def settled_count(
+    client: GraphQLClient, query: str, variables: Mapping[str, Any], viewer: int | None
+) -> int:
+    """The statements of one request, run once beforehand; the same on a second count."""
+    await client.data(query, variables, viewer=viewer)
+    first = await client.count_statements(query, variables, viewer=viewer)
+    again = await client.count_statements(query, variables, viewer=viewer)
+    assert first == again, f"{first} statements, then {again} on the same request"
+    return first
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "anonymous"])
+async def test_issue_query_runs_at_most_five_statements_whatever_its_size(
+    demo_client: GraphQLClient, subjects: Subjects, signed_in: bool
+) -> None:
+    viewer = subjects.feed_viewer if signed_in else None
+    counts = {
+        n: await settled_count(demo_client, ISSUE_QUERY % n, {}, viewer) for n in (10, 30, 100)
+    }
+
+    assert max(counts.values()) <= MAX_STATEMENTS, counts
+    assert len(set(counts.values())) == 1, f"the count depends on pins(first:): {counts}"
+
+
+def test_every_operation_has_a_pinned_count() -> None:
+    files = {path.name for path in OPERATIONS_DIR.glob("*.graphql")}
+    assert set(PINNED) == set(SIZES) == files
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "anonymous"])
+async def test_operation_runs_its_pinned_statement_count(
+    demo_client: GraphQLClient, picks: Picks, name: str, signed_in: bool
+) -> None:
+    pinned = PINNED[name].signed_in if signed_in else PINNED[name].anonymous
+    viewer = picks.subjects.feed_viewer if signed_in else None
+    small, large = SIZES[name](picks)
+    query = operation(name)
+    if pinned is None:
+        demo_client.log.clear()
+        body = await demo_client.execute(query, small, viewer=viewer)
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert demo_client.log.count == 0, demo_client.log.statements
+        return
+
+    counts = [await settled_count(demo_client, query, v, viewer) for v in (small, large)]
+
+    assert counts == [pinned, pinned], f"{name}: {counts} statements for {small} and {large}"
+
+
+# Each pages one connection with `$first`; nested fields make the batching visible.
+CONNECTIONS = {
+    "pins": "{ pins(first: $first) { totalCount edges { cursor node { id creator { username } "
+    "board { name } commentCount } } pageInfo { hasNextPage endCursor } } }",
+    "board.pins": "{ board(id: $board) { pins(first: $first) { totalCount nodes { id "
+    "creator { username } saveCount } pageInfo { hasNextPage endCursor } } } }",
+    "user.boards": "{ user(username: $username) { boards(first: $first) { totalCount "
+    "nodes { id pinCount pins(first: $first) { nodes { id } } } } } }",
+    "user.pins": "{ user(username: $username) { pins(first: $first) { totalCount "
+    "nodes { id board { name } commentCount } } } }",
+    "user.followers": "{ user(username: $popular) { followers(first: $first) { totalCount "
+    "nodes { id username followerCount viewerIsFollowing } } } }",
+    "user.following": "{ user(username: $username) { following(first: $first) { totalCount "
+    "nodes { id username followingCount } } } }",
+    "pin.comments": "{ pin(id: $pin) { comments(first: $first) { totalCount edges { cursor "
+    "node { id author { username } } } pageInfo { hasNextPage endCursor } } } }",
+    "homeFeed": "{ homeFeed(first: $first) { totalCount nodes { id creator { username } } "
+    "pageInfo { hasNextPage } } }",
+}
+ARGUMENTS = {
+    "$board": "$board: ID!",
+    "$username": "$username: String!",
+    "$popular": "$popular: String!",
+    "$pin": "$pin: ID!",
+}
+
+
+@pytest.mark.parametrize("connection", sorted(CONNECTIONS))
+async def test_paging_a_connection_costs_the_same_for_one_item_or_a_hundred(
+    demo_client: GraphQLClient, subjects: Subjects, connection: str
+) -> None:
+    selection = CONNECTIONS[connection]
+    declared = ["$first: Int!"] + [d for arg, d in ARGUMENTS.items() if arg in selection]
+    query = f"query Paging({', '.join(declared)}) {selection}"
+    popular = (
+        await demo_client.data(
+            "query($id: ID!) { node(id: $id) { ... on User { username } } }",
+            {"id": encode_global_id("User", subjects.popular_user)},
+        )
+    )["node"]["username"]
+    every = {
+        "board": encode_global_id("Board", subjects.board),
+        "username": subjects.profile_username,
+        "popular": popular,
+        "pin": encode_global_id("Pin", subjects.repin),
+    }
+    variables = {name: value for name, value in every.items() if f"${name}" in selection}
+
+    counts = [
+        await settled_count(demo_client, query, {**variables, "first": first}, subjects.feed_viewer)
+        for first in (1, 100)
+    ]
+
+    assert counts[0] == counts[1], f"{connection}: {counts[0]} for first: 1, {counts[1]} for 100"
