@@ -36,6 +36,10 @@ def viewer_from_header(authorization: str | None, secret: str) -> int | None:
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(f"bearer token is invalid: {exc}") from None
     subject = claims["sub"]
-    if not isinstance(subject, str) or not subject.isdigit() or not 0 < int(subject) < 2**63:
+    if (
+        not isinstance(subject, str)
+        or not (subject.isascii() and subject.isdigit())
+        or not 0 < int(subject) < 2**63
+    ):
         raise InvalidToken("bearer token is invalid: sub must be a user id")
     return int(subject)

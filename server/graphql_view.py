@@ -37,6 +37,11 @@ class PinqlGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's error is a JSONDecodeError, which Strawberry answers with 400; the
+        # stdlib's json.loads raises UnicodeDecodeError on some invalid bytes (a 500).
+        return orjson.loads(data)
+
 
 class GraphQLEndpoint:
     """ASGI app for /graphql: 401 for a bad token, else the view with a fresh context."""
