@@ -31,7 +31,14 @@ def database_target(settings: Settings) -> Iterator[DatabaseTarget]:
     if settings.database_url is not None:
         yield DatabaseTarget(settings.database_url, embedded=False)
         return
-    import pgserver  # only the embedded default needs it
+    import warnings
+
+    # pgserver logs every initdb/pg_ctl step at INFO, and platformdirs warns when
+    # XDG_RUNTIME_DIR is unset: keep its warnings and errors only.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver  # only the embedded default needs it
 
     data_dir = Path(settings.data_dir).resolve() / "postgres"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
