@@ -13,7 +13,7 @@ from enum import Enum
 
 import asyncpg
 
-from loaders.privacy import own_email
+from loaders.privacy import own_email, visible_saved_from
 
 
 class BoardPrivacy(Enum):
@@ -60,7 +60,8 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class PinRow:
-    """A pin the viewer may see (its board is visible to the viewer)."""
+    """A pin the viewer may see (its board is visible to the viewer); `saved_from_id` is
+    None when the pin it was saved from is hidden from the viewer."""
 
     id: int
     board_id: int
@@ -130,7 +131,7 @@ def pin_columns(p: str = "p") -> str:
     return (
         f"{p}.id, {p}.board_id, {p}.creator_id, {p}.title, {p}.description, {p}.link, "
         f"{p}.image_url, {p}.image_width, {p}.image_height, {p}.dominant_color, "
-        f"{p}.saved_from_id, {p}.created_at"
+        f"{visible_saved_from(p)} as saved_from_id, {p}.created_at"
     )
 
 
