@@ -7,7 +7,6 @@ names a position, not an offset.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ import asyncpg
 import pytest
 
 from loaders.global_ids import decode_global_id, encode_global_id
-from tests.schema.test_operations import Subjects, pick_subjects
+from tests.schema.demo import Subjects
 from tests.support import GraphQLClient
 
 PAGE_SIZE = 7
@@ -54,20 +53,6 @@ class Walk:
     def ids(self) -> list[str]:
         """The node ids of all pages, in order."""
         return [edge["node"]["id"] for page in self.pages for edge in page["edges"]]
-
-
-@pytest.fixture(scope="module")
-async def subjects(demo_database: str) -> Subjects:
-    """The demo rows this module's requests are about."""
-    return await pick_subjects(demo_database)
-
-
-@pytest.fixture(scope="module")
-async def db(demo_database: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection to the demo database."""
-    conn = await asyncpg.connect(demo_database)
-    yield conn
-    await conn.close()
 
 
 async def page(

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from loaders.global_ids import encode_global_id
-from tests.schema.test_operations import OPERATIONS_DIR, Subjects, operation, pick_subjects
+from tests.schema.demo import OPERATIONS_DIR, Subjects, operation
 from tests.support import GraphQLClient
 
 MAX_STATEMENTS = 5
@@ -105,12 +105,6 @@ ISSUE_QUERY = """
   }
 }
 """
-
-
-@pytest.fixture(scope="module")
-async def subjects(demo_database: str) -> Subjects:
-    """The demo rows this module's requests are about."""
-    return await pick_subjects(demo_database)
 
 
 @pytest.fixture(scope="module")

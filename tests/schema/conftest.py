@@ -1,0 +1,24 @@
+"""Fixtures shared by the schema tests on the demo data set."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from tests.schema.demo import Subjects, pick_subjects
+
+
+@pytest.fixture(scope="session")
+async def subjects(demo_database: str) -> Subjects:
+    """The demo rows the schema tests' requests are about."""
+    return await pick_subjects(demo_database)
+
+
+@pytest.fixture(scope="module")
+async def db(demo_database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the demo database, for reference answers."""
+    conn = await asyncpg.connect(demo_database)
+    yield conn
+    await conn.close()
