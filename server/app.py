@@ -12,9 +12,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from db.pool import ConnectionInit, Database
-from schema.build import build_schema
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
+from server.persisted.queries import PersistedQueries
+from server.persisted.store import DocumentStore, LocalStore, RedisStore
 from server.settings import Settings
 
 
@@ -22,6 +23,14 @@ class State(TypedDict):
     """What the lifespan hands to every request."""
 
     database: Database
+    persisted: PersistedQueries
+
+
+def document_store(settings: Settings) -> DocumentStore:
+    """Redis when REDIS_URL is set, else this process and a file under PINQL_DATA_DIR."""
+    if settings.redis_url:
+        return RedisStore.from_url(settings.redis_url, settings.apq_ttl_seconds)
+    return LocalStore(settings.data_dir, settings.apq_ttl_seconds)
 
 
 def create_app(
@@ -43,9 +52,17 @@ def create_app(
             max_size=settings.db_pool_max,
             init=connection_init,
         )
+        store = document_store(settings)
+        persisted = PersistedQueries(
+            store,
+            settings.pq_client_policies,
+            settings.pq_default_policy,
+            settings.pq_cache_size,
+        )
         try:
-            yield {"database": database}
+            yield {"database": database, "persisted": persisted}
         finally:
+            await store.close()
             await database.close()
 
     async def home(request: Request) -> Response:
@@ -54,11 +71,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/", home),
-            Route(
-                "/graphql",
-                GraphQLEndpoint(build_schema(), settings.secret),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", GraphQLEndpoint(settings.secret, settings.get_max_age)),
             Mount(STATIC_PREFIX, app=graphiql_static_files()),
         ],
         lifespan=lifespan,

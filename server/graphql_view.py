@@ -1,77 +1,177 @@
-"""The /graphql endpoint: authenticates the viewer, gives the request its loaders, runs Strawberry.
+"""The /graphql endpoint: who is asking (client, viewer), which document (text or persisted),
+then execution with that request's loaders, answered as GraphQL over HTTP says.
 
 One request = one Session (one pooled connection, taken at the first statement) and one set
-of loaders, released when the response has been sent.
+of loaders, released before the response is sent. A browser GET without GraphQL parameters
+gets the offline GraphiQL page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
 from db.pool import Database
 from loaders import Loaders
 from resolvers.context import Context
-from schema.build import PinqlSchema
+from schema.execution import BAD_REQUEST, PreparedDocument, formatted, run
 from server.auth import InvalidToken, viewer_from_header
+from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
+from server.graphql_http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    GraphQLParams,
+    RequestError,
+    accepts_html,
+    error_response,
+    has_graphql_parameters,
+    json_response,
+    negotiate,
+    read_params,
+    request_error_status,
+)
+from server.persisted.policy import check_document_id
+from server.persisted.queries import PersistedQueries, Refusal
 
-_CONTEXT_KEY = "pinql.context"
-
-
-class PinqlGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with pinql's context, orjson, and the offline GraphiQL page."""
-
-    async def get_context(self, request: Any, response: Any) -> Context:
-        context: Context = request.scope[_CONTEXT_KEY]
-        return context
-
-    async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(graphiql_html(request.url.path))
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        # orjson's error is a JSONDecodeError, which Strawberry answers with 400; the
-        # stdlib's json.loads raises UnicodeDecodeError on some invalid bytes (a 500).
-        return orjson.loads(data)
+SHA256_HEX = frozenset("0123456789abcdef")
+VARY = "Accept, Authorization, apollographql-client-name, graphql-client-name"
 
 
 class GraphQLEndpoint:
-    """ASGI app for /graphql: 401 for a bad token, else the view with a fresh context."""
+    """ASGI app for /graphql (GET and POST)."""
 
-    def __init__(self, schema: PinqlSchema, secret: str) -> None:
-        self.view = PinqlGraphQL(schema)
+    def __init__(self, secret: str, get_max_age: int) -> None:
         self.secret = secret
+        self.get_max_age = get_max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Request(scope).headers
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        """The response to one HTTP request."""
+        if request.method not in ("GET", "POST"):
+            error = RequestError(405, f"method {request.method} is not allowed: use GET or POST")
+            return error_response(error, headers={"Allow": "GET, POST"})
+        accept = request.headers.get("accept")
+        is_get = request.method == "GET"
+        if is_get and not has_graphql_parameters(request) and accepts_html(accept):
+            return HTMLResponse(graphiql_html(request.url.path))
+        media = negotiate(accept)
+        if media is None:
+            message = f"cannot answer with anything Accept allows ({accept!r}): use {JSON}"
+            return error_response(RequestError(406, message, "NOT_ACCEPTABLE"))
         try:
-            viewer_id = viewer_from_header(headers.get("authorization"), self.secret)
+            client = client_from_headers(request.headers)
+            viewer_id = viewer_from_header(request.headers.get("authorization"), self.secret)
+            params = await read_params(request)
+            prepared = await _document(request.state.persisted, client, params)
         except InvalidToken as exc:
-            await unauthenticated(str(exc))(scope, receive, send)
-            return
-        database: Database = scope["state"]["database"]
+            return unauthenticated(str(exc), media)
+        except InvalidClient as exc:
+            return error_response(RequestError(400, str(exc), "INVALID_CLIENT"), media)
+        except RequestError as exc:
+            return error_response(exc, media)
+        if isinstance(prepared, Refusal):
+            return json_response(prepared.body(), prepared.status, media, prepared.headers)
+        response = await self._execute(request, prepared, params, viewer_id, media)
+        if is_get:
+            response.headers["Vary"] = VARY
+        return response
+
+    async def _execute(
+        self,
+        request: Request,
+        prepared: PreparedDocument,
+        params: GraphQLParams,
+        viewer_id: int | None,
+        media: str,
+    ) -> Response:
+        if prepared.document is None:  # a syntax error
+            return _request_errors(prepared.errors, media)
+        operation = prepared.operation(params.operation_name)
+        if isinstance(operation, GraphQLError):
+            return _request_errors([operation], media)
+        if request.method == "GET" and operation.operation is not OperationType.QUERY:
+            error = RequestError(
+                405, f"a {operation.operation.value} cannot be sent with GET: use POST"
+            )
+            return error_response(error, media, {"Allow": "POST"})
+        if prepared.errors:
+            return _request_errors(prepared.errors, media)
+        database: Database = request.state.database
         session = database.session()
-        scope[_CONTEXT_KEY] = Context(loaders=Loaders.build(session, viewer_id))
         try:
-            await self.view(scope, receive, send)
+            context = Context(loaders=Loaders.build(session, viewer_id))
+            result = await run(prepared, operation, params.variables, context)
         finally:
             await session.close()
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            return _request_errors(result.errors, media)  # variable coercion failed
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body = {"errors": formatted(result.errors), "data": result.data}
+        headers = {}
+        if request.method == "GET":
+            cacheable = viewer_id is None and not result.errors and self.get_max_age > 0
+            headers["Cache-Control"] = (
+                f"public, max-age={self.get_max_age}" if cacheable else "private, no-store"
+            )
+        return json_response(body, 200, media, headers)
 
 
-def unauthenticated(message: str) -> Response:
+async def _document(
+    persisted: PersistedQueries, client: Client, params: GraphQLParams
+) -> PreparedDocument | Refusal:
+    """The document this request runs, as the client's policy allows."""
+    if params.document_id is not None:
+        if params.query is not None:
+            raise RequestError(400, "send either documentId or query, not both")
+        try:
+            document_id = check_document_id(params.document_id)
+        except ValueError as exc:
+            raise RequestError(400, f"documentId: {exc}") from None
+        return await persisted.resolve_document_id(client.name, document_id)
+    apq = params.extensions.get("persistedQuery")
+    if apq is not None:
+        return await persisted.resolve_apq(client.name, _apq_hash(apq), params.query)
+    if params.query is None:
+        raise RequestError(400, "the request has no query: send query (or a persisted query)")
+    return await persisted.resolve_text(client.name, params.query)
+
+
+def _apq_hash(apq: object) -> str:
+    """The sha256Hash of a valid `extensions.persistedQuery`, else RequestError (400)."""
+    if not isinstance(apq, dict):
+        raise RequestError(400, "extensions.persistedQuery must be an object")
+    if apq.get("version") != 1:
+        raise RequestError(
+            400,
+            f"Unsupported persisted query version: {apq.get('version')!r} (only 1 is supported)",
+            BAD_REQUEST,
+        )
+    sha256 = apq.get("sha256Hash")
+    if not isinstance(sha256, str) or len(sha256) != 64 or not SHA256_HEX.issuperset(sha256):
+        raise RequestError(
+            400, f"extensions.persistedQuery.sha256Hash must be 64 lowercase hex, got {sha256!r}"
+        )
+    return sha256
+
+
+def _request_errors(errors: list[GraphQLError] | tuple[GraphQLError, ...], media: str) -> Response:
+    """A request error: no `data`; 400 under graphql-response+json, 200 under JSON."""
+    return json_response({"errors": formatted(errors)}, request_error_status(media), media)
+
+
+def unauthenticated(message: str, media: str = JSON) -> Response:
     """HTTP 401 with a GraphQL error body, as GraphQL clients expect one."""
-    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
-    return Response(
-        orjson.dumps(body),
-        status_code=401,
-        media_type="application/json",
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )
+    error = RequestError(401, message, "UNAUTHENTICATED")
+    return error_response(error, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+__all__ = ["GRAPHQL_RESPONSE", "GraphQLEndpoint", "unauthenticated"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from server.persisted.policy import ClientPolicy, check_client_name
 
 DEV_SECRET = "pinql-dev-secret-do-not-use-in-production"  # noqa: S105 (refused in prod)
 
@@ -58,6 +62,59 @@ class Settings(BaseSettings):
         validation_alias="PINQL_TOKEN_TTL_SECONDS",
         description="Lifetime of tokens made by `pinql token`.",
     )
+
+    pq_default_policy: Annotated[ClientPolicy, NoDecode] = Field(
+        default=ClientPolicy(),
+        validation_alias="PINQL_PQ_DEFAULT_POLICY",
+        description="Persisted-query policy of clients not named in PINQL_PQ_CLIENT_POLICIES: "
+        'open, apq or safelist, or JSON {"mode": ..., "apq": ..., "log_unknown": ...}.',
+    )
+    pq_client_policies: Annotated[dict[str, ClientPolicy], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias="PINQL_PQ_CLIENT_POLICIES",
+        description='Per-client policies, JSON: {"web": "safelist", "ios": {"mode": "apq"}}.',
+    )
+    apq_ttl_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        validation_alias="PINQL_APQ_TTL_SECONDS",
+        description="How long an APQ document stays stored after it was last sent in full.",
+    )
+    pq_cache_size: int = Field(
+        default=5000,
+        ge=0,
+        le=1_000_000,
+        validation_alias="PINQL_PQ_CACHE_SIZE",
+        description="Persisted documents each worker keeps parsed and validated in memory.",
+    )
+
+    get_max_age: int = Field(
+        default=0,
+        ge=0,
+        validation_alias="PINQL_GET_MAX_AGE",
+        description="Cache-Control max-age of anonymous, error-free GET responses (0: no-store).",
+    )
+
+    @field_validator("pq_default_policy", mode="before")
+    @classmethod
+    def _policy_json(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            return json.loads(value)
+        return value
+
+    @field_validator("pq_client_policies", mode="before")
+    @classmethod
+    def _policies_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}
+        if isinstance(value, dict):
+            for name in value:
+                check_client_name(name)
+        return value
+
+    def policy_for(self, client: str) -> ClientPolicy:
+        """The persisted-query policy of `client`."""
+        return self.pq_client_policies.get(client, self.pq_default_policy)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -204,9 +204,12 @@ async def test_first_in_range_or_null_is_fine(
 
 
 async def test_first_beyond_32_bits_is_a_validation_error(world_client: GraphQLClient) -> None:
-    data, error = await one_error(world_client, "{ pins(first: 3000000000) { totalCount } }")
-    assert data is None
+    response = await world_client.post("{ pins(first: 3000000000) { totalCount } }")
+    assert response.status_code == 200  # a request error under application/json
+    [error] = response.json()["errors"]
+    assert "data" not in response.json()
     assert error["message"] == "Int cannot represent non 32-bit signed integer value: 3000000000"
+    assert error["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
 
 
 # ---- after -------------------------------------------------------------------------------------
@@ -378,7 +381,7 @@ async def test_bad_authorization_is_401(
         "{ viewer { id } }", headers={"Authorization": authorization}
     )
     assert response.status_code == 401, response.text
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json() == {
         "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]
@@ -429,7 +432,7 @@ async def test_get_with_a_query_executes_it(world_client: GraphQLClient) -> None
         headers=world_client.headers(OTTO),
     )
     assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
     assert response.json() == {
         "data": {
             "viewer": {"username": "otto"},
@@ -478,26 +481,55 @@ async def test_malformed_request_is_4xx(
 
 
 @pytest.mark.parametrize(
-    ("query", "variables", "message"),
+    ("query", "variables", "message", "code"),
     [
-        ("{ viewer { ", None, "Syntax Error: Expected Name, found <EOF>."),
+        ("{ viewer { ", None, "Syntax Error: Expected Name, found <EOF>.", "GRAPHQL_PARSE_FAILED"),
         (
             "{ nope }",
             None,
             "Cannot query field 'nope' on type 'Query'. Did you mean 'node' or 'nodes'?",
+            "GRAPHQL_VALIDATION_FAILED",
         ),
-        ("{ pins(first: $f) { totalCount } }", None, "Variable '$f' is not defined."),
+        (
+            "{ pins(first: $f) { totalCount } }",
+            None,
+            "Variable '$f' is not defined.",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
         (
             "query($f: Int) { pins(first: $f) { totalCount } }",
             {"f": "x"},
             "Variable '$f' has invalid value: Int cannot represent non-integer value: 'x'",
+            "BAD_USER_INPUT",
         ),
+        ("query A { viewer { id } } query B { viewer { id } }", None, "BAD_REQUEST", None),
     ],
-    ids=["syntax", "unknown-field", "undefined-variable", "variable-of-wrong-type"],
+    ids=["syntax", "unknown-field", "undefined-variable", "variable-of-wrong-type", "ambiguous"],
 )
-async def test_invalid_operation_is_200_with_an_error(
-    world_client: GraphQLClient, query: str, variables: dict[str, Any] | None, message: str
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [("application/json", 200), ("application/graphql-response+json", 400)],
+)
+async def test_request_errors_have_no_data(
+    world_client: GraphQLClient,
+    query: str,
+    variables: dict[str, Any] | None,
+    message: str,
+    code: str | None,
+    accept: str,
+    status: int,
 ) -> None:
-    data, error = await one_error(world_client, query, variables)
-    assert data is None
-    assert error["message"] == message
+    """A request error: 200 under application/json, 400 under graphql-response+json, and
+    never a `data` entry."""
+    response = await world_client.post(query, variables, headers={"Accept": accept})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == f"{accept}; charset=utf-8"
+    body = response.json()
+    assert set(body) == {"errors"}, body
+    [error] = body["errors"]
+    if code is None:  # the message is the code
+        assert error["extensions"]["code"] == message
+        assert "operationName" in error["message"]
+    else:
+        assert error["message"] == message
+        assert error["extensions"] == {"code": code}

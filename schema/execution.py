@@ -1,0 +1,152 @@
+"""Runs GraphQL documents against the schema: parse, validate and execute as separate steps.
+
+The HTTP edge caches what `prepare` returns (by the document's SHA-256), so a persisted or
+repeated document is parsed and validated once per process. Every error leaves here with an
+`extensions.code`; an unexpected exception (a bug, a database fault) is logged with its
+traceback and reaches the client only as `Internal server error`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    specified_rules,
+)
+from strawberry.execution import optimized_is_awaitable
+from strawberry.schema.schema import validate_document
+
+from loaders.errors import PinqlError
+from schema.build import build_schema
+
+log = logging.getLogger("pinql.execution")
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+BAD_REQUEST = "BAD_REQUEST"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+MAX_TOKENS = 5_000
+
+
+def sha256_hex(text: str) -> str:
+    """The lowercase hex SHA-256 of `text` encoded as UTF-8: the APQ document hash."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A parsed document with its validation outcome; immutable, shared between requests."""
+
+    text: str
+    sha256: str
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+
+    @property
+    def valid(self) -> bool:
+        """Parsed and validated without errors."""
+        return self.document is not None and not self.errors
+
+    def operation(self, name: str | None) -> OperationDefinitionNode | GraphQLError:
+        """The operation to run: the one named, or the only one; else an error saying why."""
+        assert self.document is not None
+        operations = [
+            d for d in self.document.definitions if isinstance(d, OperationDefinitionNode)
+        ]
+        if name is None:
+            if len(operations) == 1:
+                return operations[0]
+            if not operations:
+                return request_error("the document contains no operation", BAD_REQUEST)
+            return request_error(
+                "the document contains several operations: operationName must name one",
+                BAD_REQUEST,
+            )
+        for operation in operations:
+            if operation.name is not None and operation.name.value == name:
+                return operation
+        return request_error(f"the document has no operation named {name!r}", BAD_REQUEST)
+
+
+def request_error(message: str, code: str, **extensions: Any) -> GraphQLError:
+    """An error that stops the request before execution (no `data` in the response)."""
+    return GraphQLError(message, extensions={"code": code, **extensions})
+
+
+def prepare(text: str, sha256: str | None = None) -> PreparedDocument:
+    """Parses and validates `text` against the schema (`sha256` when already known)."""
+    digest = sha256 or sha256_hex(text)
+    try:
+        document = parse(text, max_tokens=MAX_TOKENS)
+    except GraphQLError as syntax_error:
+        syntax_error.extensions = {"code": PARSE_FAILED}
+        return PreparedDocument(text, digest, None, (syntax_error,))
+    errors = validate_document(build_schema()._schema, document, tuple(specified_rules))
+    for error in errors:
+        error.extensions = {"code": VALIDATION_FAILED}
+    return PreparedDocument(text, digest, document, tuple(errors))
+
+
+def operation_type(operation: OperationDefinitionNode) -> OperationType:
+    """query, mutation or subscription."""
+    return operation.operation
+
+
+async def run(
+    prepared: PreparedDocument,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+    context: object,
+) -> ExecutionResult:
+    """Executes one operation of a valid document; errors are coded and masked."""
+    assert prepared.valid and prepared.document is not None
+    schema = build_schema()
+    result = execute(
+        schema._schema,
+        prepared.document,
+        variable_values=dict(variables) if variables is not None else None,
+        operation_name=operation.name.value if operation.name else None,
+        context_value=context,
+        is_awaitable=cast(Any, optimized_is_awaitable),
+        executor_class=schema.execution_context_class,
+    )
+    if not isinstance(result, ExecutionResult):
+        result = await result
+    if result.errors:
+        result.errors = [_coded(error) for error in result.errors]
+    return result
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: its code kept, or masked when unexpected."""
+    original = error.original_error
+    if original is not None and not isinstance(original, PinqlError | GraphQLError):
+        log.error("unexpected error at %s", error.path, exc_info=original)
+        return GraphQLError(
+            "Internal server error",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": INTERNAL},
+        )
+    if not (error.extensions or {}).get("code"):
+        # Raised by graphql-core itself: variable coercion (no path), or a null in a non-null
+        # field (a bug on our side).
+        code = "BAD_USER_INPUT" if error.path is None else INTERNAL
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def formatted(errors: list[GraphQLError] | tuple[GraphQLError, ...]) -> list[dict[str, Any]]:
+    """Errors as the response's `errors` entries."""
+    return [dict(error.formatted) for error in errors]

@@ -1,0 +1,206 @@
+"""GraphQL over HTTP (graphql.github.io/graphql-over-http): request parameters, media-type
+negotiation, status codes and response bodies. No GraphQL execution happens here.
+
+- Responses are `application/graphql-response+json` when the client accepts it, else
+  `application/json` (also for a missing Accept or `*/*`); nothing acceptable is a 406.
+- Under `application/json` every GraphQL result is HTTP 200. Under graphql-response+json a
+  request error (parse, validation, operation selection, variable coercion) is HTTP 400 with
+  no `data`; a result with `data` is 200.
+- Malformed HTTP requests are 4xx with a GraphQL-shaped body: 400 for bad JSON or parameters,
+  405 for a method or a GET mutation, 415 for a request media type other than JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+PARAMETERS = ("query", "operationName", "variables", "extensions", "documentId")
+
+
+class RequestError(Exception):
+    """An HTTP request that cannot become a GraphQL request: its status, message and code."""
+
+    def __init__(
+        self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] = {}
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = dict(headers)
+
+    def body(self) -> dict[str, Any]:
+        """One error, no data."""
+        return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLParams:
+    """The GraphQL request parameters of one HTTP request."""
+
+    query: str | None = None
+    operation_name: str | None = None
+    variables: dict[str, Any] | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)
+    document_id: str | None = None
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            ranges.append((media.lower(), quality))
+    return ranges
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for this Accept header, or None when nothing fits (406).
+
+    A missing header, `*/*` and `application/*` get application/json (the spec's advice while
+    legacy clients remain); an explicit graphql-response+json wins ties."""
+    if not accept or not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for media, quality in _media_ranges(accept):
+        if quality <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE:
+            candidate = (quality, 2, GRAPHQL_RESPONSE)
+        elif media == JSON:
+            candidate = (quality, 1, JSON)
+        elif media in ("*/*", "application/*"):
+            candidate = (quality, 0, JSON)
+        else:
+            continue
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return None if best is None else best[2]
+
+
+def accepts_html(accept: str | None) -> bool:
+    """Whether a browser asked for a page (GraphiQL)."""
+    return any(media == "text/html" and q > 0 for media, q in _media_ranges(accept or ""))
+
+
+def has_graphql_parameters(request: Request) -> bool:
+    """Whether a GET carries a GraphQL request (a hash-only APQ GET counts)."""
+    return any(name in request.query_params for name in PARAMETERS)
+
+
+def _json_object(name: str, raw: str | None) -> dict[str, Any] | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(400, f"{name} must be a JSON object: {exc}") from None
+    return _object(name, value)
+
+
+def _object(name: str, value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    raise RequestError(400, f"{name} must be an object, got {_json_type(value)}")
+
+
+def _string(name: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise RequestError(400, f"{name} must be a string, got {_json_type(value)}")
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names |= {list: "an array", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _params(source: Mapping[str, Any], *, encoded: bool) -> GraphQLParams:
+    def obj(name: str) -> dict[str, Any] | None:
+        raw = source.get(name)
+        return _json_object(name, raw) if encoded else _object(name, raw)
+
+    return GraphQLParams(
+        query=_string("query", source.get("query")),
+        operation_name=_string("operationName", source.get("operationName")) or None,
+        variables=obj("variables"),
+        extensions=obj("extensions") or {},
+        document_id=_string("documentId", source.get("documentId")),
+    )
+
+
+async def read_params(request: Request) -> GraphQLParams:
+    """The GraphQL parameters of a GET (URL query) or POST (JSON body); RequestError if bad."""
+    if request.method == "GET":
+        return _params(request.query_params, encoded=True)
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        raise RequestError(415, "POST needs Content-Type: application/json", "UNSUPPORTED_MEDIA")
+    media, *params = (p.strip().lower() for p in content_type.split(";"))
+    if media != JSON:
+        raise RequestError(
+            415,
+            f"POST body must be application/json, got {media or 'nothing'!r}",
+            "UNSUPPORTED_MEDIA",
+        )
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip() == "charset" and value.strip().strip('"') not in ("utf-8", "utf8"):
+            raise RequestError(
+                415, f"the body must be UTF-8, got charset {value!r}", "UNSUPPORTED_MEDIA"
+            )
+    body = await request.body()
+    if not body.strip():
+        raise RequestError(400, "the request body is empty: send a JSON object with a query")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(400, f"the request body is not valid JSON: {exc}") from None
+    if isinstance(value, list):
+        raise RequestError(400, "batched requests (a JSON array) are not supported")
+    if not isinstance(value, dict):
+        raise RequestError(400, f"the request body must be a JSON object, got {_json_type(value)}")
+    return _params(value, encoded=False)
+
+
+def json_response(
+    body: Mapping[str, Any], status: int, media: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A GraphQL response body, orjson-encoded, as `media` with charset utf-8."""
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=f"{media}; charset=utf-8",
+    )
+
+
+def error_response(
+    error: RequestError, media: str | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A refused HTTP request (4xx) with its GraphQL error."""
+    return json_response(
+        error.body(), error.status, media or JSON, {**error.headers, **(headers or {})}
+    )
+
+
+def request_error_status(media: str) -> int:
+    """The status of a GraphQL request error (parse, validation, coercion) under `media`."""
+    return 400 if media == GRAPHQL_RESPONSE else 200

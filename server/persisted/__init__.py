@@ -1,0 +1,1 @@
+"""Persisted queries: Apollo's APQ protocol, registered documents, per-client policy."""

@@ -1,0 +1,212 @@
+"""Turns a request's query text and/or persisted id into a prepared document, per client.
+
+Apollo's APQ protocol (hash only → PersistedQueryNotFound; query + hash → verify, store,
+run), registered documents, and each client's policy. In front of the store sits a bounded
+LRU of prepared (parsed and validated) documents per (client, id): a hot operation costs no
+Redis round trip and no parsing. When the store is unreachable, what the LRU holds keeps
+being served and misses answer PERSISTED_QUERY_NOT_FOUND.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import LRUCache
+
+from schema.execution import PreparedDocument, prepare, sha256_hex
+from server.persisted.policy import ClientPolicy, Mode
+from server.persisted.store import DocumentStore, StoreUnavailable
+
+log = logging.getLogger("pinql.persisted")
+
+NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
+ID_REQUIRED = "PERSISTED_QUERY_ID_REQUIRED"
+NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A request refused before execution: HTTP status, GraphQL error, extra headers."""
+
+    status: int
+    message: str
+    code: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        """The response body: one error, no data."""
+        return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
+
+
+@dataclass(slots=True)
+class PersistedQueryStats:
+    """Counts per (client, event), for the metrics endpoint to come. Events: hit_local,
+    hit_store, miss, apq_stored, refused, store_unavailable, unknown_operation."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def count(self, client: str, event: str) -> None:
+        """Adds one."""
+        self.counts[(client, event)] += 1
+
+    def of(self, client: str) -> dict[str, int]:
+        """One client's counts by event."""
+        return {event: n for (c, event), n in self.counts.items() if c == client}
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    prepared: PreparedDocument
+    registered: bool
+
+
+class DocumentCache:
+    """Prepared documents by the SHA-256 of their text, bounded (LRU), shared by clients."""
+
+    def __init__(self, size: int) -> None:
+        self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(max(size, 1))
+
+    def get(self, text: str, sha256: str | None = None) -> PreparedDocument:
+        """The prepared document for `text`; only valid documents are kept."""
+        digest = sha256 or sha256_hex(text)
+        prepared = self._by_hash.get(digest)
+        if prepared is None:
+            prepared = prepare(text, digest)
+            if prepared.valid:
+                self._by_hash[digest] = prepared
+        return prepared
+
+
+class PersistedQueries:
+    """Resolves (client, query, persisted id) to a PreparedDocument or a Refusal."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        policies: dict[str, ClientPolicy],
+        default_policy: ClientPolicy,
+        cache_size: int,
+    ) -> None:
+        self.store = store
+        self.policies = policies
+        self.default_policy = default_policy
+        self.documents = DocumentCache(cache_size)
+        self.stats = PersistedQueryStats()
+        self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(max(cache_size, 1))
+
+    def policy(self, client: str) -> ClientPolicy:
+        """The client's policy."""
+        return self.policies.get(client, self.default_policy)
+
+    async def _lookup(self, client: str, document_id: str) -> _Cached | StoreUnavailable | None:
+        cached = self._local.get((client, document_id))
+        if cached is not None and (cached.registered or self.policy(client).apq_enabled):
+            self.stats.count(client, "hit_local")
+            return cached
+        try:
+            stored = await self.store.lookup(client, document_id)
+        except StoreUnavailable as exc:
+            self.stats.count(client, "store_unavailable")
+            return exc
+        if stored is None:
+            self.stats.count(client, "miss")
+            return None
+        self.stats.count(client, "hit_store")
+        sha256 = document_id if not stored.registered else None
+        found = _Cached(self.documents.get(stored.text, sha256), stored.registered)
+        if found.prepared.valid:
+            self._local[(client, document_id)] = found
+        return found
+
+    async def _registered(self, client: str, document_id: str) -> bool:
+        found = await self._lookup(client, document_id)
+        return isinstance(found, _Cached) and found.registered
+
+    def _unknown(self, client: str, policy: ClientPolicy, what: str) -> None:
+        if policy.log_unknown:
+            self.stats.count(client, "unknown_operation")
+            log.warning("client %s sent an unregistered operation: %s", client, what)
+
+    async def resolve_text(self, client: str, query: str) -> PreparedDocument | Refusal:
+        """Plain query text, no persisted id."""
+        policy = self.policy(client)
+        prepared = self.documents.get(query)
+        if policy.mode is Mode.OPEN and not policy.log_unknown:
+            return prepared
+        if await self._registered(client, prepared.sha256):
+            return prepared
+        self._unknown(client, policy, f"query text sha256 {prepared.sha256}")
+        if policy.mode is Mode.OPEN:
+            return prepared
+        self.stats.count(client, "refused")
+        if policy.mode is Mode.APQ:
+            return Refusal(
+                400,
+                f"client {client!r} must send persisted queries (policy apq): "
+                "send extensions.persistedQuery with the query's sha256Hash",
+                ID_REQUIRED,
+            )
+        return Refusal(
+            403,
+            f"client {client!r} may only run registered operations (policy safelist); "
+            f"this query (sha256 {prepared.sha256}) is not registered",
+            NOT_IN_LIST,
+        )
+
+    async def resolve_apq(
+        self, client: str, sha256: str, query: str | None
+    ) -> PreparedDocument | Refusal:
+        """Apollo's APQ request: `sha256` with or without the query text."""
+        policy = self.policy(client)
+        if query is not None and sha256_hex(query) != sha256:
+            return Refusal(400, "provided sha does not match query", "BAD_REQUEST")
+        found = await self._lookup(client, sha256)
+        if isinstance(found, _Cached) and (found.registered or policy.apq_enabled):
+            return found.prepared
+        unreachable = isinstance(found, StoreUnavailable)
+        if not (isinstance(found, _Cached) and found.registered):
+            self._unknown(client, policy, f"persisted query {sha256}")
+        if policy.mode is Mode.SAFELIST:
+            self.stats.count(client, "refused")
+            return _not_in_list(client, sha256, unreachable, 404 if query is None else 403)
+        if not policy.apq:
+            self.stats.count(client, "refused")
+            return Refusal(
+                400, f"PersistedQueryNotSupported: APQ is off for client {client!r}", NOT_SUPPORTED
+            )
+        if query is None:
+            return Refusal(200, "PersistedQueryNotFound", NOT_FOUND, NO_CACHE)
+        prepared = self.documents.get(query, sha256)
+        if prepared.valid:
+            self._local[(client, sha256)] = _Cached(prepared, registered=False)
+            try:
+                await self.store.save_apq(client, sha256, query)
+                self.stats.count(client, "apq_stored")
+            except StoreUnavailable:
+                self.stats.count(client, "store_unavailable")
+        return prepared
+
+    async def resolve_document_id(
+        self, client: str, document_id: str
+    ) -> PreparedDocument | Refusal:
+        """A registered document's id (`documentId`, as Relay-style clients send it)."""
+        found = await self._lookup(client, document_id)
+        if isinstance(found, _Cached) and found.registered:
+            return found.prepared
+        self._unknown(client, self.policy(client), f"document id {document_id}")
+        self.stats.count(client, "refused")
+        return _not_in_list(client, document_id, isinstance(found, StoreUnavailable), 404)
+
+
+def _not_in_list(client: str, document_id: str, unreachable: bool, status: int) -> Refusal:
+    reason = " (the registry is unreachable right now)" if unreachable else ""
+    return Refusal(
+        status,
+        f"operation {document_id} is not registered for client {client!r}{reason}",
+        NOT_IN_LIST,
+    )
