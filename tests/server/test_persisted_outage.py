@@ -1,0 +1,148 @@
+"""Persisted queries while Redis is down and after it returns, against a throwaway
+redis-server on a spare port that this test starts and stops (never the suite's Redis).
+
+Down: documents in the worker's cache are still served, misses answer
+PERSISTED_QUERY_NOT_FOUND quickly, a query sent with its hash still runs; nothing is a 5xx.
+Back: new documents are stored in Redis again, without restarting pinql.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from schema.execution import sha256_hex
+from server.persisted.store import RETRY_AFTER_SECONDS
+from tests.support import serve
+from tests.world import OLIVE, USERNAMES
+
+HOT = "query Hot { viewer { username } }"
+COLD = "query Cold { viewer { id } }"
+LATE = "query Late { viewer { displayName } }"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ThrowawayRedis:
+    """A redis-server of this test's own, started and stopped by its PID."""
+
+    def __init__(self, port: int, directory: Path) -> None:
+        self.port = port
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Its URL."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Starts it and waits until it answers PING."""
+        executable = shutil.which("redis-server")
+        assert executable, "redis-server is not installed"
+        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        arguments += ["--appendonly", "no", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(  # noqa: S603
+            [executable, *arguments],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        """Stops it (SIGTERM to its PID) and waits for it to exit."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
+    """A running throwaway redis-server, stopped at the end whatever happens."""
+    server = ThrowawayRedis(free_port(), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def apq_body(query: str, *, with_text: bool) -> dict[str, object]:
+    """An APQ request body, with or without the query text."""
+    body: dict[str, object] = {
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(query)}}
+    }
+    if with_text:
+        body["query"] = query
+    return body
+
+
+async def test_redis_down_degrades_and_recovers(
+    world_database: str, throwaway_redis: ThrowawayRedis
+) -> None:
+    async with serve(world_database, REDIS_URL=throwaway_redis.url) as client:
+        headers = {**client.headers(OLIVE), "apollographql-client-name": "web"}
+
+        async def post(query: str, *, with_text: bool) -> tuple[int, dict[str, object]]:
+            response = await client.http.post(
+                "/graphql", json=apq_body(query, with_text=with_text), headers=headers
+            )
+            return response.status_code, response.json()
+
+        status, body = await post(HOT, with_text=True)
+        assert (status, body) == (200, {"data": {"viewer": {"username": USERNAMES[OLIVE]}}})
+
+        throwaway_redis.stop()
+        started = time.monotonic()
+        # The hot document is in the worker's cache: still served.
+        assert await post(HOT, with_text=False) == (200, body)
+        # A miss is PersistedQueryNotFound, not an error, not a hang.
+        status, miss = await post(COLD, with_text=False)
+        assert status == 200
+        assert miss["errors"] == [
+            {
+                "message": "PersistedQueryNotFound",
+                "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
+            }
+        ]
+        # The client's retry with the text runs (and is kept locally).
+        status, cold = await post(COLD, with_text=True)
+        assert status == 200 and "errors" not in cold, cold
+        assert await post(COLD, with_text=False) == (200, cold)
+        assert time.monotonic() - started < 5, "requests waited on the dead Redis"
+
+        throwaway_redis.start()  # empty: it keeps nothing on disk
+        await asyncio.sleep(RETRY_AFTER_SECONDS + 0.2)
+        status, late = await post(LATE, with_text=True)
+        assert status == 200 and "errors" not in late, late
+        redis = Redis.from_url(throwaway_redis.url, decode_responses=True)
+        try:
+            stored = await redis.get(f"pq:{{web}}:a:{sha256_hex(LATE)}")
+        finally:
+            await redis.aclose()
+        assert stored == LATE, "pinql did not go back to storing documents in Redis"
+        assert await post(HOT, with_text=False) == (200, body)

@@ -1,0 +1,418 @@
+"""Persisted queries over HTTP, against the real Redis: Apollo's APQ protocol (POST and GET),
+registered documents, per-client isolation and policy, the local caches, the store without
+Redis.
+
+Each test uses its own client names, so tests share one Redis logical database (flushed
+once per module) without seeing each other's documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import pytest
+from redis.asyncio import Redis
+
+from schema.execution import sha256_hex
+from server.persisted.queries import DocumentCache
+from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
+from tests.conftest import DEFAULT_REDIS_URL
+from tests.support import GraphQLClient, serve
+from tests.world import OLIVE, USERNAMES
+
+REDIS_DB = 12
+QUERY = "query Viewer { viewer { username } }"
+HASH = sha256_hex(QUERY)
+OTHER = "query Pins { pins(first: 2) { totalCount } }"
+NOT_FOUND = {
+    "errors": [
+        {"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}
+    ]
+}
+POLICIES = {
+    "apqonly": "apq",
+    "locked": "safelist",
+    "watched": {"mode": "open", "log_unknown": True},
+    "noapq": {"mode": "open", "apq": False},
+}
+
+
+def redis_url() -> str:
+    """The suite's Redis, on this module's logical database."""
+    parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
+    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
+
+
+def apq(sha256: str = HASH, version: object = 1) -> dict[str, Any]:
+    """An `extensions` object carrying a persisted query (and what Apollo Client 4 adds)."""
+    return {
+        "persistedQuery": {"version": version, "sha256Hash": sha256},
+        "clientLibrary": {"name": "@apollo/client", "version": "4.0.0"},
+    }
+
+
+def client_headers(name: str | None, version: str = "1.0.0") -> dict[str, str]:
+    """Apollo Client's client-awareness headers."""
+    if name is None:
+        return {}
+    return {"apollographql-client-name": name, "apollographql-client-version": version}
+
+
+@pytest.fixture(scope="module")
+async def redis() -> AsyncIterator[Redis]:
+    """This module's Redis database, emptied first."""
+    connection = Redis.from_url(redis_url(), decode_responses=True)
+    await connection.flushdb()
+    yield connection
+    await connection.aclose()
+
+
+@pytest.fixture(scope="module")
+async def pq(world_database: str, redis: Redis) -> AsyncIterator[GraphQLClient]:
+    """pinql with persisted queries in Redis and a few client policies."""
+    async with serve(
+        world_database,
+        REDIS_URL=redis_url(),
+        PINQL_PQ_CLIENT_POLICIES=orjson.dumps(POLICIES).decode(),
+    ) as client:
+        yield client
+
+
+async def send(
+    client: GraphQLClient,
+    *,
+    name: str | None,
+    query: str | None = None,
+    extensions: dict[str, Any] | None = None,
+    method: str = "POST",
+    viewer: int | None = OLIVE,
+    headers: dict[str, str] | None = None,
+    **params: Any,
+) -> Any:
+    """One request as client `name`, by POST (JSON body) or GET (URL parameters)."""
+    body: dict[str, Any] = {**params}
+    if query is not None:
+        body["query"] = query
+    if extensions is not None:
+        body["extensions"] = extensions
+    all_headers = {**client.headers(viewer), **client_headers(name), **(headers or {})}
+    if method == "GET":
+        url_params = {
+            k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in body.items()
+        }
+        return await client.http.get("/graphql", params=url_params, headers=all_headers)
+    return await client.http.post("/graphql", json=body, headers=all_headers)
+
+
+VIEWER_DATA = {"data": {"viewer": {"username": USERNAMES[OLIVE]}}}
+
+
+# ---- Apollo's APQ protocol ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_unknown_hash_is_persisted_query_not_found(pq: GraphQLClient, method: str) -> None:
+    response = await send(pq, name=f"nf-{method.lower()}", extensions=apq(), method=method)
+    assert response.status_code == 200
+    assert response.json() == NOT_FOUND
+    assert response.headers["cache-control"] == "private, no-cache, must-revalidate"
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_query_and_hash_store_then_hash_alone_runs(
+    pq: GraphQLClient, redis: Redis, method: str
+) -> None:
+    name = f"reg-{method.lower()}"
+    first = await send(pq, name=name, query=QUERY, extensions=apq(), method=method)
+    assert first.status_code == 200
+    assert first.json() == VIEWER_DATA
+    key = f"pq:{{{name}}}:a:{HASH}"
+    assert await redis.get(key) == QUERY
+    assert 0 < await redis.ttl(key) <= pq.settings.apq_ttl_seconds
+    again = await send(pq, name=name, extensions=apq(), method=method)
+    assert again.status_code == 200
+    assert again.json() == VIEWER_DATA
+
+
+async def test_hash_mismatch_is_400_and_stores_nothing(pq: GraphQLClient, redis: Redis) -> None:
+    response = await send(pq, name="mismatch", query=QUERY, extensions=apq(sha256_hex(OTHER)))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "provided sha does not match query"
+    assert await redis.keys("pq:{mismatch}:*") == []
+    later = await send(pq, name="mismatch", extensions=apq(sha256_hex(OTHER)))
+    assert later.json() == NOT_FOUND
+
+
+async def test_hash_is_of_the_exact_text(pq: GraphQLClient) -> None:
+    """A query differing only in whitespace has another hash: no normalisation."""
+    response = await send(pq, name="exact", query=QUERY + " ", extensions=apq(HASH))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("extensions", "message"),
+    [
+        (apq(version=2), "Unsupported persisted query version: 2 (only 1 is supported)"),
+        (apq(version=None), "Unsupported persisted query version: None (only 1 is supported)"),
+        (apq("ABC"), "extensions.persistedQuery.sha256Hash must be 64 lowercase hex, got 'ABC'"),
+        (apq(HASH.upper()), "sha256Hash must be 64 lowercase hex"),
+        ({"persistedQuery": "yes"}, "extensions.persistedQuery must be an object"),
+    ],
+    ids=["version-2", "no-version", "short-hash", "uppercase-hash", "not-an-object"],
+)
+async def test_bad_persisted_query_extension_is_400(
+    pq: GraphQLClient, extensions: dict[str, Any], message: str
+) -> None:
+    response = await send(pq, name="badext", query=QUERY, extensions=extensions)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert message in error["message"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_hash_only_get_runs_even_when_a_browser_asks(pq: GraphQLClient) -> None:
+    await send(pq, name="browser", query=QUERY, extensions=apq())
+    response = await send(
+        pq,
+        name="browser",
+        extensions=apq(),
+        method="GET",
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert response.json() == VIEWER_DATA
+
+
+async def test_get_passes_variables_and_operation_name(pq: GraphQLClient) -> None:
+    query = "query A { viewer { id } } query B($n: Int) { pins(first: $n) { edges { cursor } } }"
+    await send(pq, name="getvars", query=query, extensions=apq(sha256_hex(query)))
+    response = await send(
+        pq,
+        name="getvars",
+        extensions=apq(sha256_hex(query)),
+        method="GET",
+        operationName="B",
+        variables={"n": 1},
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["data"]["pins"]["edges"]) == 1
+
+
+async def test_mutation_over_get_is_405(pq: GraphQLClient) -> None:
+    response = await send(pq, name="web", query="mutation { __typename }", method="GET")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["message"] == "a mutation cannot be sent with GET: use POST"
+
+
+async def test_get_responses_vary_and_are_not_shared_when_signed_in(pq: GraphQLClient) -> None:
+    response = await send(pq, name="web", query=QUERY, method="GET")
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "Authorization" in response.headers["vary"]
+    assert "apollographql-client-name" in response.headers["vary"]
+
+
+async def test_anonymous_get_is_cacheable_when_configured(world_database: str) -> None:
+    async with serve(world_database, REDIS_URL=redis_url(), PINQL_GET_MAX_AGE=30) as client:
+        response = await client.http.get("/graphql", params={"query": OTHER})
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "public, max-age=30"
+        signed_in = await send(client, name=None, query=OTHER, method="GET")
+        assert signed_in.headers["cache-control"] == "private, no-store"
+
+
+# ---- per-client namespaces ----------------------------------------------------------------------
+
+
+async def test_a_hash_stored_by_one_client_is_a_miss_for_another(pq: GraphQLClient) -> None:
+    await send(pq, name="web-a", query=QUERY, extensions=apq())
+    assert (await send(pq, name="web-a", extensions=apq())).json() == VIEWER_DATA
+    assert (await send(pq, name="ios-b", extensions=apq())).json() == NOT_FOUND
+    assert (await send(pq, name=None, extensions=apq())).json() == NOT_FOUND  # anonymous
+
+
+async def test_no_client_header_is_the_anonymous_client(pq: GraphQLClient, redis: Redis) -> None:
+    query = "query Anon { viewer { id } }"
+    await send(pq, name=None, query=query, extensions=apq(sha256_hex(query)))
+    assert await redis.exists(f"pq:{{anonymous}}:a:{sha256_hex(query)}") == 1
+
+
+async def test_graphql_client_name_header_is_accepted_too(pq: GraphQLClient, redis: Redis) -> None:
+    query = "query Other { viewer { id } }"
+    response = await pq.http.post(
+        "/graphql",
+        json={"query": query, "extensions": apq(sha256_hex(query))},
+        headers={"graphql-client-name": "alt.client_1"},
+    )
+    assert response.status_code == 200
+    assert await redis.exists(f"pq:{{alt.client_1}}:a:{sha256_hex(query)}") == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        (
+            {"apollographql-client-name": "Web App"},
+            "apollographql-client-name header: client name must match [a-z0-9._-]{1,32}, "
+            "got 'Web App'",
+        ),
+        ({"graphql-client-name": "x" * 33}, "graphql-client-name header: client name must"),
+        ({"apollographql-client-name": "pq:{web}"}, "got 'pq:{web}'"),
+        (
+            {"apollographql-client-name": "web", "apollographql-client-version": "1 0"},
+            "apollographql-client-version header: client version must match",
+        ),
+    ],
+    ids=["space-and-caps", "too-long", "key-injection", "bad-version"],
+)
+async def test_bad_client_headers_are_400(
+    pq: GraphQLClient, headers: dict[str, str], message: str
+) -> None:
+    response = await pq.http.post("/graphql", json={"query": QUERY}, headers=headers)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert message in error["message"]
+    assert error["extensions"] == {"code": "INVALID_CLIENT"}
+
+
+# ---- registered documents and policies ----------------------------------------------------------
+
+
+async def register(name: str, *queries: str) -> None:
+    """Registers `queries` for client `name` (as `pinql operations register` does)."""
+    store = RedisStore.from_url(redis_url(), 3600)
+    try:
+        documents = [RegisteredDocument(sha256_hex(q), q, None, "query") for q in queries]
+        await store.register(name, "1.0.0", documents)
+    finally:
+        await store.close()
+
+
+async def test_safelist_runs_registered_documents_only(pq: GraphQLClient, redis: Redis) -> None:
+    await register("locked", QUERY)
+    by_hash = await send(pq, name="locked", extensions=apq())
+    assert by_hash.json() == VIEWER_DATA
+    by_text = await send(pq, name="locked", query=QUERY)  # the text of a registered document
+    assert by_text.json() == VIEWER_DATA
+
+    unknown = await send(pq, name="locked", extensions=apq(sha256_hex(OTHER)))
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0] == {
+        "message": f"operation {sha256_hex(OTHER)} is not registered for client 'locked'",
+        "extensions": {"code": "PERSISTED_QUERY_NOT_IN_LIST"},
+    }
+    text = await send(pq, name="locked", query=OTHER)
+    assert text.status_code == 403
+    [error] = text.json()["errors"]
+    assert error["extensions"] == {"code": "PERSISTED_QUERY_NOT_IN_LIST"}
+    assert (
+        "client 'locked' may only run registered operations (policy safelist)" in (error["message"])
+    )
+    registering = await send(pq, name="locked", query=OTHER, extensions=apq(sha256_hex(OTHER)))
+    assert registering.status_code == 403
+    assert await redis.keys("pq:{locked}:a:*") == []
+
+
+async def test_registered_for_one_client_is_not_registered_for_another(pq: GraphQLClient) -> None:
+    await register("locked", QUERY)
+    response = await send(pq, name="apqonly", query=QUERY)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_ID_REQUIRED"}
+
+
+async def test_apq_policy_refuses_plain_text_but_runs_apq(pq: GraphQLClient) -> None:
+    text = await send(pq, name="apqonly", query=OTHER)
+    assert text.status_code == 400
+    [error] = text.json()["errors"]
+    assert "client 'apqonly' must send persisted queries (policy apq)" in error["message"]
+    assert (await send(pq, name="apqonly", extensions=apq())).json() == NOT_FOUND
+    stored = await send(pq, name="apqonly", query=QUERY, extensions=apq())
+    assert stored.json() == VIEWER_DATA
+    assert (await send(pq, name="apqonly", extensions=apq())).json() == VIEWER_DATA
+
+
+async def test_apq_switched_off_is_not_supported(pq: GraphQLClient) -> None:
+    for query in (None, QUERY):
+        response = await send(pq, name="noapq", query=query, extensions=apq())
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {"code": "PERSISTED_QUERY_NOT_SUPPORTED"}
+        assert "APQ is off for client 'noapq'" in error["message"]
+    assert (await send(pq, name="noapq", query=QUERY)).json() == VIEWER_DATA
+
+
+async def test_log_unknown_logs_and_still_serves_open_clients(
+    pq: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await register("watched", QUERY)
+    with caplog.at_level(logging.WARNING, logger="pinql.persisted"):
+        assert (await send(pq, name="watched", query=QUERY)).json() == VIEWER_DATA
+        assert caplog.records == []
+        response = await send(pq, name="watched", query=OTHER)
+    assert response.status_code == 200
+    assert "errors" not in response.json()
+    [record] = caplog.records
+    assert record.getMessage() == (
+        f"client watched sent an unregistered operation: query text sha256 {sha256_hex(OTHER)}"
+    )
+
+
+# ---- caches -------------------------------------------------------------------------------------
+
+
+async def test_a_hot_document_is_served_without_redis(pq: GraphQLClient, redis: Redis) -> None:
+    """After the first hit, the worker's LRU answers: deleting the Redis key changes nothing."""
+    query = "query Hot { viewer { username } }"
+    await send(pq, name="hot", query=query, extensions=apq(sha256_hex(query)))
+    await redis.delete(f"pq:{{hot}}:a:{sha256_hex(query)}")
+    response = await send(pq, name="hot", extensions=apq(sha256_hex(query)))
+    assert response.json() == VIEWER_DATA
+
+
+def test_prepared_documents_are_parsed_and_validated_once() -> None:
+    cache = DocumentCache(10)
+    first = cache.get(QUERY)
+    assert first.valid
+    assert cache.get(QUERY) is first
+    invalid = cache.get("{ nope }")
+    assert not invalid.valid
+    assert cache.get("{ nope }") is not invalid  # invalid documents are not kept
+
+
+def test_the_document_cache_is_bounded() -> None:
+    cache = DocumentCache(2)
+    documents = [cache.get(f"query Q{i} {{ viewer {{ id }} }}") for i in range(3)]
+    assert cache.get("query Q2 { viewer { id } }") is documents[2]
+    assert cache.get("query Q0 { viewer { id } }") is not documents[0]  # evicted
+
+
+# ---- without Redis ------------------------------------------------------------------------------
+
+
+async def test_without_redis_documents_live_in_the_process_and_a_file(
+    world_database: str, tmp_path: Any
+) -> None:
+    async with serve(
+        world_database,
+        REDIS_URL=None,
+        PINQL_DATA_DIR=str(tmp_path),
+        PINQL_PQ_CLIENT_POLICIES='{"locked": "safelist"}',
+    ) as client:
+        assert (await send(client, name="web", extensions=apq())).json() == NOT_FOUND
+        await send(client, name="web", query=QUERY, extensions=apq())
+        assert (await send(client, name="web", extensions=apq())).json() == VIEWER_DATA
+
+        refused = await send(client, name="locked", extensions=apq())
+        assert refused.status_code == 404
+        # `pinql operations register` writes the file; the running server picks it up.
+        store = LocalStore(tmp_path, 3600)
+        await store.register(
+            "locked", "2.0.0", [RegisteredDocument(HASH, QUERY, "Viewer", "query")]
+        )
+        assert (await send(client, name="locked", extensions=apq())).json() == VIEWER_DATA
