@@ -19,7 +19,8 @@ import pytest
 from redis.asyncio import Redis
 
 from schema.execution import sha256_hex
-from server.persisted.queries import DocumentCache
+from server.persisted.policy import ClientPolicy, Mode
+from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
 from tests.conftest import DEFAULT_REDIS_URL
 from tests.support import GraphQLClient, serve
@@ -416,3 +417,22 @@ async def test_without_redis_documents_live_in_the_process_and_a_file(
             "locked", "2.0.0", [RegisteredDocument(HASH, QUERY, "Viewer", "query")]
         )
         assert (await send(client, name="locked", extensions=apq())).json() == VIEWER_DATA
+
+
+# ---- counts for the metrics ---------------------------------------------------------------------
+
+
+async def test_counts_per_client_are_kept_in_one_place(tmp_path: Any) -> None:
+    """PersistedQueries is plain Python: usable without HTTP, its counts read by metrics."""
+    persisted = PersistedQueries(
+        LocalStore(tmp_path, 3600),
+        {"locked": ClientPolicy(mode=Mode.SAFELIST)},
+        ClientPolicy(),
+        cache_size=10,
+    )
+    assert isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # miss
+    assert not isinstance(await persisted.resolve_apq("web", HASH, QUERY), Refusal)  # stored
+    assert not isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # local hit
+    assert isinstance(await persisted.resolve_text("locked", QUERY), Refusal)  # refused
+    assert persisted.stats.of("web") == {"miss": 2, "apq_stored": 1, "hit_local": 1}
+    assert persisted.stats.of("locked") == {"miss": 1, "refused": 1}
