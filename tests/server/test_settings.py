@@ -1,0 +1,53 @@
+"""Settings read from the environment: persisted-query policies, and their clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from server.persisted.policy import ClientPolicy, Mode
+from server.settings import Settings
+
+
+def settings(**env: str) -> Settings:
+    """Settings from these variables only (on top of the process environment)."""
+    return Settings.model_validate(env)
+
+
+def test_policies_default_to_open_with_apq() -> None:
+    config = settings()
+    assert config.policy_for("web") == ClientPolicy(mode=Mode.OPEN, apq=True, log_unknown=False)
+
+
+def test_policies_take_a_mode_or_an_object() -> None:
+    config = settings(
+        PINQL_PQ_DEFAULT_POLICY="apq",
+        PINQL_PQ_CLIENT_POLICIES='{"web": "safelist", "ios": {"mode": "open", "log_unknown": 1}}',
+    )
+    assert config.policy_for("android").mode is Mode.APQ
+    assert config.policy_for("web").mode is Mode.SAFELIST
+    assert config.policy_for("web").apq_enabled is False
+    assert config.policy_for("ios") == ClientPolicy(mode=Mode.OPEN, log_unknown=True)
+    default = settings(PINQL_PQ_DEFAULT_POLICY='{"mode": "open", "apq": false}')
+    assert default.policy_for("x").apq_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PINQL_PQ_DEFAULT_POLICY": "closed"}, "Input should be 'open', 'apq' or 'safelist'"),
+        ({"PINQL_PQ_CLIENT_POLICIES": '{"Web": "open"}'}, "got 'Web'"),
+        ({"PINQL_PQ_CLIENT_POLICIES": "{web: open}"}, "PINQL_PQ_CLIENT_POLICIES"),
+        ({"PINQL_PQ_CLIENT_POLICIES": '{"web": {"mode": "open", "nope": 1}}'}, "nope"),
+        (
+            {"PINQL_PQ_CLIENT_POLICIES": '{"web": {"mode": "apq", "apq": false}}'},
+            "mode 'apq' needs apq: true",
+        ),
+        ({"PINQL_APQ_TTL_SECONDS": "0"}, "PINQL_APQ_TTL_SECONDS"),
+        ({"PINQL_GET_MAX_AGE": "-1"}, "PINQL_GET_MAX_AGE"),
+    ],
+)
+def test_bad_policies_name_the_variable_and_value(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        settings(**env)
+    assert message in str(error.value)
