@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     )
     pq_cache_size: int = Field(
         default=5000,
-        ge=0,
+        ge=1,
         le=1_000_000,
         validation_alias="PINQL_PQ_CACHE_SIZE",
         description="Persisted documents each worker keeps parsed and validated in memory.",

@@ -69,7 +69,7 @@ class DocumentCache:
     """Prepared documents by the SHA-256 of their text, bounded (LRU), shared by clients."""
 
     def __init__(self, size: int) -> None:
-        self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(max(size, 1))
+        self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(size)
 
     def get(self, text: str, sha256: str | None = None) -> PreparedDocument:
         """The prepared document for `text`; only valid documents are kept."""
@@ -97,7 +97,7 @@ class PersistedQueries:
         self.default_policy = default_policy
         self.documents = DocumentCache(cache_size)
         self.stats = PersistedQueryStats()
-        self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(max(cache_size, 1))
+        self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(cache_size)
 
     def policy(self, client: str) -> ClientPolicy:
         """The client's policy."""
