@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from tests.schema.demo import Subjects, pick_subjects
+from tests.schema.demo import LOOKUP_SQL, Picks, Subjects, pick_subjects
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +22,15 @@ async def db(demo_database: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(demo_database)
     yield conn
     await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def picks(demo_database: str, subjects: Subjects) -> Picks:
+    """The subjects, and the rows NodeLookup fetches."""
+    conn = await asyncpg.connect(demo_database)
+    try:
+        lookup = {name: [r[0] for r in await conn.fetch(sql)] for name, sql in LOOKUP_SQL.items()}
+    finally:
+        await conn.close()
+    assert all(len(ids) == 10 for ids in lookup.values()), lookup
+    return Picks(subjects, lookup)

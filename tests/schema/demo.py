@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+
+from loaders.global_ids import encode_global_id
 
 
 async def one_row(conn: asyncpg.Connection, sql: str, *args: Any) -> asyncpg.Record:
@@ -92,3 +95,53 @@ async def pick_subjects(database_url: str) -> Subjects:
         popular_user=popular_user,
         comment=comment,
     )
+
+
+@dataclass(frozen=True)
+class Picks:
+    """What the counted requests are about: the subjects, and rows to look up by ID."""
+
+    subjects: Subjects
+    lookup: dict[str, list[int]]
+    """Ten ids per node type, all visible to anyone; no comment is on one of the pins."""
+
+    def node_ids(self, per_type: int) -> list[str]:
+        """`per_type` global IDs of each node type, types interleaved."""
+        return [
+            encode_global_id(type_name, ids[i])
+            for i in range(per_type)
+            for type_name, ids in self.lookup.items()
+        ]
+
+
+Variables = dict[str, Any]
+# Per operation: its variables for a small and a large request (list sizes or id counts).
+SIZES: dict[str, Callable[[Picks], tuple[Variables, Variables]]] = {
+    "HomeFeed.graphql": lambda p: ({"first": 2}, {"first": 100}),
+    "BoardPage.graphql": lambda p: (
+        {"boardId": encode_global_id("Board", p.subjects.board), "first": 2},
+        {"boardId": encode_global_id("Board", p.subjects.board), "first": 100},
+    ),
+    "ProfilePage.graphql": lambda p: (
+        {"username": p.subjects.profile_username, "boardsFirst": 1},
+        {"username": p.subjects.profile_username, "boardsFirst": 100},
+    ),
+    "PinCloseUp.graphql": lambda p: (
+        {"pinId": encode_global_id("Pin", p.subjects.repin), "commentsFirst": 1},
+        {"pinId": encode_global_id("Pin", p.subjects.repin), "commentsFirst": 100},
+    ),
+    "LatestPins.graphql": lambda p: ({"first": 2}, {"first": 100}),
+    "NodeLookup.graphql": lambda p: ({"ids": p.node_ids(1)}, {"ids": p.node_ids(10)}),
+}
+# Rows anyone may see, ten per type, for NodeLookup (comments on other pins than these).
+LOOKUP_SQL = {
+    "User": "select id from users order by id limit 10",
+    "Board": "select id from boards where privacy = 'PUBLIC' order by id desc limit 10",
+    "Pin": "select p.id from pins p join boards b on b.id = p.board_id "
+    "where b.privacy = 'PUBLIC' order by p.id desc limit 10",
+    "Comment": "select c.id from comments c join pins p on p.id = c.pin_id "
+    "join boards b on b.id = p.board_id where b.privacy = 'PUBLIC' and p.id < ("
+    "  select min(id) from (select p.id from pins p join boards b on b.id = p.board_id"
+    "  where b.privacy = 'PUBLIC' order by p.id desc limit 10) as looked_up"
+    ") order by c.id desc limit 10",
+}

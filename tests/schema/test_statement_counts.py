@@ -6,15 +6,13 @@ introspection) cannot leak into a count, and counted twice, so a count is a stab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import asyncpg
 import pytest
 
 from loaders.global_ids import encode_global_id
-from tests.schema.demo import OPERATIONS_DIR, Subjects, operation
+from tests.schema.demo import OPERATIONS_DIR, SIZES, Picks, Subjects, operation
 from tests.support import GraphQLClient
 
 MAX_STATEMENTS = 5
@@ -39,55 +37,6 @@ PINNED: dict[str, Pinned] = {
 }
 
 
-@dataclass(frozen=True)
-class Picks:
-    """What the counted requests are about: the subjects, and rows to look up by ID."""
-
-    subjects: Subjects
-    lookup: dict[str, list[int]]
-    """Ten ids per node type, all visible to anyone; no comment is on one of the pins."""
-
-    def node_ids(self, per_type: int) -> list[str]:
-        """`per_type` global IDs of each node type, types interleaved."""
-        return [
-            encode_global_id(type_name, ids[i])
-            for i in range(per_type)
-            for type_name, ids in self.lookup.items()
-        ]
-
-
-Variables = dict[str, Any]
-# Per operation: its variables for a small and a large request (list sizes or id counts).
-SIZES: dict[str, Callable[[Picks], tuple[Variables, Variables]]] = {
-    "HomeFeed.graphql": lambda p: ({"first": 2}, {"first": 100}),
-    "BoardPage.graphql": lambda p: (
-        {"boardId": encode_global_id("Board", p.subjects.board), "first": 2},
-        {"boardId": encode_global_id("Board", p.subjects.board), "first": 100},
-    ),
-    "ProfilePage.graphql": lambda p: (
-        {"username": p.subjects.profile_username, "boardsFirst": 1},
-        {"username": p.subjects.profile_username, "boardsFirst": 100},
-    ),
-    "PinCloseUp.graphql": lambda p: (
-        {"pinId": encode_global_id("Pin", p.subjects.repin), "commentsFirst": 1},
-        {"pinId": encode_global_id("Pin", p.subjects.repin), "commentsFirst": 100},
-    ),
-    "LatestPins.graphql": lambda p: ({"first": 2}, {"first": 100}),
-    "NodeLookup.graphql": lambda p: ({"ids": p.node_ids(1)}, {"ids": p.node_ids(10)}),
-}
-# Rows anyone may see, ten per type, for NodeLookup (comments on other pins than these).
-LOOKUP_SQL = {
-    "User": "select id from users order by id limit 10",
-    "Board": "select id from boards where privacy = 'PUBLIC' order by id desc limit 10",
-    "Pin": "select p.id from pins p join boards b on b.id = p.board_id "
-    "where b.privacy = 'PUBLIC' order by p.id desc limit 10",
-    "Comment": "select c.id from comments c join pins p on p.id = c.pin_id "
-    "join boards b on b.id = p.board_id where b.privacy = 'PUBLIC' and p.id < ("
-    "  select min(id) from (select p.id from pins p join boards b on b.id = p.board_id"
-    "  where b.privacy = 'PUBLIC' order by p.id desc limit 10) as looked_up"
-    ") order by c.id desc limit 10",
-}
-
 # The issue's explore query: the latest pins, each with its board, owner and first comments.
 ISSUE_QUERY = """
 {
@@ -105,18 +54,6 @@ ISSUE_QUERY = """
   }
 }
 """
-
-
-@pytest.fixture(scope="module")
-async def picks(demo_database: str, subjects: Subjects) -> Picks:
-    """The subjects, and the rows NodeLookup fetches."""
-    conn = await asyncpg.connect(demo_database)
-    try:
-        lookup = {name: [r[0] for r in await conn.fetch(sql)] for name, sql in LOOKUP_SQL.items()}
-    finally:
-        await conn.close()
-    assert all(len(ids) == 10 for ids in lookup.values()), lookup
-    return Picks(subjects, lookup)
 
 
 async def settled_count(

@@ -1,55 +1,31 @@
-"""The `pinql` command: serve, migrate, seed, token, and schema export/check."""
+"""`pinql serve`, `migrate`, `seed` and `token`: the commands that work on the database."""
 
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Annotated
 
 import asyncpg
 import typer
 import uvicorn
-from pydantic import ValidationError
 
 from db.migrate import migrate as apply_migrations
 from db.migrate import pending
 from db.seed import is_empty
 from db.seed import seed as seed_demo_data
-from schema.build import print_schema
 from server.auth import issue_token
+from server.cli.common import fail, load_settings
 from server.database_url import database_target
 from server.settings import Env, Settings
 
-app = typer.Typer(
-    help="pinql: the GraphQL backend-for-frontend.", no_args_is_help=True, add_completion=False
-)
-schema_app = typer.Typer(help="The schema.graphql contract.", no_args_is_help=True)
-app.add_typer(schema_app, name="schema")
-
-SCHEMA_FILE = Path("schema.graphql")
 EXAMPLE_QUERY = (
     "{ viewer { username } homeFeed(first: 5) { edges { node { title creator { username } } } } }"
 )
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        typer.echo(f"invalid configuration:\n{exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(1)
-
-
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
@@ -57,7 +33,7 @@ def serve(
 ) -> None:
     """Serve /graphql and GraphiQL (no DATABASE_URL: embedded PostgreSQL with demo data)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:  %(message)s")
-    settings = _settings()
+    settings = load_settings()
     with database_target(settings) as target:
         token = asyncio.run(_prepare(settings, target.url, seed_if_empty=target.embedded))
         os.environ["DATABASE_URL"] = target.url  # workers build their app from the environment
@@ -87,7 +63,7 @@ async def _prepare(settings: Settings, url: str, *, seed_if_empty: bool) -> tupl
         if settings.env is Env.PROD:
             missing = await pending(conn)
             if missing:
-                raise _fail(
+                raise fail(
                     "database schema is behind: run `pinql migrate` first (pending: "
                     + ", ".join(m.version for m in missing)
                     + ")"
@@ -111,10 +87,9 @@ async def _prepare(settings: Settings, url: str, *, seed_if_empty: bool) -> tupl
         await conn.close()
 
 
-@app.command()
 def migrate() -> None:
     """Apply pending database migrations (does nothing when up to date)."""
-    settings = _settings()
+    settings = load_settings()
 
     async def run(url: str) -> list[str]:
         conn = await asyncpg.connect(url)
@@ -128,7 +103,6 @@ def migrate() -> None:
     typer.echo("applied: " + ", ".join(applied) if applied else "database is up to date")
 
 
-@app.command()
 def seed(
     scale: Annotated[
         float, typer.Option(min=0.001, max=100, help="Size: 1 ≈ 100k pins; 10 = benchmark set.")
@@ -137,7 +111,7 @@ def seed(
     reset: Annotated[bool, typer.Option("--reset", help="Delete ALL existing rows first.")] = False,
 ) -> None:
     """Load the deterministic demo data set (migrating first). Refuses a non-empty database."""
-    settings = _settings()
+    settings = load_settings()
 
     async def run(url: str) -> None:
         conn = await asyncpg.connect(url)
@@ -148,7 +122,7 @@ def seed(
                     "truncate users, boards, pins, comments, follows restart identity cascade"
                 )
             elif not await is_empty(conn):
-                raise _fail(
+                raise fail(
                     "the database already has data; seeding needs an empty one "
                     "(pass --reset to delete everything first)"
                 )
@@ -162,7 +136,6 @@ def seed(
         asyncio.run(run(target.url))
 
 
-@app.command()
 def token(
     username: Annotated[str, typer.Argument(help="Who the token is for.")],
     ttl: Annotated[
@@ -171,7 +144,7 @@ def token(
     ] = None,
 ) -> None:
     """Print a bearer token for USERNAME (development: signed with PINQL_SECRET)."""
-    settings = _settings()
+    settings = load_settings()
 
     async def run(url: str) -> int | None:
         conn = await asyncpg.connect(url)
@@ -186,48 +159,5 @@ def token(
     with database_target(settings) as target:
         user_id = asyncio.run(run(target.url))
     if user_id is None:
-        raise _fail(f"no user named {username!r}")
+        raise fail(f"no user named {username!r}")
     typer.echo(issue_token(user_id, settings.secret, ttl or settings.token_ttl_seconds))
-
-
-@schema_app.command("export")
-def schema_export(
-    path: Annotated[Path, typer.Option(help="Where to write the SDL.")] = SCHEMA_FILE,
-) -> None:
-    """Write the schema, as SDL, to schema.graphql."""
-    path.write_text(print_schema())
-    typer.echo(f"wrote {path}")
-
-
-@schema_app.command("check")
-def schema_check(
-    path: Annotated[Path, typer.Option(help="The committed SDL.")] = SCHEMA_FILE,
-) -> None:
-    """Exit 1, showing the diff, when schema.graphql differs from the code."""
-    committed = path.read_text() if path.exists() else ""
-    diff = schema_diff(committed, print_schema(), str(path))
-    if diff:
-        typer.echo(diff, nl=False)
-        raise _fail(f"{path} is out of date: run `pinql schema export`")
-    typer.echo(f"{path} is up to date")
-
-
-def schema_diff(committed: str, current: str, name: str = "schema.graphql") -> str:
-    """A unified diff from the committed SDL to the code's; empty when they match."""
-    return "".join(
-        difflib.unified_diff(
-            committed.splitlines(keepends=True),
-            current.splitlines(keepends=True),
-            fromfile=f"{name} (committed)",
-            tofile=f"{name} (from the code)",
-        )
-    )
-
-
-def main() -> None:
-    """Entry point of the `pinql` script."""
-    app(prog_name="pinql")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,5 @@
+"""`python -m server.cli`: the `pinql` command."""
+
+from server.cli import main
+
+main()

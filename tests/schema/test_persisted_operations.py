@@ -1,0 +1,83 @@
+"""The web app's operations (operations/), registered for client `web` as the README says,
+run by hash on a server where `web` is safelisted: the same JSON and the same SQL statements
+as the full text, and any other query refused."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import pytest
+from redis.asyncio import Redis
+
+from schema.execution import sha256_hex
+from server.persisted.manifest import load_manifest
+from server.persisted.store import RedisStore
+from tests.conftest import DEFAULT_REDIS_URL
+from tests.schema.demo import OPERATIONS_DIR, SIZES, Picks, operation
+from tests.support import GraphQLClient, serve
+
+REDIS_DB = 11
+WEB = {"apollographql-client-name": "web", "apollographql-client-version": "dev"}
+
+
+def redis_url() -> str:
+    """The suite's Redis, on this module's logical database."""
+    parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
+    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
+
+
+@pytest.fixture(scope="module")
+async def safelisted(demo_database: str) -> AsyncIterator[GraphQLClient]:
+    """pinql with operations/ registered for `web`, and `web` on the safelist."""
+    redis = Redis.from_url(redis_url())
+    await redis.flushdb()
+    await redis.aclose()
+    store = RedisStore.from_url(redis_url(), 3600)
+    try:
+        await store.register("web", "dev", load_manifest(OPERATIONS_DIR))
+    finally:
+        await store.close()
+    async with serve(
+        demo_database, REDIS_URL=redis_url(), PINQL_PQ_CLIENT_POLICIES='{"web": "safelist"}'
+    ) as client:
+        yield client
+
+
+def test_every_operation_is_in_the_manifest() -> None:
+    documents = load_manifest(OPERATIONS_DIR)
+    assert {d.name for d in documents} == {name.removesuffix(".graphql") for name in SIZES}
+    for document in documents:
+        assert document.id == sha256_hex(operation(f"{document.name}.graphql"))
+
+
+@pytest.mark.parametrize("name", sorted(SIZES))
+async def test_by_hash_equals_the_full_text(
+    demo_client: GraphQLClient, safelisted: GraphQLClient, picks: Picks, name: str
+) -> None:
+    text = operation(name)
+    variables = SIZES[name](picks)[0]
+    viewer = picks.subjects.feed_viewer
+    full = await demo_client.post(text, variables, viewer=viewer)
+    expected_statements = await demo_client.count_statements(text, variables, viewer=viewer)
+
+    safelisted.log.clear()
+    body = {
+        "variables": variables,
+        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(text)}},
+    }
+    by_hash = await safelisted.http.post(
+        "/graphql", json=body, headers={**safelisted.headers(viewer), **WEB}
+    )
+    assert by_hash.status_code == 200
+    assert orjson.loads(by_hash.content) == orjson.loads(full.content)
+    assert "errors" not in by_hash.json()
+    assert safelisted.log.count == expected_statements
+
+
+async def test_web_may_not_send_anything_else(safelisted: GraphQLClient) -> None:
+    response = await safelisted.post("{ viewer { id } }", headers=WEB)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_IN_LIST"}

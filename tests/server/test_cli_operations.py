@@ -1,0 +1,430 @@
+"""`pinql operations register/list` and the registered-operations and --base parts of
+`pinql schema check`, against the real Redis (its own logical database) and the file store."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from typer.testing import CliRunner
+
+from schema.build import print_schema
+from schema.execution import sha256_hex
+from server.app import document_store
+from server.cli import app
+from server.persisted.manifest import ManifestError, load_manifest
+from server.persisted.store import RegisteredDocument, Registration
+from server.settings import Settings
+from tests.conftest import DEFAULT_REDIS_URL
+
+runner = CliRunner()
+
+REDIS_DB = 13  # this module's own logical database: no other test uses it, so it may flush it
+OPERATIONS_DIR = Path(__file__).parents[2] / "operations"
+VIEWER = "query ViewerName { viewer { username } }"
+TITLES = "query LatestTitles { pins(first: 5) { nodes { id title } } }"
+LEGACY = "query LegacyTitles { pins(first: 5) { nodes { id legacyTitle } } }"
+
+
+def isolated_redis_url() -> str:
+    """The suite's Redis (REDIS_URL's host and port), database REDIS_DB."""
+    parts = urlsplit(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
+
+
+@dataclass(frozen=True)
+class Store:
+    """Which store the CLI uses in a test, and a way to read and write it directly."""
+
+    kind: str
+
+    def registrations(self, client: str | None = None) -> list[Registration]:
+        """What the store holds, read the way the server reads it."""
+        return asyncio.run(self._run(lambda s: s.registrations(client)))
+
+    def register(self, client: str, version: str, *documents: RegisteredDocument) -> None:
+        """Writes straight into the store, skipping every check the CLI makes."""
+        asyncio.run(self._run(lambda s: s.register(client, version, documents)))
+
+    @staticmethod
+    async def _run(action: Any) -> Any:
+        store = document_store(Settings())
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+
+@pytest.fixture
+def no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """The environment without PINQL_ENV, with PINQL_DATA_DIR in a fresh directory."""
+    monkeypatch.delenv("PINQL_ENV", raising=False)
+    monkeypatch.setenv("PINQL_DATA_DIR", str(tmp_path / "data"))
+    return monkeypatch
+
+
+@pytest.fixture
+def file_store(no_config: pytest.MonkeyPatch) -> Store:
+    """No Redis: the registry file under PINQL_DATA_DIR."""
+    no_config.delenv("REDIS_URL", raising=False)
+    return Store("file")
+
+
+@pytest.fixture
+def redis_store(no_config: pytest.MonkeyPatch) -> Iterator[Store]:
+    """Redis, on this module's own database, emptied before and after."""
+    url = isolated_redis_url()
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    no_config.setenv("REDIS_URL", url)
+    yield Store("redis")
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(params=["redis", "file"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """Each store in turn."""
+    result: Store = request.getfixturevalue(f"{request.param}_store")
+    return result
+
+
+def apollo_manifest(path: Path, *operations: tuple[str, str], **overrides: Any) -> Path:
+    """Writes an Apollo persisted-query manifest of (name, body) pairs to `path`."""
+    entries = [
+        {"id": sha256_hex(body), "body": body, "name": name, "type": "query"}
+        for name, body in operations
+    ]
+    for entry in entries:
+        entry.update(overrides.get(entry["name"], {}))
+    manifest = {"format": "apollo-persisted-query-manifest", "version": 1, "operations": entries}
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def register(source: Path, client: str = "web", version: str = "1.4.0") -> Any:
+    return runner.invoke(
+        app, ["operations", "register", "--client", client, "--version", version, str(source)]
+    )
+
+
+def flat(output: str) -> str:
+    """The output on one line, without the boxes typer draws around usage errors."""
+    return " ".join(output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize(
+    "command", [["operations"], ["operations", "register"], ["operations", "list"]]
+)
+def test_every_operations_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], prog_name="pinql")
+    assert result.exit_code == 0, result.output
+    assert "Usage: pinql" in result.output
+
+
+def test_an_apollo_manifest_is_registered(store: Store, tmp_path: Path) -> None:
+    manifest = apollo_manifest(
+        tmp_path / "manifest.json", ("ViewerName", VIEWER), ("LatestTitles", TITLES)
+    )
+    result = register(manifest)
+    assert result.exit_code == 0, result.output
+    where = "redis" if store.kind == "redis" else f"file {tmp_path / 'data'}"
+    assert f"registered 2 operations for web 1.4.0 ({where}" in result.output
+    [registration] = store.registrations()
+    assert (registration.client, registration.version) == ("web", "1.4.0")
+    assert sorted(registration.documents, key=lambda d: d.id) == sorted(
+        [
+            RegisteredDocument(sha256_hex(VIEWER), VIEWER, "ViewerName", "query"),
+            RegisteredDocument(sha256_hex(TITLES), TITLES, "LatestTitles", "query"),
+        ],
+        key=lambda d: d.id,
+    )
+
+
+def test_an_id_that_is_not_the_bodys_sha256_refuses_the_manifest(
+    store: Store, tmp_path: Path
+) -> None:
+    manifest = apollo_manifest(
+        tmp_path / "manifest.json",
+        ("ViewerName", VIEWER),
+        ("LatestTitles", TITLES),
+        LatestTitles={"id": sha256_hex(TITLES).upper()},
+    )
+    result = register(manifest)
+    assert result.exit_code == 1
+    assert "operation LatestTitles: id " in result.output
+    assert "is not the SHA-256 of its body" in result.output
+    assert "nothing was registered" in result.output
+    assert store.registrations() == []
+
+
+def test_a_name_or_type_the_document_contradicts_is_refused(
+    file_store: Store, tmp_path: Path
+) -> None:
+    manifest = apollo_manifest(
+        tmp_path / "manifest.json",
+        ("ViewerName", VIEWER),
+        ("LatestTitles", TITLES),
+        ViewerName={"name": "Viewer"},
+        LatestTitles={"type": "mutation"},
+    )
+    result = register(manifest)
+    assert result.exit_code == 1
+    assert "the manifest names it 'Viewer', its operation is 'ViewerName'" in result.output
+    assert "operation LatestTitles (id " in result.output
+    assert "the manifest says 'mutation', its operation is a query" in result.output
+    assert file_store.registrations() == []
+
+
+def test_a_relay_map_is_registered(file_store: Store, tmp_path: Path) -> None:
+    relay_id = hashlib.md5(VIEWER.encode()).hexdigest()  # noqa: S324 (Relay's own ids)
+    manifest = tmp_path / "persisted-queries.json"
+    manifest.write_text(json.dumps({relay_id: VIEWER}))
+    result = register(manifest, client="ios", version="2.0.1+build.7")
+    assert result.exit_code == 0, result.output
+    assert "registered 1 operation for ios 2.0.1+build.7" in result.output
+    assert file_store.registrations("ios") == [
+        Registration(
+            "ios", "2.0.1+build.7", (RegisteredDocument(relay_id, VIEWER, "ViewerName", "query"),)
+        )
+    ]
+
+
+def test_a_relay_id_outside_the_id_rules_is_refused(file_store: Store, tmp_path: Path) -> None:
+    manifest = tmp_path / "persisted-queries.json"
+    manifest.write_text(json.dumps({"not an id!": VIEWER}))
+    result = register(manifest)
+    assert result.exit_code == 1
+    assert "document id must match [A-Za-z0-9_:.-]{1,128}, got 'not an id!'" in result.output
+    assert file_store.registrations() == []
+
+
+def test_the_operations_directory_is_registered(redis_store: Store) -> None:
+    result = register(OPERATIONS_DIR, version="dev")
+    assert result.exit_code == 0, result.output
+    assert "registered 6 operations for web dev (redis)" in result.output
+    [registration] = redis_store.registrations("web")
+    by_name = {d.name or "": d for d in registration.documents}
+    assert sorted(by_name) == [
+        "BoardPage", "HomeFeed", "LatestPins", "NodeLookup", "PinCloseUp", "ProfilePage"
+    ]  # fmt: skip
+    home = (OPERATIONS_DIR / "HomeFeed.graphql").read_bytes()
+    assert by_name["HomeFeed"].id == hashlib.sha256(home).hexdigest()
+    assert by_name["HomeFeed"].body == home.decode()
+    assert {d.type for d in registration.documents} == {"query"}
+
+
+def test_one_invalid_document_refuses_the_whole_manifest(store: Store, tmp_path: Path) -> None:
+    manifest = apollo_manifest(
+        tmp_path / "manifest.json", ("ViewerName", VIEWER), ("LegacyTitles", LEGACY)
+    )
+    result = register(manifest)
+    assert result.exit_code == 1
+    assert (
+        f"operation LegacyTitles (id {sha256_hex(LEGACY)[:12]}…): "
+        "Cannot query field 'legacyTitle' on type 'Pin'."
+    ) in result.output
+    assert "ViewerName" not in result.output
+    assert "nothing was registered" in result.output
+    assert store.registrations() == []
+
+
+def test_every_refused_file_of_a_directory_is_named(file_store: Store, tmp_path: Path) -> None:
+    (tmp_path / "Viewer.graphql").write_text(VIEWER)
+    (tmp_path / "Legacy.graphql").write_text(LEGACY)
+    (tmp_path / "Broken.graphql").write_text("query Broken { viewer { ")
+    (tmp_path / "Two.graphql").write_text(VIEWER + "\n" + TITLES)
+    result = register(tmp_path)
+    assert result.exit_code == 1
+    assert f"{tmp_path}: 3 problems:" in result.output
+    assert f"document {tmp_path / 'Broken.graphql'}: Syntax Error: Expected Name" in result.output
+    assert (
+        f"operation LegacyTitles ({tmp_path / 'Legacy.graphql'}): "
+        "Cannot query field 'legacyTitle' on type 'Pin'."
+    ) in result.output
+    assert (
+        f"document {tmp_path / 'Two.graphql'}: a document must hold exactly one operation, got 2"
+    ) in result.output
+    assert file_store.registrations() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        ("query Q { viewer { id } }", "not JSON"),
+        ("[1, 2]", "is not a known manifest"),
+        ('{"format": "relay", "operations": []}', "format 'relay'"),
+        ('{"a": {"body": "{ viewer { id } }"}}', "is not a known manifest"),
+    ],
+)
+def test_an_unknown_format_is_refused_naming_the_file(
+    file_store: Store, tmp_path: Path, content: str, detail: str
+) -> None:
+    source = tmp_path / "ops.json"
+    source.write_text(content)
+    result = register(source)
+    assert result.exit_code == 1
+    assert f"{source} is not a known manifest" in result.output
+    assert detail in result.output
+    with pytest.raises(ManifestError, match="is not a known manifest"):
+        load_manifest(source)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--client", "Web", "client name must match [a-z0-9._-]{1,32}, got 'Web'"),
+        ("--version", "1.4 beta", "client version must match [A-Za-z0-9._+-]{1,64}"),
+    ],
+)
+def test_a_bad_client_name_or_version_is_a_usage_error(
+    file_store: Store, option: str, value: str, message: str
+) -> None:
+    args = {"--client": "web", "--version": "1.4.0", option: value}
+    result = runner.invoke(
+        app,
+        ["operations", "register", *[x for kv in args.items() for x in kv], str(OPERATIONS_DIR)],
+    )
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': {message}" in flat(result.output)
+    assert file_store.registrations() == []
+
+
+def test_list_shows_each_client_version(store: Store, tmp_path: Path) -> None:
+    empty = runner.invoke(app, ["operations", "list"])
+    assert empty.exit_code == 0, empty.output
+    assert "no operations are registered" in empty.output
+    assert register(OPERATIONS_DIR, version="dev").exit_code == 0
+    manifest = apollo_manifest(tmp_path / "m.json", ("ViewerName", VIEWER))
+    assert register(manifest, client="ios", version="2.0").exit_code == 0
+
+    result = runner.invoke(app, ["operations", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "client ios, version 2.0: 1 operation"
+    assert re.fullmatch(rf"  {sha256_hex(VIEWER)[:12]}  ViewerName  query", lines[1])
+    assert lines[2] == "client web, version dev: 6 operations"
+    home = sha256_hex((OPERATIONS_DIR / "HomeFeed.graphql").read_text())
+    assert re.search(rf"^  {home[:12]}  HomeFeed +query$", result.output, re.MULTILINE)
+    assert len(lines) == 2 + 1 + 6
+
+    only_web = runner.invoke(app, ["operations", "list", "--client", "web"])
+    assert only_web.exit_code == 0, only_web.output
+    assert "client ios" not in only_web.output
+    assert "client web, version dev: 6 operations" in only_web.output
+    nobody = runner.invoke(app, ["operations", "list", "--client", "android"])
+    assert "no operations are registered for client android" in nobody.output
+
+
+def _current_schema_file(tmp_path: Path) -> Path:
+    """An SDL file equal to the code's schema, so the diff part of the check passes."""
+    path = tmp_path / "schema.graphql"
+    path.write_text(print_schema())
+    return path
+
+
+def test_schema_check_passes_with_valid_registrations(store: Store, tmp_path: Path) -> None:
+    assert register(OPERATIONS_DIR, version="dev").exit_code == 0
+    sdl = _current_schema_file(tmp_path)
+    result = runner.invoke(app, ["schema", "check", "--path", str(sdl)])
+    assert result.exit_code == 0, result.output
+    assert "all 6 registered operations validate" in result.output
+
+
+def test_schema_check_names_a_registered_operation_the_schema_broke(
+    store: Store, tmp_path: Path
+) -> None:
+    assert register(OPERATIONS_DIR, version="dev").exit_code == 0
+    # Registered when Pin still had legacyTitle: the CLI would refuse it today.
+    store.register(
+        "web", "1.3.0", RegisteredDocument(sha256_hex(LEGACY), LEGACY, "LegacyTitles", "query")
+    )
+    sdl = _current_schema_file(tmp_path)
+    result = runner.invoke(app, ["schema", "check", "--path", str(sdl)])
+    assert result.exit_code == 1
+    assert (
+        f"client web, operation LegacyTitles (version 1.3.0, id {sha256_hex(LEGACY)[:12]}…): "
+        "Cannot query field 'legacyTitle' on type 'Pin'."
+    ) in result.output
+    assert "1 of 7 registered operations no longer validate" in result.output
+    assert "HomeFeed" not in result.output
+
+
+def test_schema_check_fails_when_redis_does_not_answer(
+    no_config: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    no_config.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    sdl = _current_schema_file(tmp_path)
+    result = runner.invoke(app, ["schema", "check", "--path", str(sdl)])
+    assert result.exit_code == 1
+    assert "cannot check the registered operations: Redis is unreachable" in result.output
+    listed = runner.invoke(app, ["operations", "list"])
+    assert listed.exit_code == 1
+    assert "cannot list: Redis is unreachable" in listed.output
+
+
+def test_base_with_a_removed_field_is_a_breaking_change(file_store: Store, tmp_path: Path) -> None:
+    base = tmp_path / "base.graphql"
+    base.write_text(
+        print_schema().replace(
+            "type Pin implements Node {\n", "type Pin implements Node {\n  legacyTitle: String\n"
+        )
+    )
+    sdl = _current_schema_file(tmp_path)
+    result = runner.invoke(app, ["schema", "check", "--path", str(sdl), "--base", str(base)])
+    assert result.exit_code == 1
+    assert "BREAKING FIELD_REMOVED: Field Pin.legacyTitle was removed." in result.output
+    assert f"1 breaking change(s) since {base}" in result.output
+
+
+def test_base_with_only_dangerous_changes_passes_with_warnings(
+    file_store: Store, tmp_path: Path
+) -> None:
+    base = tmp_path / "base.graphql"
+    base.write_text(
+        print_schema().replace("enum BoardPrivacy {\n  PUBLIC\n", "enum BoardPrivacy {\n")
+    )
+    sdl = _current_schema_file(tmp_path)
+    result = runner.invoke(app, ["schema", "check", "--path", str(sdl), "--base", str(base)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "DANGEROUS VALUE_ADDED_TO_ENUM: Enum value BoardPrivacy.PUBLIC was added." in result.output
+    )
+    assert "BREAKING" not in result.output
+    assert f"no breaking changes since {base}; 1 dangerous change(s) above" in result.output
+
+
+def test_base_as_a_git_ref_reads_the_committed_schema(file_store: Store) -> None:
+    result = runner.invoke(app, ["schema", "check", "--base", "HEAD"])
+    assert result.exit_code == 0, result.output
+    assert "BREAKING" not in result.output
+    assert "since HEAD" in result.output
+
+
+@pytest.mark.parametrize("base", ["no-such-ref-or-file", "HEAD~100000", "--help"])
+def test_a_bad_base_is_a_usage_error(file_store: Store, base: str) -> None:
+    result = runner.invoke(app, ["schema", "check", f"--base={base}"])
+    assert result.exit_code == 2
+    assert f"--base {base!r}" in result.output or "--base must be" in result.output
+
+
+def test_a_base_that_is_not_sdl_is_a_usage_error(file_store: Store, tmp_path: Path) -> None:
+    base = tmp_path / "base.graphql"
+    base.write_text("type {")
+    result = runner.invoke(app, ["schema", "check", "--base", str(base)])
+    assert result.exit_code == 2
+    assert f"the base schema ({base}) is not valid SDL" in result.output
