@@ -16,6 +16,7 @@ from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
+from server.runtime import tune_garbage_collector
 from server.settings import Settings
 
 
@@ -59,6 +60,8 @@ def create_app(
             settings.pq_default_policy,
             settings.pq_cache_size,
         )
+        if settings.gc_tuning:
+            tune_garbage_collector()
         try:
             yield {"database": database, "persisted": persisted}
         finally:

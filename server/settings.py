@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         description="Cache-Control max-age of anonymous, error-free GET responses (0: no-store).",
     )
 
+    gc_tuning: bool = Field(
+        default=True,
+        validation_alias="PINQL_GC_TUNING",
+        description="Freeze startup objects and raise the GC thresholds (server/runtime.py).",
+    )
+
     @field_validator("pq_default_policy", mode="before")
     @classmethod
     def _policy_json(cls, value: Any) -> Any:

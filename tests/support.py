@@ -101,7 +101,8 @@ class GraphQLClient:
 async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
     """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
     config = Settings.model_validate(
-        {"DATABASE_URL": database_url, "PINQL_SECRET": SECRET, **settings}
+        # The test process is not a worker: leave its garbage collector alone.
+        {"DATABASE_URL": database_url, "PINQL_SECRET": SECRET, "PINQL_GC_TUNING": False, **settings}
     )
     log = StatementLog()
     app = create_app(config, connection_init=log.attach)

@@ -66,20 +66,34 @@ class _Cached:
 
 
 class DocumentCache:
-    """Prepared documents by the SHA-256 of their text, bounded (LRU), shared by clients."""
+    """Prepared documents by the SHA-256 of their text, bounded (LRU), shared by clients.
+
+    Persisted documents are kept at once. Plain query text is kept on its second sighting
+    only (a small LRU of hashes seen once is the doorkeeper): texts that vary per request
+    (inlined values, a fuzzer) must not fill the cache, which would evict the hot documents
+    and give the garbage collector ~300 objects per document to scan on every full
+    collection."""
 
     def __init__(self, size: int) -> None:
         self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(size)
+        self._seen_once: LRUCache[str, bool] = LRUCache(4 * size)
 
-    def get(self, text: str, sha256: str | None = None) -> PreparedDocument:
+    def get(self, text: str, sha256: str | None = None, *, persisted: bool) -> PreparedDocument:
         """The prepared document for `text`; only valid documents are kept."""
         digest = sha256 or sha256_hex(text)
         prepared = self._by_hash.get(digest)
         if prepared is None:
             prepared = prepare(text, digest)
-            if prepared.valid:
+            if not prepared.valid:
+                return prepared
+            if persisted or self._seen_once.pop(digest, False):
                 self._by_hash[digest] = prepared
+            else:
+                self._seen_once[digest] = True
         return prepared
+
+    def __len__(self) -> int:
+        return len(self._by_hash)
 
 
 class PersistedQueries:
@@ -118,7 +132,7 @@ class PersistedQueries:
             return None
         self.stats.count(client, "hit_store")
         sha256 = document_id if not stored.registered else None
-        found = _Cached(self.documents.get(stored.text, sha256), stored.registered)
+        found = _Cached(self.documents.get(stored.text, sha256, persisted=True), stored.registered)
         if found.prepared.valid:
             self._local[(client, document_id)] = found
         return found
@@ -135,7 +149,7 @@ class PersistedQueries:
     async def resolve_text(self, client: str, query: str) -> PreparedDocument | Refusal:
         """Plain query text, no persisted id."""
         policy = self.policy(client)
-        prepared = self.documents.get(query)
+        prepared = self.documents.get(query, persisted=False)
         if policy.mode is Mode.OPEN and not policy.log_unknown:
             return prepared
         if await self._registered(client, prepared.sha256):
@@ -181,7 +195,7 @@ class PersistedQueries:
             )
         if query is None:
             return Refusal(200, "PersistedQueryNotFound", NOT_FOUND, NO_CACHE)
-        prepared = self.documents.get(query, sha256)
+        prepared = self.documents.get(query, sha256, persisted=True)
         if prepared.valid:
             self._local[(client, sha256)] = _Cached(prepared, registered=False)
             try:

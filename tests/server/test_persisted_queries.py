@@ -376,21 +376,36 @@ async def test_a_hot_document_is_served_without_redis(pq: GraphQLClient, redis: 
     assert response.json() == VIEWER_DATA
 
 
-def test_prepared_documents_are_parsed_and_validated_once() -> None:
+def test_persisted_documents_are_parsed_and_validated_once() -> None:
     cache = DocumentCache(10)
-    first = cache.get(QUERY)
+    first = cache.get(QUERY, persisted=True)
     assert first.valid
-    assert cache.get(QUERY) is first
-    invalid = cache.get("{ nope }")
+    assert cache.get(QUERY, persisted=True) is first
+    assert cache.get(QUERY, persisted=False) is first
+    invalid = cache.get("{ nope }", persisted=True)
     assert not invalid.valid
-    assert cache.get("{ nope }") is not invalid  # invalid documents are not kept
+    assert cache.get("{ nope }", persisted=True) is not invalid  # invalid ones are not kept
+
+
+def test_plain_text_is_kept_on_its_second_sighting() -> None:
+    """Texts that vary per request never fill the cache."""
+    cache = DocumentCache(10)
+    for i in range(100):
+        cache.get(f"query Once {{ pins(first: {i + 1}) {{ totalCount }} }}", persisted=False)
+    assert len(cache) == 0
+    once = cache.get(QUERY, persisted=False)
+    twice = cache.get(QUERY, persisted=False)
+    assert twice is not once
+    assert cache.get(QUERY, persisted=False) is twice
+    assert len(cache) == 1
 
 
 def test_the_document_cache_is_bounded() -> None:
     cache = DocumentCache(2)
-    documents = [cache.get(f"query Q{i} {{ viewer {{ id }} }}") for i in range(3)]
-    assert cache.get("query Q2 { viewer { id } }") is documents[2]
-    assert cache.get("query Q0 { viewer { id } }") is not documents[0]  # evicted
+    documents = [cache.get(f"query Q{i} {{ viewer {{ id }} }}", persisted=True) for i in range(3)]
+    assert cache.get("query Q2 { viewer { id } }", persisted=True) is documents[2]
+    assert cache.get("query Q0 { viewer { id } }", persisted=True) is not documents[0]
+    assert len(cache) == 2
 
 
 # ---- without Redis ------------------------------------------------------------------------------
