@@ -29,13 +29,17 @@ class RequestError(Exception):
     """An HTTP request that cannot become a GraphQL request: its status, message and code."""
 
     def __init__(
-        self, status: int, message: str, code: str = "BAD_REQUEST", headers: Mapping[str, str] = {}
+        self,
+        status: int,
+        message: str,
+        code: str = "BAD_REQUEST",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
-        self.headers = dict(headers)
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         """One error, no data."""
