@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import asyncpg
+
+Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+"""A connection of the pool, or a plain one (scripts and tests)."""
 
 
 class ConnectionInit(Protocol):
@@ -85,6 +90,16 @@ class Session:
             if self._conn is None:
                 self._conn = await self._pool.acquire()
             return await self._conn.fetch(sql, *args)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """The request's connection inside one transaction, for a write: committed when the
+        block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self._pool.acquire()
+            async with self._conn.transaction():
+                yield self._conn
 
     async def close(self) -> None:
         """Gives the connection back to the pool, if one was taken."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from db.privacy import board_visible
 from loaders.base import AFTER, CountByIdLoader, PageByParentLoader, RowByIdLoader
-from loaders.privacy import board_visible
 from loaders.rows import BoardRow, board_columns, board_row
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from db.privacy import board_visible
 from loaders.base import AFTER, CountByIdLoader, PageByParentLoader, RowByIdLoader
-from loaders.privacy import board_visible
 from loaders.rows import CommentRow, comment_columns, comment_row
 
 # Source of comments with the pin and board that decide whether the viewer may see them.

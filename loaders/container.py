@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from aiodataloader import DataLoader
 
 from db.pool import Session
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
@@ -59,6 +61,13 @@ class Loaders:
     comment_by_id: CommentByIdLoader
     comment_count_by_pin_id: CommentCountByPinIdLoader
     comments_by_pin_id: CommentsByPinIdLoader
+
+    def clear(self) -> None:
+        """Forgets everything loaded so far: after a write, later fields read the new state."""
+        for field in fields(self):
+            loader = getattr(self, field.name)
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
 
     @classmethod
     def build(cls, session: Session, viewer_id: int | None) -> Loaders:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncpg
 
+from db.privacy import VIEWER, board_visible
 from loaders.base import AFTER, ChildPage, CountByIdLoader, PageByParentLoader, RowByIdLoader
 from loaders.boards import BoardByIdLoader
 from loaders.errors import Unauthenticated
 from loaders.paging import Page
-from loaders.privacy import VIEWER, board_visible
 from loaders.rows import PinRow, board_columns, board_row, pin_columns, pin_row
 
 # Select list and source of a pin the viewer may see, with its board's columns (prefix b_).

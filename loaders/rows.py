@@ -13,7 +13,7 @@ from enum import Enum
 
 import asyncpg
 
-from loaders.privacy import own_email, visible_saved_from
+from db.privacy import own_email, visible_saved_from
 
 
 class BoardPrivacy(Enum):

@@ -6,14 +6,17 @@ from dataclasses import dataclass
 
 import strawberry
 
+from db.pool import Session
 from loaders import Loaders
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What one GraphQL request carries down to its resolvers."""
+    """What one GraphQL request carries down to its resolvers: its loaders, and its session
+    (one connection) for writes."""
 
     loaders: Loaders
+    session: Session
 
     @property
     def viewer_id(self) -> int | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from schema.mutations import Mutation
 from schema.nodes import Board, Comment, Pin, User
 from schema.query import Query
 
@@ -15,7 +16,7 @@ from schema.query import Query
 def build_schema() -> strawberry.Schema:
     """The process's schema (built once: building it is not cheap). schema/execution.py
     runs documents against it."""
-    return strawberry.Schema(query=Query, types=[User, Board, Pin, Comment])
+    return strawberry.Schema(query=Query, mutation=Mutation, types=[User, Board, Pin, Comment])
 
 
 def print_schema() -> str:

@@ -23,8 +23,6 @@ LazyBoard = Annotated["Board", strawberry.lazy("schema.nodes")]
 LazyPin = Annotated["Pin", strawberry.lazy("schema.nodes")]
 LazyComment = Annotated["Comment", strawberry.lazy("schema.nodes")]
 
-strawberry.enum(rows.BoardPrivacy, description="Who may see a board: everyone, or only its owner.")
-
 
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
 class Node:

@@ -107,7 +107,7 @@ class GraphQLEndpoint:
         database: Database = request.state.database
         session = database.session()
         try:
-            context = Context(loaders=Loaders.build(session, viewer_id))
+            context = Context(loaders=Loaders.build(session, viewer_id), session=session)
             result = await run(prepared, operation, params.variables, context)
         finally:
             await session.close()

@@ -1,4 +1,5 @@
-"""The privacy rules, as the SQL every loader statement is built from, so none can skip them.
+"""The privacy rules, as the SQL every loader and write statement is built from, so none can
+skip them.
 
 Every loader statement takes the viewer's user id as `$1` (NULL when anonymous):
 - a SECRET board, and every pin on it and every comment on those pins, exists only for the
