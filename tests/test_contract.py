@@ -13,13 +13,12 @@ from server.cli import schema_diff
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema.graphql"
 OPERATIONS_DIR = ROOT / "operations"
+READS = ["HomeFeed", "BoardPage", "ProfilePage", "PinCloseUp", "LatestPins", "NodeLookup"]
+WRITES = ["CreateBoard", "UpdateBoard", "DeleteBoard", "CreatePin", "UpdatePin", "DeletePin"]
+WRITES += ["MovePin", "SavePin", "AddComment", "DeleteComment", "FollowUser", "UnfollowUser"]
 REQUIRED_OPERATIONS = {
-    "HomeFeed.graphql",
-    "BoardPage.graphql",
-    "ProfilePage.graphql",
-    "PinCloseUp.graphql",
-    "LatestPins.graphql",
-    "NodeLookup.graphql",
+    **{f"{name}.graphql": graphql.OperationType.QUERY for name in READS},
+    **{f"{name}.graphql": graphql.OperationType.MUTATION for name in WRITES},
 }
 OPERATION_FILES = sorted(path.name for path in OPERATIONS_DIR.glob("*.graphql"))
 
@@ -30,7 +29,7 @@ def test_committed_schema_matches_the_code() -> None:
 
 
 def test_operations_folder_holds_every_frontend_operation() -> None:
-    missing = REQUIRED_OPERATIONS - set(OPERATION_FILES)
+    missing = set(REQUIRED_OPERATIONS) - set(OPERATION_FILES)
     assert not missing, f"operations/ lacks {sorted(missing)}"
 
 
@@ -60,6 +59,7 @@ def where(error: graphql.GraphQLError) -> str:
 def test_operation_file_holds_one_operation_named_after_it(name: str) -> None:
     document = graphql.parse((OPERATIONS_DIR / name).read_text())
     operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
+    expected = REQUIRED_OPERATIONS.get(name, graphql.OperationType.QUERY)
     assert [(op.operation, op.name and op.name.value) for op in operations] == [
-        (graphql.OperationType.QUERY, Path(name).stem)
+        (expected, Path(name).stem)
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from graphql import OperationDefinitionNode, OperationType, parse
 
 from loaders.global_ids import encode_global_id
 
@@ -26,6 +27,19 @@ OPERATIONS_DIR = Path(__file__).resolve().parents[2] / "operations"
 def operation(name: str) -> str:
     """The text of operations/`name`."""
     return (OPERATIONS_DIR / name).read_text()
+
+
+def query_files() -> set[str]:
+    """The names of the files in operations/ that hold a query (not a mutation)."""
+    return {
+        path.name
+        for path in OPERATIONS_DIR.glob("*.graphql")
+        if all(
+            d.operation is OperationType.QUERY
+            for d in parse(path.read_text()).definitions
+            if isinstance(d, OperationDefinitionNode)
+        )
+    }
 
 
 @dataclass(frozen=True)

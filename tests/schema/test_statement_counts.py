@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from loaders.global_ids import encode_global_id
-from tests.schema.demo import OPERATIONS_DIR, SIZES, Picks, Subjects, operation
+from tests.schema.demo import SIZES, Picks, Subjects, operation, query_files
 from tests.support import GraphQLClient
 
 MAX_STATEMENTS = 5
@@ -81,8 +81,7 @@ async def test_issue_query_runs_at_most_five_statements_whatever_its_size(
 
 
 def test_every_operation_has_a_pinned_count() -> None:
-    files = {path.name for path in OPERATIONS_DIR.glob("*.graphql")}
-    assert set(PINNED) == set(SIZES) == files
+    assert set(PINNED) == set(SIZES) == query_files()
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
