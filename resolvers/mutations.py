@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Annotated, TypeVar
+
+import strawberry
 
 from db.pool import Connection
 from db.writes import boards, comments, follows, pins
@@ -30,6 +32,7 @@ from resolvers.inputs import (
 )
 
 T = TypeVar("T")
+INPUT = strawberry.argument(description="What to change (see the input type).")
 Errors = Sequence[UserError]
 
 
@@ -126,7 +129,7 @@ async def _write(info: Info, write: Callable[[Connection, int], Awaitable[T]]) -
     return result
 
 
-async def create_board(info: Info, input: CreateBoardInput) -> BoardPayload:
+async def create_board(info: Info, input: Annotated[CreateBoardInput, INPUT]) -> BoardPayload:
     """Creates a board of the viewer's."""
     privacy = input.privacy.value
     done = await _write(
@@ -137,7 +140,7 @@ async def create_board(info: Info, input: CreateBoardInput) -> BoardPayload:
     return BoardPayload(board=await info.context.loaders.board_by_id.load(done))
 
 
-async def update_board(info: Info, input: UpdateBoardInput) -> BoardPayload:
+async def update_board(info: Info, input: Annotated[UpdateBoardInput, INPUT]) -> BoardPayload:
     """Changes one of the viewer's boards."""
     changes = boards.BoardChanges(
         input.name, input.description, None if input.privacy is None else input.privacy.value
@@ -154,7 +157,7 @@ async def update_board(info: Info, input: UpdateBoardInput) -> BoardPayload:
     return BoardPayload(board=await info.context.loaders.board_by_id.load(done))
 
 
-async def delete_board(info: Info, input: DeleteBoardInput) -> DeleteBoardPayload:
+async def delete_board(info: Info, input: Annotated[DeleteBoardInput, INPUT]) -> DeleteBoardPayload:
     """Deletes one of the viewer's boards and its pins."""
 
     async def write(conn: Connection, viewer: int) -> int:
@@ -167,7 +170,7 @@ async def delete_board(info: Info, input: DeleteBoardInput) -> DeleteBoardPayloa
     return DeleteBoardPayload(deleted_board_id=input.board_id, deleted_pin_count=done, owner=viewer)
 
 
-async def create_pin(info: Info, input: CreatePinInput) -> PinPayload:
+async def create_pin(info: Info, input: Annotated[CreatePinInput, INPUT]) -> PinPayload:
     """Creates a pin on one of the viewer's boards."""
     new = pins.NewPin(
         input.title,
@@ -185,7 +188,7 @@ async def create_pin(info: Info, input: CreatePinInput) -> PinPayload:
     return await _pin_payload(info, await _write(info, write))
 
 
-async def update_pin(info: Info, input: UpdatePinInput) -> PinPayload:
+async def update_pin(info: Info, input: Annotated[UpdatePinInput, INPUT]) -> PinPayload:
     """Changes a pin on one of the viewer's boards."""
     changes = pins.PinChanges(input.title, input.description, input.link)
 
@@ -197,7 +200,7 @@ async def update_pin(info: Info, input: UpdatePinInput) -> PinPayload:
     return await _pin_payload(info, await _write(info, write))
 
 
-async def save_pin(info: Info, input: SavePinInput) -> PinPayload:
+async def save_pin(info: Info, input: Annotated[SavePinInput, INPUT]) -> PinPayload:
     """Saves a pin the viewer may see onto one of the viewer's boards."""
 
     async def write(conn: Connection, viewer: int) -> int:
@@ -213,7 +216,7 @@ async def _pin_payload(info: Info, done: int | Refused) -> PinPayload:
     return PinPayload(pin=await info.context.loaders.pin_by_id.load(done))
 
 
-async def delete_pin(info: Info, input: DeletePinInput) -> DeletePinPayload:
+async def delete_pin(info: Info, input: Annotated[DeletePinInput, INPUT]) -> DeletePinPayload:
     """Deletes a pin on one of the viewer's boards."""
 
     async def write(conn: Connection, viewer: int) -> int:
@@ -226,7 +229,7 @@ async def delete_pin(info: Info, input: DeletePinInput) -> DeletePinPayload:
     return DeletePinPayload(deleted_pin_id=input.pin_id, board=board)
 
 
-async def move_pin(info: Info, input: MovePinInput) -> MovePinPayload:
+async def move_pin(info: Info, input: Annotated[MovePinInput, INPUT]) -> MovePinPayload:
     """Moves a pin of the viewer's onto another of the viewer's boards."""
 
     async def write(conn: Connection, viewer: int) -> tuple[int, int]:
@@ -245,7 +248,7 @@ async def move_pin(info: Info, input: MovePinInput) -> MovePinPayload:
     )
 
 
-async def add_comment(info: Info, input: AddCommentInput) -> CommentPayload:
+async def add_comment(info: Info, input: Annotated[AddCommentInput, INPUT]) -> CommentPayload:
     """Adds the viewer's comment to a pin the viewer may see."""
 
     async def write(conn: Connection, viewer: int) -> tuple[int, int]:
@@ -263,7 +266,9 @@ async def add_comment(info: Info, input: AddCommentInput) -> CommentPayload:
     )
 
 
-async def delete_comment(info: Info, input: DeleteCommentInput) -> DeleteCommentPayload:
+async def delete_comment(
+    info: Info, input: Annotated[DeleteCommentInput, INPUT]
+) -> DeleteCommentPayload:
     """Deletes the viewer's comment, or a comment on a pin of the viewer's."""
 
     async def write(conn: Connection, viewer: int) -> int:
@@ -277,12 +282,12 @@ async def delete_comment(info: Info, input: DeleteCommentInput) -> DeleteComment
     return DeleteCommentPayload(deleted_comment_id=input.comment_id, pin=pin)
 
 
-async def follow_user(info: Info, input: FollowInput) -> FollowPayload:
+async def follow_user(info: Info, input: Annotated[FollowInput, INPUT]) -> FollowPayload:
     """The viewer follows a user (again: no change)."""
     return await _follow_payload(info, input, follows.follow)
 
 
-async def unfollow_user(info: Info, input: FollowInput) -> FollowPayload:
+async def unfollow_user(info: Info, input: Annotated[FollowInput, INPUT]) -> FollowPayload:
     """The viewer stops following a user (not following: no change)."""
     return await _follow_payload(info, input, follows.unfollow)
 
