@@ -1,4 +1,4 @@
-"""The Starlette app: its lifespan (the pool, created once) and its routes."""
+"""The Starlette app: its lifespan (the pool and the stores, created once) and its routes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from db.pool import ConnectionInit, Database
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
+from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
 from server.runtime import tune_garbage_collector
@@ -25,6 +26,7 @@ class State(TypedDict):
 
     database: Database
     persisted: PersistedQueries
+    idempotency: Idempotency
 
 
 def document_store(settings: Settings) -> DocumentStore:
@@ -32,6 +34,13 @@ def document_store(settings: Settings) -> DocumentStore:
     if settings.redis_url:
         return RedisStore.from_url(settings.redis_url, settings.apq_ttl_seconds)
     return LocalStore(settings.data_dir, settings.apq_ttl_seconds)
+
+
+def idempotency_entries(settings: Settings) -> EntryStore:
+    """Redis when REDIS_URL is set, else this process (one worker's requests only)."""
+    if settings.redis_url:
+        return RedisEntries.from_url(settings.redis_url)
+    return LocalEntries()
 
 
 def create_app(
@@ -60,11 +69,13 @@ def create_app(
             settings.pq_default_policy,
             settings.pq_cache_size,
         )
+        idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         if settings.gc_tuning:
             tune_garbage_collector()
         try:
-            yield {"database": database, "persisted": persisted}
+            yield {"database": database, "persisted": persisted, "idempotency": idempotency}
         finally:
+            await idempotency.close()
             await store.close()
             await database.close()
 

@@ -1,5 +1,6 @@
 """The /graphql endpoint: who is asking (client, viewer), which document (text or persisted),
-then execution with that request's loaders, answered as GraphQL over HTTP says.
+then execution with that request's loaders, answered as GraphQL over HTTP says. A mutation
+sent with `Idempotency-Key` runs through server/idempotency.py (once per viewer and key).
 
 One request = one Session (one pooled connection, taken at the first statement) and one set
 of loaders, released before the response is sent. A browser GET without GraphQL parameters
@@ -8,9 +9,10 @@ gets the offline GraphiQL page.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -35,6 +37,7 @@ from server.graphql_http import (
     read_params,
     request_error_status,
 )
+from server.idempotency import Executed, Idempotency, idempotency_key, request_fingerprint
 from server.persisted.policy import check_document_id
 from server.persisted.queries import PersistedQueries, Refusal
 
@@ -104,6 +107,29 @@ class GraphQLEndpoint:
             return error_response(error, media, {"Allow": "POST"})
         if prepared.errors:
             return _request_errors(prepared.errors, media)
+        execute = partial(self._run, request, prepared, operation, params, viewer_id, media)
+        if operation.operation is OperationType.MUTATION:
+            try:
+                key = idempotency_key(request.headers)
+            except RequestError as exc:
+                return error_response(exc, media)
+            if key is not None and viewer_id is not None:  # anonymous: refused anyway
+                idempotency: Idempotency = request.state.idempotency
+                name = operation.name.value if operation.name else None
+                fingerprint = request_fingerprint(prepared.sha256, name, params.variables)
+                return await idempotency.run(viewer_id, key, fingerprint, execute, media)
+        return (await execute()).response
+
+    async def _run(
+        self,
+        request: Request,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        params: GraphQLParams,
+        viewer_id: int | None,
+        media: str,
+    ) -> Executed:
+        """Executes the operation with this request's session and loaders."""
         database: Database = request.state.database
         session = database.session()
         try:
@@ -112,7 +138,8 @@ class GraphQLEndpoint:
         finally:
             await session.close()
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
-            return _request_errors(result.errors, media)  # variable coercion failed
+            # variable coercion failed: nothing ran
+            return Executed(_request_errors(result.errors, media), ran=False)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body = {"errors": formatted(result.errors), "data": result.data}
@@ -122,7 +149,7 @@ class GraphQLEndpoint:
             headers["Cache-Control"] = (
                 f"public, max-age={self.get_max_age}" if cacheable else "private, no-store"
             )
-        return json_response(body, 200, media, headers)
+        return Executed(json_response(body, 200, media, headers), ran=True)
 
 
 async def _document(

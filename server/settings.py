@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         description="Persisted documents each worker keeps parsed and validated in memory.",
     )
 
+    idempotency_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        validation_alias="PINQL_IDEMPOTENCY_TTL_SECONDS",
+        description="How long the response to a mutation sent with Idempotency-Key is kept.",
+    )
+
     get_max_age: int = Field(
         default=0,
         ge=0,
