@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from aiodataloader import DataLoader
 
 from db.pool import Session
+from loaders.base import PageByParentLoader
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
 from loaders.comments import CommentByIdLoader, CommentCountByPinIdLoader, CommentsByPinIdLoader
 from loaders.pins import (
@@ -68,6 +69,8 @@ class Loaders:
             loader = getattr(self, field.name)
             if isinstance(loader, DataLoader):
                 loader.clear_all()
+            if isinstance(loader, PageByParentLoader):  # its totalCount loader is its own
+                loader.counts.clear_all()
 
     @classmethod
     def build(cls, session: Session, viewer_id: int | None) -> Loaders:

@@ -11,9 +11,11 @@ from db.writes.errors import forbidden, not_found
 from db.writes.rules import DESCRIPTION, NAME, Input
 
 # A pin the viewer may see, locked for the rest of the transaction: its board and owner.
+# (NO KEY UPDATE: its id stays, so saves and comments referencing it are not blocked, and a
+# savePin holding the board cannot deadlock with a movePin holding the pin.)
 PIN_FOR_WRITE = f"""
 select p.board_id, b.owner_id from pins p join boards b on b.id = p.board_id
-where p.id = $2 and {board_visible("b")} for update of p
+where p.id = $2 and {board_visible("b")} for no key update of p
 """
 # Whether the viewer may see a pin.
 PIN_VISIBLE = f"""
@@ -43,7 +45,8 @@ LOCK_SAVE = (
 )
 # The viewer's existing save of a pin onto a board, if any.
 EXISTING_SAVE = "select id from pins where board_id = $1 and saved_from_id = $2 limit 1"
-# Copies a pin the viewer may see onto a board, as a repin created by the viewer; its id.
+# Copies a pin the viewer may see onto a board, as a repin created by the viewer; its id
+# (none if the pin was deleted meanwhile: KEY SHARE waits for a deleting transaction).
 SAVE_PIN = f"""
 insert into pins (board_id, creator_id, title, description, link, image_url, image_width,
     image_height, dominant_color, saved_from_id)
@@ -51,6 +54,7 @@ select $3, {VIEWER}, p.title, p.description, p.link, p.image_url, p.image_width,
     p.image_height, p.dominant_color, p.id
 from pins p join boards b on b.id = p.board_id
 where p.id = $2 and {board_visible("b")}
+for key share of p
 returning id
 """
 
