@@ -93,29 +93,30 @@ async def make_database(server_url: str) -> AsyncIterator[MakeDatabase]:
         await admin.close()
 
 
-@pytest.fixture(scope="session")
-async def migrated_database(make_database: MakeDatabase) -> str:
-    """A fresh database with every migration applied and no rows: tests add their own."""
+async def new_database(make_database: MakeDatabase, *, with_world: bool) -> str:
+    """A fresh migrated database, holding tests/world.py when `with_world`; its URL. Tests
+    that write use one of their own: the session's databases are shared by readers."""
     url = await make_database()
     conn = await asyncpg.connect(url)
     try:
         await migrate(conn)
+        if with_world:
+            await world.create(conn)
     finally:
         await conn.close()
     return url
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(make_database: MakeDatabase) -> str:
+    """A fresh database with every migration applied and no rows: tests add their own."""
+    return await new_database(make_database, with_world=False)
 
 
 @pytest.fixture(scope="session")
 async def world_database(make_database: MakeDatabase) -> str:
     """A fresh database holding the small hand-made world of tests/world.py."""
-    url = await make_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-        await world.create(conn)
-    finally:
-        await conn.close()
-    return url
+    return await new_database(make_database, with_world=True)
 
 
 @pytest.fixture(scope="session")

@@ -22,10 +22,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db.migrate import migrate
 from loaders.global_ids import encode_global_id
-from tests import world
-from tests.conftest import MakeDatabase
+from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
 from tests.world import (
     ADA,
@@ -65,11 +63,9 @@ class World:
 @asynccontextmanager
 async def served_world(make_database: MakeDatabase) -> AsyncIterator[World]:
     """A fresh database holding tests/world.py, served in-process."""
-    url = await make_database()
+    url = await new_database(make_database, with_world=True)
     conn = await asyncpg.connect(url)
     try:
-        await migrate(conn)
-        await world.create(conn)
         async with serve(url) as client:
             yield World(client, conn)
     finally:

@@ -15,10 +15,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db.migrate import migrate
 from loaders.global_ids import encode_global_id
 from tests import world
-from tests.conftest import MakeDatabase
+from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
 from tests.world import ADA, C3, OLIVE, OLIVE_PUBLIC, OLIVE_SECRET, OTTO, OTTO_PUBLIC, P2
 
@@ -62,14 +61,7 @@ def gid(type_name: str, id: int) -> str:
 @pytest.fixture(scope="module")
 async def database(make_database: MakeDatabase) -> str:
     """This module's own database: tests/world.py, which these tests then write to."""
-    url = await make_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-        await world.create(conn)
-    finally:
-        await conn.close()
-    return url
+    return await new_database(make_database, with_world=True)
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db.migrate import migrate
 from loaders.global_ids import encode_global_id
-from tests.conftest import MakeDatabase
+from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
 
 MISSING = 999_999  # no user has this id
@@ -38,13 +37,7 @@ def gid(type_name: str, id: int) -> str:
 @pytest.fixture(scope="module")
 async def database(make_database: MakeDatabase) -> str:
     """This module's own database, migrated and empty."""
-    url = await make_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return url
+    return await new_database(make_database, with_world=False)
 
 
 @pytest.fixture(scope="module")
