@@ -24,7 +24,6 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from db.migrate import migrate
 from schema.execution import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
 from server.idempotency import (
@@ -33,10 +32,9 @@ from server.idempotency import (
     entry_key,
     request_fingerprint,
 )
-from tests import world
-from tests.conftest import DEFAULT_REDIS_URL, MakeDatabase
-from tests.server.test_persisted_outage import ThrowawayRedis, free_port
+from tests.conftest import DEFAULT_REDIS_URL, MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
+from tests.throwaway import ThrowawayRedis, free_port
 from tests.world import ADA, OLIVE, OTTO
 
 REDIS_DB = 10
@@ -78,14 +76,7 @@ async def redis() -> AsyncIterator[Redis]:
 @pytest.fixture(scope="module")
 async def database(make_database: MakeDatabase) -> str:
     """A database of this module's own (it is written to), holding the world."""
-    url = await make_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-        await world.create(conn)
-    finally:
-        await conn.close()
-    return url
+    return await new_database(make_database, with_world=True)
 
 
 @pytest.fixture(scope="module")
