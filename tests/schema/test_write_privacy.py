@@ -7,7 +7,7 @@ createPin, savePin, movePin, addComment, deleteComment, deletePin, deleteBoard, 
 unfollowUser), each by some user and about some object created so far (deleted ones too), and
 a random `nodes(ids:)` read. Each example starts from an empty database (TRUNCATE ... RESTART
 IDENTITY on this module's own database) holding four users, who first make a PUBLIC and a
-SECRET board with a pin on each.
+SECRET board, a pin on each and a comment on each pin.
 
 The oracle is the database, not a model: after each write the rows are read with plain SQL
 (`State`) and the README's rules are applied to them in Python (`Sight`). Then:
@@ -22,6 +22,9 @@ The oracle is the database, not a model: after each write the rows are read with
 
 pytest-asyncio runs Hypothesis tests written as `async def` (it wraps Hypothesis'
 `inner_test`), so each example runs on the suite's session loop with the module's client.
+Bounded for CI: 25 derandomized examples of 10..40 writes (about 20 s), no example database,
+and no shrinking (with ~0.5 s per example it could run for minutes; a failure's message names
+the write or read, viewer and path). To shrink one locally, add Phase.shrink to `phases`.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ USERS = {1: "amy", 2: "ben", 3: "cat", 4: "dan"}
 VIEWERS: list[int | None] = [None, *USERS]
 PAGE = 100  # every list is asked with first: 100, more than a program can make
 MAX_NODES = 100
+MISSING = 1_000_000  # picked when nothing of a type was made yet: a missing object
 NODE_TYPES = ("User", "Board", "Pin", "Comment")
 
 # ---- the GraphQL documents ----------------------------------------------------------------------
@@ -346,6 +350,7 @@ class Checker:
         self.value(conn["nodes"], f"{path}.nodes")
 
     def user(self, id: int, obj: dict[str, Any], path: str) -> dict[str, tuple[str, list[int]]]:
+        """Checks a User's fields; the lists its connections must hold."""
         sight = self.sight
         if "email" in obj:
             own = self.state.emails[id] if id == sight.viewer else None
@@ -365,6 +370,7 @@ class Checker:
         }
 
     def board(self, id: int, obj: dict[str, Any], path: str) -> dict[str, tuple[str, list[int]]]:
+        """Checks a Board's fields; the lists its connections must hold."""
         owner, privacy, name = self.state.boards[id]
         if "privacy" in obj:
             assert obj["privacy"] == privacy, path
@@ -377,6 +383,7 @@ class Checker:
         return {"pins": ("Pin", self.sight.pins_on(id))}
 
     def pin(self, id: int, obj: dict[str, Any], path: str) -> dict[str, tuple[str, list[int]]]:
+        """Checks a Pin's fields; the lists its connections must hold."""
         board, creator, _ = self.state.pins[id]
         if "board" in obj:
             assert obj["board"]["id"] == gid("Board", board), path
@@ -393,6 +400,7 @@ class Checker:
         return {"comments": ("Comment", self.sight.comments_on(id))}
 
     def comment(self, id: int, obj: dict[str, Any], path: str) -> dict[str, tuple[str, list[int]]]:
+        """Checks a Comment's fields (it has no connections)."""
         pin, author, text = self.state.comments[id]
         if "text" in obj:
             assert obj["text"] == text, path
@@ -531,9 +539,6 @@ def pin_rule(sight: Sight, pin: int) -> tuple[str, str] | None:
     return None
 
 
-MISSING = 1_000_000  # picked when nothing of a type was made yet: a missing object
-
-
 def plan(write: Write, state: State, known: Known) -> Plan:
     """The concrete mutation for `write` in `state`, and the rules' verdict on it."""
     board = known.pick("Board", write.a) or MISSING
@@ -573,7 +578,7 @@ def plan(write: Write, state: State, known: Known) -> Plan:
         refusal = pin_rule(sight, pin)
         if kind == "deletePin":
             return Plan(kind, actor, {"pinId": gid("Pin", pin)}, refusal)
-        own = [b for b in known.ids["Board"] if state.boards.get(b, (0,))[0] == actor]
+        own = sorted(b for b, (board_owner, _, _) in state.boards.items() if board_owner == actor)
         target = own[write.b % len(own)] if write.as_owner and own else other_board
         refusal = refusal or board_rule(sight, target, "boardId")
         return Plan(
