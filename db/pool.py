@@ -71,6 +71,10 @@ class Database:
         await self.pool.close()
 
 
+class SessionClosed(RuntimeError):
+    """A statement was sent after its request's session was closed (a bug upstream)."""
+
+
 class Session:
     """One request's database access: a single pooled connection, statements one at a time.
 
@@ -83,27 +87,36 @@ class Session:
         self._pool = pool
         self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
+
+    async def _connection(self) -> asyncpg.pool.PoolConnectionProxy:
+        """The request's connection, acquired on first use; never after `close()` (it would
+        never be given back)."""
+        if self._closed:
+            raise SessionClosed("the request's session is closed")
+        if self._conn is None:
+            self._conn = await self._pool.acquire()
+        return self._conn
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Runs one statement on the request's connection and returns its rows."""
         async with self._lock:
-            if self._conn is None:
-                self._conn = await self._pool.acquire()
-            return await self._conn.fetch(sql, *args)
+            conn = await self._connection()
+            return await conn.fetch(sql, *args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """The request's connection inside one transaction, for a write: committed when the
         block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
         async with self._lock:
-            if self._conn is None:
-                self._conn = await self._pool.acquire()
-            async with self._conn.transaction():
-                yield self._conn
+            conn = await self._connection()
+            async with conn.transaction():
+                yield conn
 
     async def close(self) -> None:
         """Gives the connection back to the pool, if one was taken."""
         async with self._lock:
+            self._closed = True
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 await self._pool.release(conn)

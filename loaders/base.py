@@ -7,6 +7,7 @@ size is one statement.
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -49,6 +50,12 @@ class SqlLoader(DataLoader[K, V]):
         super().__init__()
         self.session = session
         self.viewer_id = viewer_id
+
+    def load(self, key: K) -> asyncio.Future[V]:
+        """The value for `key`. Shielded: several fields may await one result, and
+        graphql-core cancels a field's siblings when it fails; cancelling one awaiting field
+        must not cancel the result the others share."""
+        return asyncio.shield(super().load(key))
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Runs `sql` with the viewer as $1 (if viewer-scoped) and then `args`."""
