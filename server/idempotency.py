@@ -15,22 +15,18 @@ import hashlib
 import logging
 import re
 import secrets
-import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 from cachetools import TLRUCache
 from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from server.graphql_http import RequestError, error_response
+from server.redis_link import Breaker, connect
 
 log = logging.getLogger("pinql.idempotency")
 
@@ -41,8 +37,6 @@ REUSED = "IDEMPOTENCY_KEY_REUSED"
 IN_USE = "IDEMPOTENCY_KEY_IN_USE"
 UNAVAILABLE = "IDEMPOTENCY_UNAVAILABLE"
 PENDING_SECONDS = 300
-REDIS_TIMEOUT_SECONDS = 0.5
-RETRY_AFTER_SECONDS = 1.0
 LOCAL_MAX_ENTRIES = 100_000
 
 # Replaces the claim KEYS[1] (if it still holds ARGV[1]) by ARGV[2], kept ARGV[3] seconds.
@@ -135,39 +129,17 @@ class RedisEntries:
         self.redis = redis
         self._finish = redis.register_script(FINISH)
         self._release = redis.register_script(RELEASE)
-        self._down_until = 0.0
+        self.breaker = Breaker(log, "refusing keyed mutations", IdempotencyUnavailable)
 
     @classmethod
     def from_url(cls, url: str) -> RedisEntries:
         """Entries on a client with short timeouts and one immediate retry (a pooled
         connection that died with a Redis restart is replaced, not reported)."""
-        redis = Redis.from_url(
-            url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 1),
-            decode_responses=True,
-        )
-        return cls(redis)
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        if time.monotonic() < self._down_until:
-            raise IdempotencyUnavailable("Redis is unreachable")
-        try:
-            yield
-        except (RedisError, OSError) as exc:
-            if self._down_until == 0.0:
-                log.warning("Redis is unreachable (%s): refusing keyed mutations", exc)
-            self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
-            raise IdempotencyUnavailable(f"Redis is unreachable: {exc}") from exc
-        if self._down_until:
-            log.warning("Redis is reachable again: keyed mutations run")
-            self._down_until = 0.0
+        return cls(connect(url))
 
     async def claim(self, key: str, pending: str, seconds: int) -> str | None:
         """One SET NX GET (Redis 7.0+)."""
-        with self._guard():
+        with self.breaker.guard():
             held = await self.redis.set(key, pending, nx=True, get=True, ex=seconds)
         if isinstance(held, bytes):
             return held.decode()
@@ -175,12 +147,12 @@ class RedisEntries:
 
     async def finish(self, key: str, pending: str, done: str, seconds: int) -> None:
         """Compare and set, in one script."""
-        with self._guard():
+        with self.breaker.guard():
             await self._finish(keys=[key], args=[pending, done, seconds])
 
     async def release(self, key: str, pending: str) -> None:
         """Compare and delete, in one script."""
-        with self._guard():
+        with self.breaker.guard():
             await self._release(keys=[key], args=[pending])
 
     async def close(self) -> None:

@@ -22,9 +22,7 @@ import json
 import logging
 import os
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,15 +30,12 @@ from typing import Any, Protocol
 import orjson
 from cachetools import TTLCache
 from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-from redis.retry import Retry
+
+from server.redis_link import Breaker, connect
 
 log = logging.getLogger("pinql.persisted")
 
 CLIENTS_KEY = "pq:clients"
-REDIS_TIMEOUT_SECONDS = 0.5
-RETRY_AFTER_SECONDS = 1.0
 REGISTRY_FILE = "persisted-documents.json"
 
 
@@ -128,40 +123,17 @@ class RedisStore:
     def __init__(self, redis: Redis, apq_ttl_seconds: int) -> None:
         self.redis = redis
         self.apq_ttl_seconds = apq_ttl_seconds
-        self._down_until = 0.0
+        self.breaker = Breaker(log, "serving from local caches", StoreUnavailable)
 
     @classmethod
     def from_url(cls, url: str, apq_ttl_seconds: int) -> RedisStore:
         """A store on a client with short timeouts and one immediate retry (a pooled
         connection that died with a Redis restart is replaced, not reported)."""
-        redis = Redis.from_url(
-            url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), 1),
-            decode_responses=True,
-        )
-        return cls(redis, apq_ttl_seconds)
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        now = time.monotonic()
-        if now < self._down_until:
-            raise StoreUnavailable("Redis is unreachable")
-        try:
-            yield
-        except (RedisError, OSError) as exc:
-            if self._down_until == 0.0:
-                log.warning("Redis is unreachable (%s): serving from local caches", exc)
-            self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
-            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
-        if self._down_until:
-            log.warning("Redis is reachable again")
-            self._down_until = 0.0
+        return cls(connect(url), apq_ttl_seconds)
 
     async def lookup(self, client: str, document_id: str) -> StoredDocument | None:
         """One MGET: registered first, then APQ."""
-        with self._guard():
+        with self.breaker.guard():
             registered, apq = await self.redis.mget(
                 _registered_key(client, document_id), _apq_key(client, document_id)
             )
@@ -173,14 +145,14 @@ class RedisStore:
 
     async def save_apq(self, client: str, sha256: str, text: str) -> None:
         """SET with the APQ TTL."""
-        with self._guard():
+        with self.breaker.guard():
             await self.redis.set(_apq_key(client, sha256), text, ex=self.apq_ttl_seconds)
 
     async def register(
         self, client: str, version: str, documents: Sequence[RegisteredDocument]
     ) -> None:
         """One MULTI/EXEC: every key is in the client's slot."""
-        with self._guard():
+        with self.breaker.guard():
             async with self.redis.pipeline(transaction=True) as pipe:
                 for doc in documents:
                     pipe.set(_registered_key(client, doc.id), doc.body)
@@ -199,7 +171,7 @@ class RedisStore:
 
     async def registrations(self, client: str | None = None) -> list[Registration]:
         """Reads every registration back, bodies included."""
-        with self._guard():
+        with self.breaker.guard():
             members = await self.redis.smembers(CLIENTS_KEY)
             clients = [client] if client else sorted(_str(m) for m in members)
             result: list[Registration] = []

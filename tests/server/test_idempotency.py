@@ -26,12 +26,8 @@ from redis.asyncio import Redis
 
 from schema.execution import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
-from server.idempotency import (
-    PENDING_SECONDS,
-    RETRY_AFTER_SECONDS,
-    entry_key,
-    request_fingerprint,
-)
+from server.idempotency import PENDING_SECONDS, entry_key, request_fingerprint
+from server.redis_link import RETRY_AFTER_SECONDS
 from tests.conftest import DEFAULT_REDIS_URL, MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
 from tests.throwaway import ThrowawayRedis, free_port

@@ -17,7 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from schema.execution import sha256_hex
-from server.persisted.store import RETRY_AFTER_SECONDS
+from server.redis_link import RETRY_AFTER_SECONDS
 from tests.support import serve
 from tests.throwaway import ThrowawayRedis, free_port
 from tests.world import OLIVE, USERNAMES
