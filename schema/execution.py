@@ -19,7 +19,6 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
-    OperationType,
     execute,
     parse,
     specified_rules,
@@ -96,11 +95,6 @@ def prepare(text: str, sha256: str | None = None) -> PreparedDocument:
     for error in errors:
         error.extensions = {"code": VALIDATION_FAILED}
     return PreparedDocument(text, digest, document, tuple(errors))
-
-
-def operation_type(operation: OperationDefinitionNode) -> OperationType:
-    """query, mutation or subscription."""
-    return operation.operation
 
 
 async def run(

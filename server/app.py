@@ -63,12 +63,7 @@ def create_app(
             init=connection_init,
         )
         store = document_store(settings)
-        persisted = PersistedQueries(
-            store,
-            settings.pq_client_policies,
-            settings.pq_default_policy,
-            settings.pq_cache_size,
-        )
+        persisted = PersistedQueries(store, settings.policy_for, settings.pq_cache_size)
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         if settings.gc_tuning:
             tune_garbage_collector()

@@ -25,7 +25,6 @@ from server.auth import InvalidToken, viewer_from_header
 from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
 from server.graphql_http import (
-    GRAPHQL_RESPONSE,
     JSON,
     GraphQLParams,
     RequestError,
@@ -199,6 +198,3 @@ def unauthenticated(message: str, media: str = JSON) -> Response:
     """HTTP 401 with a GraphQL error body, as GraphQL clients expect one."""
     error = RequestError(401, message, "UNAUTHENTICATED")
     return error_response(error, media, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-
-
-__all__ = ["GRAPHQL_RESPONSE", "GraphQLEndpoint", "unauthenticated"]

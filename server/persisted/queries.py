@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,20 +103,15 @@ class PersistedQueries:
     def __init__(
         self,
         store: DocumentStore,
-        policies: dict[str, ClientPolicy],
-        default_policy: ClientPolicy,
+        policy: Callable[[str], ClientPolicy],
         cache_size: int,
     ) -> None:
         self.store = store
-        self.policies = policies
-        self.default_policy = default_policy
+        self.policy = policy
+        """The policy of a client (Settings.policy_for)."""
         self.documents = DocumentCache(cache_size)
         self.stats = PersistedQueryStats()
         self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(cache_size)
-
-    def policy(self, client: str) -> ClientPolicy:
-        """The client's policy."""
-        return self.policies.get(client, self.default_policy)
 
     async def _lookup(self, client: str, document_id: str) -> _Cached | StoreUnavailable | None:
         cached = self._local.get((client, document_id))

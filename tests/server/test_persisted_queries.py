@@ -19,9 +19,9 @@ import pytest
 from redis.asyncio import Redis
 
 from schema.execution import sha256_hex
-from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
+from server.settings import Settings
 from tests.conftest import DEFAULT_REDIS_URL
 from tests.support import GraphQLClient, serve
 from tests.world import OLIVE, USERNAMES
@@ -439,12 +439,8 @@ async def test_without_redis_documents_live_in_the_process_and_a_file(
 
 async def test_counts_per_client_are_kept_in_one_place(tmp_path: Any) -> None:
     """PersistedQueries is plain Python: usable without HTTP, its counts read by metrics."""
-    persisted = PersistedQueries(
-        LocalStore(tmp_path, 3600),
-        {"locked": ClientPolicy(mode=Mode.SAFELIST)},
-        ClientPolicy(),
-        cache_size=10,
-    )
+    settings = Settings.model_validate({"PINQL_PQ_CLIENT_POLICIES": '{"locked": "safelist"}'})
+    persisted = PersistedQueries(LocalStore(tmp_path, 3600), settings.policy_for, cache_size=10)
     assert isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # miss
     assert not isinstance(await persisted.resolve_apq("web", HASH, QUERY), Refusal)  # stored
     assert not isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # local hit
