@@ -24,6 +24,13 @@ MakeDatabase = Callable[[], Awaitable[str]]
 DEMO_SCALE = 0.02
 
 
+def redis_url(db: int) -> str:
+    """The suite's Redis (REDIS_URL's host and port) on logical database `db`: each module
+    that stores keys uses a database of its own (DEVELOPERS.md lists them)."""
+    parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))

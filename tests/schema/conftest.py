@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from tests.schema.demo import LOOKUP_SQL, Picks, Subjects, pick_subjects
+from tests.support import GraphQLClient, serve
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +35,22 @@ async def picks(demo_database: str, subjects: Subjects) -> Picks:
         await conn.close()
     assert all(len(ids) == 10 for ids in lookup.values()), lookup
     return Picks(subjects, lookup)
+
+
+# For modules that write: each defines its own module-scoped `database` (tests/conftest.py's
+# new_database), and gets these two on it.
+
+
+@pytest.fixture(scope="module")
+async def client(database: str) -> AsyncIterator[GraphQLClient]:
+    """pinql serving the module's own `database`."""
+    async with serve(database) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the module's own `database`, to arrange rows and check writes."""
+    conn = await asyncpg.connect(database)
+    yield conn
+    await conn.close()

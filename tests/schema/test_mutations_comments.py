@@ -9,7 +9,6 @@ each test makes the pins it comments on, so the tests do not depend on one anoth
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -18,7 +17,7 @@ import pytest
 from loaders.global_ids import encode_global_id
 from tests import world
 from tests.conftest import MakeDatabase, new_database
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient
 from tests.world import ADA, C3, OLIVE, OLIVE_PUBLIC, OLIVE_SECRET, OTTO, OTTO_PUBLIC, P2
 
 MISSING = 999_999  # no row of any type has this id
@@ -62,21 +61,6 @@ def gid(type_name: str, id: int) -> str:
 async def database(make_database: MakeDatabase) -> str:
     """This module's own database: tests/world.py, which these tests then write to."""
     return await new_database(make_database, with_world=True)
-
-
-@pytest.fixture(scope="module")
-async def client(database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql serving this module's database."""
-    async with serve(database) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection to this module's database, to arrange rows and check writes."""
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
 
 
 async def new_pin(sql: asyncpg.Connection, board: int) -> int:

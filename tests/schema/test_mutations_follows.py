@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -17,7 +16,7 @@ import pytest
 
 from loaders.global_ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient
 
 MISSING = 999_999  # no user has this id
 
@@ -38,21 +37,6 @@ def gid(type_name: str, id: int) -> str:
 async def database(make_database: MakeDatabase) -> str:
     """This module's own database, migrated and empty."""
     return await new_database(make_database, with_world=False)
-
-
-@pytest.fixture(scope="module")
-async def client(database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql serving this module's database."""
-    async with serve(database) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection to this module's database, to arrange rows and check writes."""
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
 
 
 async def new_users(sql: asyncpg.Connection, n: int) -> list[int]:

@@ -4,9 +4,7 @@ as the full text, and any other query refused."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import pytest
@@ -15,7 +13,7 @@ from redis.asyncio import Redis
 from schema.execution import sha256_hex
 from server.persisted.manifest import load_manifest
 from server.persisted.store import RedisStore
-from tests.conftest import DEFAULT_REDIS_URL
+from tests.conftest import redis_url
 from tests.schema.demo import OPERATIONS_DIR, SIZES, Picks, operation
 from tests.support import GraphQLClient, serve
 
@@ -23,25 +21,19 @@ REDIS_DB = 11
 WEB = {"apollographql-client-name": "web", "apollographql-client-version": "dev"}
 
 
-def redis_url() -> str:
-    """The suite's Redis, on this module's logical database."""
-    parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
-    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
-
-
 @pytest.fixture(scope="module")
 async def safelisted(demo_database: str) -> AsyncIterator[GraphQLClient]:
     """pinql with operations/ registered for `web`, and `web` on the safelist."""
-    redis = Redis.from_url(redis_url())
+    redis = Redis.from_url(redis_url(REDIS_DB))
     await redis.flushdb()
     await redis.aclose()
-    store = RedisStore.from_url(redis_url(), 3600)
+    store = RedisStore.from_url(redis_url(REDIS_DB), 3600)
     try:
         await store.register("web", "dev", load_manifest(OPERATIONS_DIR))
     finally:
         await store.close()
     async with serve(
-        demo_database, REDIS_URL=redis_url(), PINQL_PQ_CLIENT_POLICIES='{"web": "safelist"}'
+        demo_database, REDIS_URL=redis_url(REDIS_DB), PINQL_PQ_CLIENT_POLICIES='{"web": "safelist"}'
     ) as client:
         yield client
 

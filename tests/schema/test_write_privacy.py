@@ -30,7 +30,7 @@ the write or read, viewer and path). To shrink one locally, add Phase.shrink to 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from loaders.global_ids import decode_global_id, encode_global_id
 from tests.conftest import MakeDatabase, new_database
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient
 
 USERS = {1: "amy", 2: "ben", 3: "cat", 4: "dan"}
 VIEWERS: list[int | None] = [None, *USERS]
@@ -660,21 +660,6 @@ def check_effect(done: Plan, payload: dict[str, Any], before: State, after: Stat
 async def database(make_database: MakeDatabase) -> str:
     """This module's own database, migrated; each example empties it."""
     return await new_database(make_database, with_world=False)
-
-
-@pytest.fixture(scope="module")
-async def client(database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql serving this module's database."""
-    async with serve(database) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection to this module's database: resets it and reads the oracle's rows."""
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
 
 
 async def reset(sql: asyncpg.Connection) -> None:

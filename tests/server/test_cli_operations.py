@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -26,7 +24,7 @@ from server.cli import app
 from server.persisted.manifest import ManifestError, load_manifest
 from server.persisted.store import RegisteredDocument, Registration
 from server.settings import Settings
-from tests.conftest import DEFAULT_REDIS_URL
+from tests.conftest import redis_url
 
 runner = CliRunner()
 
@@ -36,12 +34,6 @@ OPERATION_COUNT = len(list(OPERATIONS_DIR.glob("*.graphql")))
 VIEWER = "query ViewerName { viewer { username } }"
 TITLES = "query LatestTitles { pins(first: 5) { nodes { id title } } }"
 LEGACY = "query LegacyTitles { pins(first: 5) { nodes { id legacyTitle } } }"
-
-
-def isolated_redis_url() -> str:
-    """The suite's Redis (REDIS_URL's host and port), database REDIS_DB."""
-    parts = urlsplit(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
-    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
 
 
 @dataclass(frozen=True)
@@ -85,7 +77,7 @@ def file_store(no_config: pytest.MonkeyPatch) -> Store:
 @pytest.fixture
 def redis_store(no_config: pytest.MonkeyPatch) -> Iterator[Store]:
     """Redis, on this module's own database, emptied before and after."""
-    url = isolated_redis_url()
+    url = redis_url(REDIS_DB)
     client = redis.Redis.from_url(url)
     client.flushdb()
     no_config.setenv("REDIS_URL", url)

@@ -10,13 +10,11 @@ and Redis logical database 10, flushed once at the start.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -28,7 +26,7 @@ from schema.execution import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
 from server.idempotency import PENDING_SECONDS, entry_key, request_fingerprint
 from server.redis_link import RETRY_AFTER_SECONDS
-from tests.conftest import DEFAULT_REDIS_URL, MakeDatabase, new_database
+from tests.conftest import MakeDatabase, new_database, redis_url
 from tests.support import GraphQLClient, serve
 from tests.throwaway import ThrowawayRedis, free_port
 from tests.world import ADA, OLIVE, OTTO
@@ -44,12 +42,6 @@ CREATE_TERSE = (
 VIEWER = "query Viewer { viewer { username } }"
 
 
-def redis_url() -> str:
-    """The suite's Redis, on this module's logical database."""
-    parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
-    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
-
-
 def new_key() -> str:
     """An Idempotency-Key no test has used."""
     return f"test-{secrets.token_hex(8)}"
@@ -63,7 +55,7 @@ def new_name() -> str:
 @pytest.fixture(scope="module")
 async def redis() -> AsyncIterator[Redis]:
     """This module's Redis database, emptied first."""
-    connection = Redis.from_url(redis_url(), decode_responses=True)
+    connection = Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
     await connection.flushdb()
     yield connection
     await connection.aclose()
@@ -86,7 +78,7 @@ async def pg(database: str) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture(scope="module")
 async def client(database: str, redis: Redis) -> AsyncIterator[GraphQLClient]:
     """pinql keeping idempotency entries in Redis database 10."""
-    async with serve(database, REDIS_URL=redis_url()) as served:
+    async with serve(database, REDIS_URL=redis_url(REDIS_DB)) as served:
         yield served
 
 
@@ -158,7 +150,9 @@ async def test_entry_is_the_viewers_and_kept_for_the_ttl(
 
 
 async def test_ttl_follows_the_setting(database: str, redis: Redis) -> None:
-    async with serve(database, REDIS_URL=redis_url(), PINQL_IDEMPOTENCY_TTL_SECONDS=120) as short:
+    async with serve(
+        database, REDIS_URL=redis_url(REDIS_DB), PINQL_IDEMPOTENCY_TTL_SECONDS=120
+    ) as short:
         key = new_key()
         assert (await create_board(short, new_name(), key=key)).status_code == 200
         assert 60 < await redis.ttl(entry_key(OLIVE, key)) <= 120

@@ -9,10 +9,8 @@ once per module) without seeing each other's documents.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import pytest
@@ -22,7 +20,7 @@ from schema.execution import sha256_hex
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
 from server.settings import Settings
-from tests.conftest import DEFAULT_REDIS_URL
+from tests.conftest import redis_url
 from tests.support import GraphQLClient, serve
 from tests.world import OLIVE, USERNAMES
 
@@ -43,12 +41,6 @@ POLICIES = {
 }
 
 
-def redis_url() -> str:
-    """The suite's Redis, on this module's logical database."""
-    parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
-    return urlunsplit(parts._replace(path=f"/{REDIS_DB}"))
-
-
 def apq(sha256: str = HASH, version: object = 1) -> dict[str, Any]:
     """An `extensions` object carrying a persisted query (and what Apollo Client 4 adds)."""
     return {
@@ -67,7 +59,7 @@ def client_headers(name: str | None, version: str = "1.0.0") -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def redis() -> AsyncIterator[Redis]:
     """This module's Redis database, emptied first."""
-    connection = Redis.from_url(redis_url(), decode_responses=True)
+    connection = Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
     await connection.flushdb()
     yield connection
     await connection.aclose()
@@ -78,7 +70,7 @@ async def pq(world_database: str, redis: Redis) -> AsyncIterator[GraphQLClient]:
     """pinql with persisted queries in Redis and a few client policies."""
     async with serve(
         world_database,
-        REDIS_URL=redis_url(),
+        REDIS_URL=redis_url(REDIS_DB),
         PINQL_PQ_CLIENT_POLICIES=orjson.dumps(POLICIES).decode(),
     ) as client:
         yield client
@@ -220,7 +212,7 @@ async def test_get_responses_vary_and_are_not_shared_when_signed_in(pq: GraphQLC
 
 
 async def test_anonymous_get_is_cacheable_when_configured(world_database: str) -> None:
-    async with serve(world_database, REDIS_URL=redis_url(), PINQL_GET_MAX_AGE=30) as client:
+    async with serve(world_database, REDIS_URL=redis_url(REDIS_DB), PINQL_GET_MAX_AGE=30) as client:
         response = await client.http.get("/graphql", params={"query": OTHER})
         assert response.status_code == 200
         assert response.headers["cache-control"] == "public, max-age=30"
@@ -287,7 +279,7 @@ async def test_bad_client_headers_are_400(
 
 async def register(name: str, *queries: str) -> None:
     """Registers `queries` for client `name` (as `pinql operations register` does)."""
-    store = RedisStore.from_url(redis_url(), 3600)
+    store = RedisStore.from_url(redis_url(REDIS_DB), 3600)
     try:
         documents = [RegisteredDocument(sha256_hex(q), q, None, "query") for q in queries]
         await store.register(name, "1.0.0", documents)
