@@ -5,14 +5,8 @@ from __future__ import annotations
 from db.pool import Connection
 from db.privacy import VIEWER, board_visible
 from db.writes.errors import forbidden, not_found
+from db.writes.pins import PIN_VISIBLE
 from db.writes.rules import COMMENT, Input
-
-# Whether the viewer may see a pin, key-share locked until the comment is in: a pin deleted
-# by a transaction that commits meanwhile is then not found, not a foreign-key failure.
-PIN_FOR_COMMENT = f"""
-select true from pins p join boards b on b.id = p.board_id
-where p.id = $2 and {board_visible("b")} for key share of p
-"""
 
 # Adds the viewer's comment to a pin; its id.
 INSERT_COMMENT = (
@@ -33,7 +27,7 @@ async def add_comment(conn: Connection, viewer: int, pin_id: int, text: str) -> 
     checked = Input()
     text = checked.text("text", text, COMMENT)
     checked.check()
-    if not await conn.fetchval(PIN_FOR_COMMENT, viewer, pin_id):
+    if not await conn.fetchval(PIN_VISIBLE, viewer, pin_id):
         raise not_found("pinId", "pin")
     comment_id: int = await conn.fetchval(INSERT_COMMENT, viewer, pin_id, text)
     return comment_id

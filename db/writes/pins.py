@@ -17,11 +17,12 @@ PIN_FOR_WRITE = f"""
 select p.board_id, b.owner_id from pins p join boards b on b.id = p.board_id
 where p.id = $2 and {board_visible("b")} for no key update of p
 """
-# Whether the viewer may see a pin.
+# Whether the viewer may see a pin (a row, else none), key-share locked until the transaction
+# ends: a pin deleted by a transaction that commits meanwhile is then not found, instead of
+# failing the foreign key of the save or comment that references it.
 PIN_VISIBLE = f"""
-select exists (
-    select from pins p join boards b on b.id = p.board_id where p.id = $2 and {board_visible("b")}
-)
+select true from pins p join boards b on b.id = p.board_id
+where p.id = $2 and {board_visible("b")} for key share of p
 """
 # Inserts a pin created by the viewer; its id.
 INSERT_PIN = f"""
