@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,6 +18,7 @@ from server.graphql_view import GraphQLEndpoint
 from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
+from server.redis_link import connect
 from server.runtime import tune_garbage_collector
 from server.settings import Settings
 
@@ -25,6 +27,7 @@ class State(TypedDict):
     """What the lifespan hands to every request."""
 
     database: Database
+    redis: Redis | None
     persisted: PersistedQueries
     idempotency: Idempotency
 
@@ -65,11 +68,19 @@ def create_app(
         store = document_store(settings)
         persisted = PersistedQueries(store, settings.policy_for, settings.pq_cache_size)
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
+        redis = connect(settings.redis_url) if settings.redis_url else None
         if settings.gc_tuning:
             tune_garbage_collector()
         try:
-            yield {"database": database, "persisted": persisted, "idempotency": idempotency}
+            yield {
+                "database": database,
+                "redis": redis,
+                "persisted": persisted,
+                "idempotency": idempotency,
+            }
         finally:
+            if redis is not None:
+                await redis.aclose()
             await idempotency.close()
             await store.close()
             await database.close()

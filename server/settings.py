@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.persisted.policy import ClientPolicy, check_client_name
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 DEV_SECRET = "pinql-dev-secret-do-not-use-in-production"  # noqa: S105 (refused in prod)
 
 
@@ -107,6 +109,185 @@ class Settings(BaseSettings):
         validation_alias="PINQL_GC_TUNING",
         description="Freeze startup objects and raise the GC thresholds (server/runtime.py).",
     )
+
+    # Limits checked before execution (README, "Limits"); each refusal names its setting.
+    max_depth: int = Field(
+        default=15,
+        ge=1,
+        le=1000,
+        validation_alias="PINQL_MAX_DEPTH",
+        description="Deepest field nesting an operation may have (the root fields are depth 1).",
+    )
+    max_aliases: int = Field(
+        default=30,
+        ge=0,
+        le=10_000,
+        validation_alias="PINQL_MAX_ALIASES",
+        description="Aliased fields a document may hold (fragments counted where spread).",
+    )
+    max_tokens: int = Field(
+        default=5000,
+        ge=100,
+        le=1_000_000,
+        validation_alias="PINQL_MAX_TOKENS",
+        description="Lexical tokens a document may hold; parsing stops past it.",
+    )
+    max_root_fields: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        validation_alias="PINQL_MAX_ROOT_FIELDS",
+        description="Fields selected at the root of one operation.",
+    )
+    max_directives_per_field: int = Field(
+        default=4,
+        ge=0,
+        le=1000,
+        validation_alias="PINQL_MAX_DIRECTIVES_PER_FIELD",
+        description="Directives on one field, fragment spread or inline fragment.",
+    )
+    max_body_bytes: int = Field(
+        default=100 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        validation_alias="PINQL_MAX_BODY_BYTES",
+        description="Bytes of a POST body, or of a GET query string.",
+    )
+    max_variables_bytes: int = Field(
+        default=64 * 1024,
+        ge=64,
+        le=100 * 1024 * 1024,
+        validation_alias="PINQL_MAX_VARIABLES_BYTES",
+        description="Bytes of the JSON-encoded `variables`.",
+    )
+    max_query_cost: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000_000,
+        validation_alias="PINQL_MAX_QUERY_COST",
+        description="Highest requested cost (objects a response may hold) of one operation.",
+    )
+
+    rate_limit: bool = Field(
+        default=True,
+        validation_alias="PINQL_RATE_LIMIT",
+        description="Cost-based rate limiting per client and viewer (or address).",
+    )
+    rate_limit_maximum: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000_000,
+        validation_alias="PINQL_RATE_LIMIT_MAXIMUM",
+        description="Cost points a bucket holds when full (maximumAvailable).",
+    )
+    rate_limit_restore_rate: float = Field(
+        default=1000.0,
+        gt=0,
+        le=1_000_000_000,
+        validation_alias="PINQL_RATE_LIMIT_RESTORE_RATE",
+        description="Cost points a bucket regains per second (restoreRate).",
+    )
+    rate_limit_fail_open: bool = Field(
+        default=True,
+        validation_alias="PINQL_RATE_LIMIT_FAIL_OPEN",
+        description="When Redis is unreachable: true serves requests unthrottled, false: 503.",
+    )
+
+    request_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        validation_alias="PINQL_REQUEST_TIMEOUT_SECONDS",
+        description="Deadline of one operation's execution; past it: 504 TIMEOUT.",
+    )
+    statement_timeout_ms: int = Field(
+        default=5000,
+        ge=1,
+        le=3_600_000,
+        validation_alias="PINQL_STATEMENT_TIMEOUT_MS",
+        description="PostgreSQL statement_timeout of pinql's pool connections.",
+    )
+    db_connect_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=600,
+        validation_alias="PINQL_DB_CONNECT_TIMEOUT_SECONDS",
+        description="Longest wait for a new PostgreSQL connection; past it: 503.",
+    )
+    db_acquire_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        validation_alias="PINQL_DB_ACQUIRE_TIMEOUT_SECONDS",
+        description="Longest wait for a free pool connection; past it: 503.",
+    )
+
+    introspection: bool | None = Field(
+        default=None,
+        validation_alias="PINQL_INTROSPECTION",
+        description="Schema introspection for every client; unset: on in dev, off in prod.",
+    )
+    introspection_clients: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        validation_alias="PINQL_INTROSPECTION_CLIENTS",
+        description="Clients (comma-separated) allowed introspection when it is off.",
+    )
+    graphiql: bool | None = Field(
+        default=None,
+        validation_alias="PINQL_GRAPHIQL",
+        description="Serve GraphiQL at /graphql to browsers; unset: on in dev, off in prod.",
+    )
+    cors_origins: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None,
+        validation_alias="PINQL_CORS_ORIGINS",
+        description="Origins (comma-separated, or *) allowed cross-origin requests; "
+        "unset: * in dev, none in prod.",
+    )
+
+    @field_validator("introspection_clients", mode="before")
+    @classmethod
+    def _client_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [name.strip() for name in value.split(",") if name.strip()]
+        for name in value:
+            check_client_name(name)
+        return frozenset(value)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [origin.strip() for origin in value.split(",") if origin.strip()]
+        for origin in value:
+            if origin != "*" and not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"PINQL_CORS_ORIGINS: {origin!r} is not an origin like https://example.com"
+                )
+        return tuple(value)
+
+    def introspection_allowed(self, client: str) -> bool:
+        """Whether `client` may query __schema and __type."""
+        enabled = self.introspection if self.introspection is not None else not self.is_prod
+        return enabled or client in self.introspection_clients
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Whether browsers get GraphiQL at /graphql."""
+        return self.graphiql if self.graphiql is not None else not self.is_prod
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        """Origins CORS allows (`*`: any)."""
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return () if self.is_prod else ("*",)
+
+    @property
+    def is_prod(self) -> bool:
+        """PINQL_ENV=prod."""
+        return self.env is Env.PROD
 
     @field_validator("pq_default_policy", mode="before")
     @classmethod
