@@ -91,7 +91,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/", home),
-            Route("/graphql", GraphQLEndpoint(settings.secret, settings.get_max_age)),
+            Route("/graphql", GraphQLEndpoint(settings)),
             Mount(STATIC_PREFIX, app=graphiql_static_files()),
         ],
         lifespan=lifespan,

@@ -150,7 +150,9 @@ def _params(source: Mapping[str, Any], *, encoded: bool) -> GraphQLParams:
     )
 
 
-async def read_params(request: Request) -> GraphQLParams:
+async def read_params(
+    request: Request, *, max_body_bytes: int, max_variables_bytes: int
+) -> GraphQLParams:
     """The GraphQL parameters of a GET (URL query) or POST (JSON body); RequestError if bad."""
     if request.method == "GET":
         return _params(request.query_params, encoded=True)

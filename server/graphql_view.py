@@ -39,6 +39,7 @@ from server.graphql_http import (
 from server.idempotency import Executed, Idempotency, idempotency_key, request_fingerprint
 from server.persisted.policy import check_document_id
 from server.persisted.queries import PersistedQueries, Refusal
+from server.settings import Settings
 
 SHA256_HEX = frozenset("0123456789abcdef")
 VARY = "Accept, Authorization, apollographql-client-name, graphql-client-name"
@@ -47,9 +48,10 @@ VARY = "Accept, Authorization, apollographql-client-name, graphql-client-name"
 class GraphQLEndpoint:
     """ASGI app for /graphql (GET and POST)."""
 
-    def __init__(self, secret: str, get_max_age: int) -> None:
-        self.secret = secret
-        self.get_max_age = get_max_age
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.secret = settings.secret
+        self.get_max_age = settings.get_max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.handle(Request(scope, receive))
@@ -71,7 +73,11 @@ class GraphQLEndpoint:
         try:
             client = client_from_headers(request.headers)
             viewer_id = viewer_from_header(request.headers.get("authorization"), self.secret)
-            params = await read_params(request)
+            params = await read_params(
+                request,
+                max_body_bytes=self.settings.max_body_bytes,
+                max_variables_bytes=self.settings.max_variables_bytes,
+            )
             prepared = await _document(request.state.persisted, client, params)
         except InvalidToken as exc:
             return unauthenticated(str(exc), media)
