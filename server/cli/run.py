@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import logging.config
 import os
 import time
 from typing import Annotated
@@ -19,6 +19,7 @@ from db.seed import seed as seed_demo_data
 from server.auth import issue_token
 from server.cli.common import fail, load_settings
 from server.database_url import database_target
+from server.logs import configure as logging_config
 from server.settings import Env, Settings
 
 EXAMPLE_QUERY = (
@@ -32,7 +33,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve /graphql and GraphiQL (no DATABASE_URL: embedded PostgreSQL with demo data)."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:  %(message)s")
+    log_config = logging_config("INFO")
+    logging.config.dictConfig(log_config)  # uvicorn applies it again, in each worker
     settings = load_settings()
     with database_target(settings) as target:
         token = asyncio.run(_prepare(settings, target.url, seed_if_empty=target.embedded))
@@ -51,7 +53,7 @@ def serve(
             workers=workers,
             loop="uvloop",
             http="httptools",
-            log_level="info",
+            log_config=log_config,
         )
 
 
