@@ -1,13 +1,30 @@
-"""The asyncpg pool (one per process) and a request's Session: one connection, taken lazily."""
+"""The asyncpg pool (one per process) and a request's Session: one connection, taken lazily.
+
+Faults reach callers as pinql's exceptions (db/errors.py): any way a connection can fail is
+`DatabaseUnavailable`, a statement cancelled by statement_timeout is `StatementTimeout`. A
+connection that failed is terminated, never reused: the pool opens a new one in its place
+when PostgreSQL answers again.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager, suppress
 from typing import Any, Protocol
 
 import asyncpg
+from asyncpg import exceptions as pg
+
+from db.errors import (
+    DatabaseLoginRefused,
+    DatabaseUnavailable,
+    StatementTimeout,
+    os_error_reason,
+)
+
+log = logging.getLogger("pinql.db")
 
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 """A connection of the pool, or a plain one (scripts and tests)."""
@@ -27,6 +44,15 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 # opens, instead of spending three round trips on it inside some request.
 WARM_UP = "select $1::bigint[], $2::int[], $3::text[]"
 
+# PostgreSQL ended the session: shutdown, crash restart, dropped database, idle timeouts.
+_SESSION_ENDED = (
+    pg.AdminShutdownError,
+    pg.CrashShutdownError,
+    pg.DatabaseDroppedError,
+    pg.IdleSessionTimeoutError,
+    pg.IdleInTransactionSessionTimeoutError,
+)
+
 
 def _initializer(init: ConnectionInit | None) -> ConnectionInit:
     async def initialize(conn: asyncpg.Connection) -> None:
@@ -37,11 +63,71 @@ def _initializer(init: ConnectionInit | None) -> ConnectionInit:
     return initialize
 
 
+def connection_fault(exc: BaseException) -> DatabaseUnavailable | None:
+    """What `exc`, raised while opening or using a connection, means as DatabaseUnavailable;
+    None when it is no connection fault (a bad statement, a bad DSN: raised as they are)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, ConnectionRefusedError):
+        return DatabaseUnavailable("PostgreSQL refused the connection (is it running?)")
+    if isinstance(exc, pg.InvalidAuthorizationSpecificationError | pg.InvalidCatalogNameError):
+        return DatabaseLoginRefused(f"PostgreSQL refused the login: {exc.args[0]}")
+    if isinstance(exc, pg.TooManyConnectionsError):
+        return DatabaseUnavailable(f"PostgreSQL has no connection slot free: {exc.args[0]}")
+    if isinstance(exc, pg.CannotConnectNowError):
+        return DatabaseUnavailable(f"PostgreSQL is not accepting connections: {exc.args[0]}")
+    if isinstance(exc, _SESSION_ENDED):
+        return DatabaseUnavailable(f"PostgreSQL closed the connection: {exc.args[0]}")
+    if isinstance(exc, pg.PostgresConnectionError):
+        return DatabaseUnavailable(f"lost the connection to PostgreSQL: {exc.args[0]}")
+    if isinstance(exc, OSError):
+        return DatabaseUnavailable(f"the connection to PostgreSQL failed: {os_error_reason(exc)}")
+    if type(exc) in (pg.InternalClientError, pg.ProtocolError):
+        # The protocol is in a state it cannot leave (the server's goodbye raced a statement).
+        return DatabaseUnavailable(f"the connection to PostgreSQL broke: {exc}")
+    return None
+
+
+def _gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:
+    """Whether the connection is closed; asyncpg also takes a checked-out connection back
+    into the pool when the server closes it, and its proxy then refuses every call."""
+    try:
+        return conn.is_closed()
+    except pg.InterfaceError:
+        return True
+
+
+async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """asyncpg.connect, its failures as DatabaseUnavailable (the pool's `connect` hook)."""
+    try:
+        conn: asyncpg.Connection = await asyncpg.connect(*args, **kwargs)
+    except TimeoutError:
+        timeout = kwargs.get("timeout", 60)  # asyncpg's default
+        raise DatabaseUnavailable(
+            f"PostgreSQL did not answer a new connection within {timeout:g} s"
+        ) from None
+    except Exception as exc:
+        fault = connection_fault(exc)
+        if fault is None:
+            raise
+        raise fault from exc
+    return conn
+
+
 class Database:
     """The process's connection pool, created once in the app's lifespan."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        statement_timeout_ms: int | None = None,
+        acquire_timeout: float = 5.0,
+    ) -> None:
         self.pool = pool
+        self.statement_timeout_ms = statement_timeout_ms
+        self.acquire_timeout = acquire_timeout
+        self._releases: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def connect(
@@ -51,20 +137,88 @@ class Database:
         min_size: int = 2,
         max_size: int = 10,
         init: ConnectionInit | None = None,
+        statement_timeout_ms: int | None = None,
+        connect_timeout: float = 2.0,
+        acquire_timeout: float = 5.0,
     ) -> Database:
-        """Opens a pool whose release costs no round trip (pinql keeps no session state)."""
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            init=_initializer(init),
-            reset=_keep_session,
-        )
-        return cls(pool)
+        """Opens a pool whose release costs no round trip (pinql keeps no session state).
+
+        Its `min_size` connections are opened now, and reopened after an outage. If
+        PostgreSQL is unreachable now, the pool opens empty, with a warning, and without that
+        floor: statements raise DatabaseUnavailable until PostgreSQL answers, then take
+        connections opened on demand. A refused login (or a bad DSN) raises.
+        """
+        server_settings = {}
+        if statement_timeout_ms is not None:
+            server_settings["statement_timeout"] = str(statement_timeout_ms)
+
+        async def create(min_size: int) -> asyncpg.Pool:
+            pool: asyncpg.Pool = await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_initializer(init),
+                reset=_keep_session,
+                connect=_connect,
+                timeout=connect_timeout,
+                server_settings=server_settings,
+            )
+            return pool
+
+        try:
+            pool = await create(min_size)
+        except DatabaseLoginRefused:
+            raise
+        except DatabaseUnavailable as exc:
+            log.warning(
+                "%s: starting anyway, answering 503 until PostgreSQL is back "
+                "(connections opened on demand, no floor of %d)",
+                exc,
+                min_size,
+            )
+            pool = await create(0)  # asyncpg opens a floor's connections at creation
+        return cls(pool, statement_timeout_ms=statement_timeout_ms, acquire_timeout=acquire_timeout)
 
     def session(self) -> Session:
         """A new request-scoped session; close it when the request ends."""
-        return Session(self.pool)
+        return Session(self)
+
+    async def acquire(self) -> asyncpg.pool.PoolConnectionProxy:
+        """A pool connection, within `acquire_timeout`; else DatabaseUnavailable."""
+        try:
+            return await self.pool.acquire(timeout=self.acquire_timeout)
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"no free database connection within {self.acquire_timeout:g} s "
+                f"(pool of {self.pool.get_max_size()})"
+            ) from None
+        except Exception as exc:
+            if self.pool.is_closing():
+                raise DatabaseUnavailable("the connection pool is closed (shutting down)") from exc
+            fault = connection_fault(exc)  # e.g. the warm-up statement of a new connection
+            if fault is None or fault is exc:
+                raise
+            raise fault from exc
+
+    def fault(self, exc: Exception) -> DatabaseUnavailable | StatementTimeout | None:
+        """What `exc`, raised by a statement, means as pinql's exception; None: raise it as is."""
+        if isinstance(exc, pg.QueryCanceledError):
+            if "statement timeout" not in exc.args[0]:
+                return StatementTimeout(f"PostgreSQL cancelled the statement: {exc.args[0]}")
+            limit = (
+                f"statement_timeout ({self.statement_timeout_ms} ms)"
+                if self.statement_timeout_ms is not None
+                else "PostgreSQL's statement_timeout"
+            )
+            return StatementTimeout(f"the statement ran longer than {limit} and was cancelled")
+        return connection_fault(exc)
+
+    async def give_back(self, release: Coroutine[Any, Any, None]) -> None:
+        """Runs `release` to its end even if the awaiting task is cancelled meanwhile."""
+        task = asyncio.ensure_future(release)
+        self._releases.add(task)
+        task.add_done_callback(self._releases.discard)
+        await asyncio.shield(task)
 
     async def close(self) -> None:
         """Closes every connection of the pool."""
@@ -83,40 +237,83 @@ class Session:
     pool's acquire/release cost more than once.
     """
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    def __init__(self, database: Database) -> None:
+        self._database = database
         self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self._user: asyncio.Task[Any] | None = None
+        """The task running a statement (or a transaction) on the connection right now."""
 
     async def _connection(self) -> asyncpg.pool.PoolConnectionProxy:
         """The request's connection, acquired on first use; never after `close()` (it would
         never be given back)."""
         if self._closed:
             raise SessionClosed("the request's session is closed")
+        if self._conn is not None and _gone(self._conn):
+            self._conn = None  # closed by the server since the last statement: take another
         if self._conn is None:
-            self._conn = await self._pool.acquire()
+            self._conn = await self._database.acquire()
         return self._conn
+
+    @asynccontextmanager
+    async def _using(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+        """The connection, for the current task alone until the block ends; a fault raised
+        in the block comes out as pinql's exception, and a broken connection is dropped."""
+        async with self._lock:
+            conn = await self._connection()
+            self._user = asyncio.current_task()
+            try:
+                yield conn
+            except Exception as exc:
+                fault = self._database.fault(exc)
+                if fault is None and isinstance(exc, pg.InterfaceError) and _gone(conn):
+                    fault = DatabaseUnavailable("lost the connection to PostgreSQL: it is closed")
+                if fault is None or fault is exc:
+                    raise
+                if isinstance(fault, DatabaseUnavailable):
+                    self._discard(conn)
+                raise fault from exc
+            finally:
+                self._user = None
+
+    def _discard(self, conn: asyncpg.pool.PoolConnectionProxy) -> None:
+        """Terminates a connection that failed: the pool opens a new one in its place."""
+        self._conn = None
+        with suppress(pg.InterfaceError):  # asyncpg already terminated and released it
+            conn.terminate()
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Runs one statement on the request's connection and returns its rows."""
-        async with self._lock:
-            conn = await self._connection()
+        async with self._using() as conn:
             return await conn.fetch(sql, *args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """The request's connection inside one transaction, for a write: committed when the
         block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
-        async with self._lock:
-            conn = await self._connection()
-            async with conn.transaction():
-                yield conn
+        async with self._using() as conn, conn.transaction():
+            yield conn
 
     async def close(self) -> None:
-        """Gives the connection back to the pool, if one was taken."""
+        """Gives the connection back to the pool, if one was taken, and refuses statements
+        from now on. A statement still running in another task (a loader's, after the request
+        was cancelled) is cancelled: nobody will read its rows. The connection goes back even
+        if the task calling close() is cancelled meanwhile."""
+        self._closed = True
+        user = self._user
+        if user is not None and user is not asyncio.current_task():
+            user.cancel()
+        await self._database.give_back(self._release())
+
+    async def _release(self) -> None:
         async with self._lock:
-            self._closed = True
             if self._conn is not None:
                 conn, self._conn = self._conn, None
-                await self._pool.release(conn)
+                # asyncpg waits for a cancelled statement's end and rolls back an open
+                # transaction before the connection goes back to the pool; when that fails,
+                # it terminates the connection (the pool opens a new one) and raises.
+                try:
+                    await self._database.pool.release(conn)
+                except Exception as exc:
+                    log.warning("dropped a connection that failed on its way back: %r", exc)

@@ -1,0 +1,156 @@
+"""The pool through a PostgreSQL outage, against a throwaway PostgreSQL of this test's own:
+while it is down every statement fails fast with DatabaseUnavailable, on pooled connections
+and new ones alike; once it is back the same pool serves again, without leaking connections."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from db.errors import DatabaseUnavailable
+from db.pool import Database
+from tests.throwaway import ThrowawayPostgres, throwaway_postgres
+
+FAST = 1.0  # seconds a statement may take to fail while PostgreSQL is down
+
+
+@pytest.fixture
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """A running throwaway PostgreSQL, deleted at the end."""
+    with throwaway_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+async def database(postgres: ThrowawayPostgres) -> AsyncIterator[Database]:
+    """A pool of 2 to 4 connections on the throwaway server."""
+    database = await Database.connect(postgres.url, min_size=2, max_size=4, acquire_timeout=2)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def select_one(database: Database) -> int:
+    """`select 1` in a session of its own."""
+    session = database.session()
+    try:
+        [row] = await session.fetch("select 1 as one")
+        one: int = row["one"]
+        return one
+    finally:
+        await session.close()
+
+
+async def fails_fast(database: Database) -> str:
+    """The DatabaseUnavailable message of `select 1`, asserting it came within FAST."""
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable) as caught:
+        await select_one(database)
+    assert time.monotonic() - started < FAST
+    return str(caught.value)
+
+
+async def serves_again(database: Database, within: float = 5.0) -> float:
+    """Seconds until `select 1` works again, failing past `within`."""
+    started = time.monotonic()
+    while True:
+        try:
+            assert await select_one(database) == 1
+            return time.monotonic() - started
+        except DatabaseUnavailable:
+            assert time.monotonic() - started < within, "the pool did not recover"
+            await asyncio.sleep(0.05)
+
+
+def assert_no_leak(database: Database) -> None:
+    """No session holds a connection: every open connection is idle, within max_size."""
+    pool = database.pool
+    assert pool.get_idle_size() == pool.get_size() <= pool.get_max_size()
+
+
+async def test_down_fails_fast_and_the_same_pool_recovers(
+    postgres: ThrowawayPostgres, database: Database
+) -> None:
+    sessions = [database.session() for _ in range(3)]
+    for session in sessions:  # three pooled connections, in use
+        await session.fetch("select 1")
+    for session in sessions[1:]:
+        await session.close()
+
+    await asyncio.to_thread(postgres.stop)
+    # The connection the first session holds, closed by the server's shutdown.
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable, match="PostgreSQL"):
+        await sessions[0].fetch("select 1")
+    assert time.monotonic() - started < FAST
+    await sessions[0].close()
+    # Pooled connections (closed by the shutdown) and new ones: refused, fast.
+    messages = {await fails_fast(database) for _ in range(10)}
+    assert "PostgreSQL refused the connection (is it running?)" in messages
+    assert_no_leak(database)
+
+    await asyncio.to_thread(postgres.start)
+    await serves_again(database)
+    # The same pool, refilled: concurrent sessions get connections, none is lost.
+    assert await asyncio.gather(*(select_one(database) for _ in range(8))) == [1] * 8
+    assert_no_leak(database)
+    assert database.pool.get_size() >= 2
+
+
+async def test_a_statement_running_when_postgres_stops(
+    postgres: ThrowawayPostgres, database: Database
+) -> None:
+    session = database.session()
+    running = asyncio.create_task(session.fetch("select pg_sleep(30)"))
+    await asyncio.sleep(0.2)
+    await asyncio.to_thread(postgres.stop)  # fast shutdown ends the statement
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable, match=r"^(PostgreSQL closed|lost) the connection"):
+        await running
+    assert time.monotonic() - started < FAST
+    await session.close()
+    assert_no_leak(database)
+    await asyncio.to_thread(postgres.start)
+    await serves_again(database)
+    assert_no_leak(database)
+
+
+async def test_a_transaction_open_when_postgres_stops(
+    postgres: ThrowawayPostgres, database: Database
+) -> None:
+    session = database.session()
+    with pytest.raises(DatabaseUnavailable):
+        async with session.transaction() as conn:
+            await conn.execute("create table lost (id int)")
+            await asyncio.to_thread(postgres.stop)
+            await conn.execute("insert into lost values (1)")
+    await session.close()
+    assert_no_leak(database)
+    await asyncio.to_thread(postgres.start)
+    await serves_again(database)
+    session = database.session()
+    try:
+        [row] = await session.fetch("select to_regclass('lost') is null as rolled_back")
+        assert row["rolled_back"]
+    finally:
+        await session.close()
+
+
+async def test_starts_while_postgres_is_down_and_serves_once_it_is_up(
+    postgres: ThrowawayPostgres,
+) -> None:
+    await asyncio.to_thread(postgres.stop)
+    started = time.monotonic()
+    database = await Database.connect(postgres.url, min_size=2, max_size=4)
+    try:
+        assert time.monotonic() - started < FAST
+        assert await fails_fast(database) == "PostgreSQL refused the connection (is it running?)"
+        await asyncio.to_thread(postgres.start)
+        await serves_again(database, within=1.0)  # no backoff: the next statement connects
+        assert_no_leak(database)
+    finally:
+        await database.close()

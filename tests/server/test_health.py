@@ -1,0 +1,149 @@
+"""/healthz (alive) and /readyz (PostgreSQL and Redis answer), through the app: with both
+servers up, without Redis configured, and with a throwaway Redis or PostgreSQL of the test's
+own stopped and started again (pinql is not restarted)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import redis_url
+from tests.support import GraphQLClient, serve
+from tests.throwaway import ThrowawayPostgres, ThrowawayRedis, free_port, throwaway_postgres
+
+REFUSED = "unreachable: PostgreSQL refused the connection (is it running?)"
+
+
+@pytest.fixture
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """A running throwaway PostgreSQL, deleted at the end."""
+    with throwaway_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
+    """A running throwaway redis-server, stopped at the end."""
+    server = ThrowawayRedis(free_port(), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def readyz(client: GraphQLClient) -> tuple[int, dict[str, Any]]:
+    """GET /readyz: its status and body, checking the headers every answer has."""
+    response = await client.http.get("/readyz")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    return response.status_code, body
+
+
+async def ready_within(client: GraphQLClient, seconds: float) -> dict[str, Any]:
+    """The body of the first 200 from /readyz, failing past `seconds`."""
+    started = time.monotonic()
+    while True:
+        status, body = await readyz(client)
+        if status == 200:
+            return body
+        assert time.monotonic() - started < seconds, body
+        await asyncio.sleep(0.1)
+
+
+async def test_healthz_answers_without_touching_anything(world_database: str) -> None:
+    async with serve(world_database, REDIS_URL="") as client:
+        response = await client.http.get("/healthz")
+        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+        assert response.headers["Cache-Control"] == "no-store"
+        client.log.clear()
+        await client.http.get("/healthz")
+        assert client.log.count == 0
+
+
+async def test_readyz_with_postgresql_and_redis_up(world_database: str) -> None:
+    async with serve(world_database, REDIS_URL=redis_url(0)) as client:
+        assert await readyz(client) == (
+            200,
+            {"status": "ready", "checks": {"postgresql": "ok", "redis": "ok"}},
+        )
+
+
+async def test_readyz_without_redis_configured(world_database: str) -> None:
+    async with serve(world_database, REDIS_URL="") as client:
+        assert await readyz(client) == (
+            200,
+            {"status": "ready", "checks": {"postgresql": "ok", "redis": "not configured"}},
+        )
+
+
+async def test_health_methods(world_database: str) -> None:
+    async with serve(world_database, REDIS_URL="") as client:
+        for path in ("/healthz", "/readyz"):
+            head = await client.http.head(path)
+            assert head.status_code == 200
+            assert head.headers["Cache-Control"] == "no-store"
+            for method in ("POST", "PUT", "DELETE"):
+                response = await client.http.request(method, path)
+                assert response.status_code == 405, (method, path)
+                assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+async def test_readyz_names_redis_when_it_is_down(
+    world_database: str, throwaway_redis: ThrowawayRedis
+) -> None:
+    async with serve(world_database, REDIS_URL=throwaway_redis.url) as client:
+        assert (await readyz(client))[0] == 200
+        throwaway_redis.stop()
+        started = time.monotonic()
+        status, body = await readyz(client)
+        assert time.monotonic() - started < 1.5
+        assert (status, body["status"], body["checks"]["postgresql"]) == (503, "unavailable", "ok")
+        # The pooled connection was closed by the server; the retry on a new one is refused.
+        assert body["checks"]["redis"] in (
+            "unreachable: connection closed by server",
+            "unreachable: connection refused",
+        )
+        status, body = await readyz(client)
+        assert (status, body["checks"]["redis"]) == (503, "unreachable: connection refused")
+        throwaway_redis.start()
+        await ready_within(client, 5)
+
+
+async def test_readyz_names_postgresql_when_it_is_down_and_recovers(
+    postgres: ThrowawayPostgres,
+) -> None:
+    async with serve(postgres.url, REDIS_URL="") as client:
+        assert (await readyz(client))[0] == 200
+        await asyncio.to_thread(postgres.stop)
+        started = time.monotonic()
+        status, body = await readyz(client)
+        assert time.monotonic() - started < 1
+        assert (status, body) == (
+            503,
+            {"status": "unavailable", "checks": {"postgresql": REFUSED, "redis": "not configured"}},
+        )
+        assert str(postgres.port) not in str(body)
+        assert (await client.http.get("/healthz")).status_code == 200  # alive all along
+        await asyncio.to_thread(postgres.start)
+        await ready_within(client, 5)
+
+
+async def test_starts_while_postgresql_is_down(postgres: ThrowawayPostgres) -> None:
+    # A replica restarting during an outage starts, is not ready, and becomes ready.
+    await asyncio.to_thread(postgres.stop)
+    async with serve(postgres.url, REDIS_URL="") as client:
+        assert (await client.http.get("/healthz")).status_code == 200
+        status, body = await readyz(client)
+        assert (status, body["checks"]["postgresql"]) == (503, REFUSED)
+        await asyncio.to_thread(postgres.start)
+        assert await ready_within(client, 5) == {
+            "status": "ready",
+            "checks": {"postgresql": "ok", "redis": "not configured"},
+        }
