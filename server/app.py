@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TypedDict
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from db.pool import ConnectionInit, Database
+from schema.execution import Preparer, prepare
+from server.admission import Admission
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
+from server.health import healthz, readyz
 from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
+from server.limits import Limits, check_document
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
+from server.rate_limit import LocalBuckets, RateLimiter, RedisBuckets
 from server.redis_link import connect
 from server.runtime import tune_garbage_collector
 from server.settings import Settings
@@ -30,6 +38,28 @@ class State(TypedDict):
     redis: Redis | None
     persisted: PersistedQueries
     idempotency: Idempotency
+    admission: Admission
+
+
+# Request headers a cross-origin client may send, and response headers it may read.
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Request-Id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "graphql-client-name",
+    "graphql-client-version",
+)
+CORS_RESPONSE_HEADERS = (
+    "Retry-After",
+    "X-Request-Id",
+    "Idempotent-Replayed",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+)
 
 
 def document_store(settings: Settings) -> DocumentStore:
@@ -44,6 +74,44 @@ def idempotency_entries(settings: Settings) -> EntryStore:
     if settings.redis_url:
         return RedisEntries.from_url(settings.redis_url)
     return LocalEntries()
+
+
+def preparer(settings: Settings) -> Preparer:
+    """Parses and validates documents with the configured limits."""
+    limits = Limits.from_settings(settings)
+    return partial(
+        prepare, max_tokens=settings.max_tokens, check=partial(check_document, limits=limits)
+    )
+
+
+def rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter | None:
+    """Buckets in Redis (shared by every worker) when REDIS_URL is set, else in this process;
+    None when rate limiting is off."""
+    if not settings.rate_limit:
+        return None
+    buckets = RedisBuckets(redis) if redis is not None else LocalBuckets()
+    return RateLimiter(
+        buckets,
+        maximum=settings.rate_limit_maximum,
+        restore_rate=settings.rate_limit_restore_rate,
+        fail_open=settings.rate_limit_fail_open,
+    )
+
+
+def cors(settings: Settings) -> list[Middleware]:
+    """CORS for the allowed origins (none: no CORS headers, browsers refuse cross-origin)."""
+    if not settings.allowed_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=list(CORS_REQUEST_HEADERS),
+            expose_headers=list(CORS_RESPONSE_HEADERS),
+            max_age=600,
+        )
+    ]
 
 
 def create_app(
@@ -64,11 +132,17 @@ def create_app(
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             init=connection_init,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            acquire_timeout=settings.db_acquire_timeout_seconds,
         )
         store = document_store(settings)
-        persisted = PersistedQueries(store, settings.policy_for, settings.pq_cache_size)
+        persisted = PersistedQueries(
+            store, settings.policy_for, settings.pq_cache_size, preparer(settings)
+        )
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         redis = connect(settings.redis_url) if settings.redis_url else None
+        admission = Admission(settings, rate_limiter(settings, redis))
         if settings.gc_tuning:
             tune_garbage_collector()
         try:
@@ -77,8 +151,10 @@ def create_app(
                 "redis": redis,
                 "persisted": persisted,
                 "idempotency": idempotency,
+                "admission": admission,
             }
         finally:
+            await admission.close()
             if redis is not None:
                 await redis.aclose()
             await idempotency.close()
@@ -92,7 +168,10 @@ def create_app(
         routes=[
             Route("/", home),
             Route("/graphql", GraphQLEndpoint(settings)),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
             Mount(STATIC_PREFIX, app=graphiql_static_files()),
         ],
+        middleware=cors(settings),
         lifespan=lifespan,
     )

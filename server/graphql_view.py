@@ -9,6 +9,8 @@ gets the offline GraphiQL page.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import partial
 from typing import Any
 
@@ -20,7 +22,15 @@ from starlette.types import Receive, Scope, Send
 from db.pool import Database
 from loaders import Loaders
 from resolvers.context import Context
-from schema.execution import BAD_REQUEST, PreparedDocument, formatted, run
+from schema.execution import (
+    BAD_REQUEST,
+    INTERNAL,
+    UNAVAILABLE,
+    PreparedDocument,
+    formatted,
+    run,
+)
+from server.admission import Admission, Admitted, Refused
 from server.auth import InvalidToken, viewer_from_header
 from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
@@ -37,11 +47,16 @@ from server.graphql_http import (
     request_error_status,
 )
 from server.idempotency import Executed, Idempotency, idempotency_key, request_fingerprint
+from server.logs import new_request_id, request_id
 from server.persisted.policy import check_document_id
 from server.persisted.queries import PersistedQueries, Refusal
 from server.settings import Settings
 
+log = logging.getLogger("pinql.http")
+
 SHA256_HEX = frozenset("0123456789abcdef")
+REQUEST_ID = "X-Request-Id"
+TIMEOUT = "TIMEOUT"
 VARY = "Accept, Authorization, apollographql-client-name, graphql-client-name"
 
 
@@ -54,8 +69,21 @@ class GraphQLEndpoint:
         self.get_max_age = settings.get_max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.handle(Request(scope, receive))
-        await response(scope, receive, send)
+        request = Request(scope, receive)
+        rid = new_request_id(request.headers.get(REQUEST_ID))
+        token = request_id.set(rid)
+        try:
+            try:
+                response = await self.handle(request)
+            except Exception:
+                log.exception("unhandled error answering %s %s", request.method, request.url.path)
+                extensions = {"code": INTERNAL, "requestId": rid}
+                error = {"message": "Internal server error", "extensions": extensions}
+                response = json_response({"errors": [error]}, 500, JSON)
+            response.headers[REQUEST_ID] = rid
+            await response(scope, receive, send)  # uvicorn's access line is written in here
+        finally:
+            request_id.reset(token)
 
     async def handle(self, request: Request) -> Response:
         """The response to one HTTP request."""
@@ -64,7 +92,12 @@ class GraphQLEndpoint:
             return error_response(error, headers={"Allow": "GET, POST"})
         accept = request.headers.get("accept")
         is_get = request.method == "GET"
-        if is_get and not has_graphql_parameters(request) and accepts_html(accept):
+        if (
+            is_get
+            and self.settings.graphiql_enabled
+            and not has_graphql_parameters(request)
+            and accepts_html(accept)
+        ):
             return HTMLResponse(graphiql_html(request.url.path))
         media = negotiate(accept)
         if media is None:
@@ -87,7 +120,7 @@ class GraphQLEndpoint:
             return error_response(exc, media)
         if isinstance(prepared, Refusal):
             return json_response(prepared.body(), prepared.status, media, prepared.headers)
-        response = await self._execute(request, prepared, params, viewer_id, media)
+        response = await self._execute(request, prepared, params, client, viewer_id, media)
         if is_get:
             response.headers["Vary"] = VARY
         return response
@@ -97,10 +130,11 @@ class GraphQLEndpoint:
         request: Request,
         prepared: PreparedDocument,
         params: GraphQLParams,
+        client: Client,
         viewer_id: int | None,
         media: str,
     ) -> Response:
-        if prepared.document is None:  # a syntax error
+        if prepared.document is None:  # a syntax error, or too many tokens
             return _request_errors(prepared.errors, media)
         operation = prepared.operation(params.operation_name)
         if isinstance(operation, GraphQLError):
@@ -112,8 +146,17 @@ class GraphQLEndpoint:
             return error_response(error, media, {"Allow": "POST"})
         if prepared.errors:
             return _request_errors(prepared.errors, media)
-        execute = partial(self._run, request, prepared, operation, params, viewer_id, media)
-        if operation.operation is OperationType.MUTATION:
+        admission: Admission = request.state.admission
+        address = request.client.host if request.client else None
+        admitted = await admission.admit(
+            prepared, operation, params.variables, client.name, viewer_id, address
+        )
+        if isinstance(admitted, Refused):
+            return _refused(admitted, media)
+        execute = partial(
+            self._run, request, prepared, operation, params, viewer_id, admitted, media
+        )
+        if admitted.mutation:
             try:
                 key = idempotency_key(request.headers)
             except RequestError as exc:
@@ -122,8 +165,12 @@ class GraphQLEndpoint:
                 idempotency: Idempotency = request.state.idempotency
                 name = operation.name.value if operation.name else None
                 fingerprint = request_fingerprint(prepared.sha256, name, params.variables)
-                return await idempotency.run(viewer_id, key, fingerprint, execute, media)
-        return (await execute()).response
+                response = await idempotency.run(viewer_id, key, fingerprint, execute, media)
+                response.headers.update(admitted.headers())
+                return response
+        response = (await execute()).response
+        response.headers.update(admitted.headers())
+        return response
 
     async def _run(
         self,
@@ -132,22 +179,37 @@ class GraphQLEndpoint:
         operation: OperationDefinitionNode,
         params: GraphQLParams,
         viewer_id: int | None,
+        admitted: Admitted,
         media: str,
     ) -> Executed:
-        """Executes the operation with this request's session and loaders."""
+        """Executes the operation with this request's session and loaders, by its deadline."""
         database: Database = request.state.database
         session = database.session()
+        deadline = self.settings.request_timeout_seconds
         try:
             context = Context(loaders=Loaders.build(session, viewer_id), session=session)
-            result = await run(prepared, operation, params.variables, context)
+            async with asyncio.timeout(deadline):
+                result = await run(prepared, operation, params.variables, context, request_id.get())
+        except TimeoutError:
+            message = (
+                f"the request ran past its {deadline:g} s deadline "
+                "(PINQL_REQUEST_TIMEOUT_SECONDS) and was stopped"
+            )
+            return Executed(error_response(RequestError(504, message, TIMEOUT), media), ran=False)
         finally:
             await session.close()
+        if result.errors and any(_code(e) == UNAVAILABLE for e in result.errors):
+            errors = [e for e in result.errors if _code(e) == UNAVAILABLE][:1]
+            unavailable = {"errors": formatted(errors)}
+            return Executed(json_response(unavailable, 503, media, {"Retry-After": "1"}), ran=False)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # variable coercion failed: nothing ran
             return Executed(_request_errors(result.errors, media), ran=False)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body = {"errors": formatted(result.errors), "data": result.data}
+        admission: Admission = request.state.admission
+        body["extensions"] = {"cost": admission.settle(admitted, result.data)}
         headers = {}
         if request.method == "GET":
             cacheable = viewer_id is None and not result.errors and self.get_max_age > 0
@@ -155,6 +217,22 @@ class GraphQLEndpoint:
                 f"public, max-age={self.get_max_age}" if cacheable else "private, no-store"
             )
         return Executed(json_response(body, 200, media, headers), ran=True)
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+def _refused(refused: Refused, media: str) -> Response:
+    """The answer to an operation admission refused."""
+    extensions = {"cost": refused.cost} if refused.cost is not None else None
+    if refused.http is not None:
+        body = refused.http.body()
+        if extensions:
+            body["extensions"] = extensions
+        return json_response(body, refused.http.status, media, refused.http.headers)
+    assert refused.errors is not None
+    return _request_errors(refused.errors, media, extensions)
 
 
 async def _document(
@@ -195,9 +273,16 @@ def _apq_hash(apq: object) -> str:
     return sha256
 
 
-def _request_errors(errors: list[GraphQLError] | tuple[GraphQLError, ...], media: str) -> Response:
+def _request_errors(
+    errors: list[GraphQLError] | tuple[GraphQLError, ...],
+    media: str,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
     """A request error: no `data`; 400 under graphql-response+json, 200 under JSON."""
-    return json_response({"errors": formatted(errors)}, request_error_status(media), media)
+    body: dict[str, Any] = {"errors": formatted(errors)}
+    if extensions:
+        body["extensions"] = extensions
+    return json_response(body, request_error_status(media), media)
 
 
 def unauthenticated(message: str, media: str = JSON) -> Response:

@@ -161,7 +161,7 @@ class Settings(BaseSettings):
         description="Bytes of the JSON-encoded `variables`.",
     )
     max_query_cost: int = Field(
-        default=5000,
+        default=25_000,
         ge=1,
         le=100_000_000,
         validation_alias="PINQL_MAX_QUERY_COST",
@@ -174,14 +174,14 @@ class Settings(BaseSettings):
         description="Cost-based rate limiting per client and viewer (or address).",
     )
     rate_limit_maximum: int = Field(
-        default=20_000,
+        default=50_000,
         ge=1,
         le=1_000_000_000,
         validation_alias="PINQL_RATE_LIMIT_MAXIMUM",
         description="Cost points a bucket holds when full (maximumAvailable).",
     )
     rate_limit_restore_rate: float = Field(
-        default=1000.0,
+        default=2500.0,
         gt=0,
         le=1_000_000_000,
         validation_alias="PINQL_RATE_LIMIT_RESTORE_RATE",
@@ -316,6 +316,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"PINQL_DB_POOL_MIN ({self.db_pool_min}) must not exceed "
                 f"PINQL_DB_POOL_MAX ({self.db_pool_max})"
+            )
+        if self.rate_limit and self.max_query_cost > self.rate_limit_maximum:
+            raise ValueError(
+                f"PINQL_MAX_QUERY_COST ({self.max_query_cost}) must not exceed "
+                f"PINQL_RATE_LIMIT_MAXIMUM ({self.rate_limit_maximum}): such an operation "
+                "could never run"
             )
         if self.env is Env.PROD and (self.secret == DEV_SECRET or len(self.secret) < 32):
             raise ValueError(

@@ -115,3 +115,14 @@ async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClie
         transport = httpx.ASGITransport(app=with_state)
         async with httpx.AsyncClient(transport=transport, base_url="http://pinql.test") as http:
             yield GraphQLClient(http=http, log=log, settings=config)
+
+
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """An executed response's body without its `extensions.cost` (checked to be there), for
+    comparing the rest whole; tests/server/test_admission.py pins the cost itself."""
+    extensions = body.get("extensions")
+    if extensions is None:
+        return body
+    assert set(extensions) == {"cost"}, extensions
+    assert extensions["cost"]["requestedQueryCost"] >= 0
+    return {key: value for key, value in body.items() if key != "extensions"}

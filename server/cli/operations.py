@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from server.app import document_store
+from server.app import document_store, preparer
 from server.cli.common import fail, load_settings
 from server.persisted.manifest import ManifestError, load_manifest
 from server.persisted.policy import check_client_name, check_client_version
@@ -58,7 +58,7 @@ def operations_register(
     (all or nothing)."""
     settings = load_settings()
     try:
-        documents = load_manifest(source)
+        documents = load_manifest(source, preparer(settings))
     except ManifestError as exc:
         raise fail(f"{exc}\nnothing was registered") from None
     try:

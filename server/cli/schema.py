@@ -13,6 +13,7 @@ from graphql import GraphQLSchema, find_breaking_changes, find_dangerous_changes
 from graphql import build_schema as build_sdl_schema
 
 from schema.build import build_schema, print_schema
+from server.app import preparer
 from server.cli.common import bad_input, load_settings
 from server.cli.operations import with_store
 from server.persisted.manifest import broken_operations, short_id
@@ -133,7 +134,7 @@ def _check_registrations(settings: Settings) -> bool:
     if not total:
         typer.echo(f"no registered operations to check ({where})")
         return True
-    broken = broken_operations(registrations)
+    broken = broken_operations(registrations, preparer(settings))
     for op in broken:
         name = op.document.name or "(anonymous)"
         for error in op.errors:

@@ -21,7 +21,7 @@ from typing import Any
 
 from graphql import OperationDefinitionNode
 
-from schema.execution import prepare, sha256_hex
+from schema.execution import Preparer, prepare, sha256_hex
 from server.persisted.policy import check_document_id
 from server.persisted.store import RegisteredDocument, Registration
 
@@ -69,8 +69,9 @@ def short_id(document_id: str) -> str:
     return document_id if len(document_id) <= SHORT_ID else document_id[:SHORT_ID] + "…"
 
 
-def check_document(text: str) -> CheckedDocument:
-    """Parses and validates `text` against the code's schema; it must hold one operation."""
+def check_document(text: str, prepare: Preparer = prepare) -> CheckedDocument:
+    """Parses and validates `text` against the code's schema (and the limits `prepare`
+    applies); it must hold one operation."""
     prepared = prepare(text)
     errors = [error.message for error in prepared.errors]
     if prepared.document is None:
@@ -86,7 +87,7 @@ def check_document(text: str) -> CheckedDocument:
     return CheckedDocument(name, operation.operation.value, tuple(errors))
 
 
-def load_manifest(path: Path) -> list[RegisteredDocument]:
+def load_manifest(path: Path, prepare: Preparer = prepare) -> list[RegisteredDocument]:
     """The documents of an Apollo manifest, a Relay map or a directory of .graphql files,
     all checked; ManifestError (listing every problem) when any is refused."""
     if path.is_dir():
@@ -104,7 +105,7 @@ def load_manifest(path: Path) -> list[RegisteredDocument]:
         if entry.id in seen:
             continue  # the same text twice (same id): register it once
         seen.add(entry.id)
-        checked = check_document(entry.body)
+        checked = check_document(entry.body, prepare)
         name = checked.name or entry.name
         label = f"operation {name} ({entry.where})" if name else f"document {entry.where}"
         errors = list(checked.errors)
@@ -127,14 +128,16 @@ def load_manifest(path: Path) -> list[RegisteredDocument]:
     return documents
 
 
-def broken_operations(registrations: Iterable[Registration]) -> list[BrokenOperation]:
+def broken_operations(
+    registrations: Iterable[Registration], prepare: Preparer = prepare
+) -> list[BrokenOperation]:
     """Every registered document that the code's schema refuses, per client version."""
     checked: dict[str, CheckedDocument] = {}
     broken: list[BrokenOperation] = []
     for registration in registrations:
         for document in registration.documents:
             if document.body not in checked:
-                checked[document.body] = check_document(document.body)
+                checked[document.body] = check_document(document.body, prepare)
             errors = checked[document.body].errors
             if errors:
                 broken.append(

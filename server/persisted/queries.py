@@ -17,7 +17,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from schema.execution import PreparedDocument, prepare, sha256_hex
+from schema.execution import PreparedDocument, Preparer, prepare, sha256_hex
 from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import DocumentStore, StoreUnavailable
 
@@ -75,7 +75,8 @@ class DocumentCache:
     and give the garbage collector ~300 objects per document to scan on every full
     collection."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, prepare: Preparer = prepare) -> None:
+        self._prepare = prepare
         self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(size)
         self._seen_once: LRUCache[str, bool] = LRUCache(4 * size)
 
@@ -84,7 +85,7 @@ class DocumentCache:
         digest = sha256 or sha256_hex(text)
         prepared = self._by_hash.get(digest)
         if prepared is None:
-            prepared = prepare(text, digest)
+            prepared = self._prepare(text, digest)
             if not prepared.valid:
                 return prepared
             if persisted or self._seen_once.pop(digest, False):
@@ -105,11 +106,12 @@ class PersistedQueries:
         store: DocumentStore,
         policy: Callable[[str], ClientPolicy],
         cache_size: int,
+        prepare: Preparer = prepare,
     ) -> None:
         self.store = store
         self.policy = policy
         """The policy of a client (Settings.policy_for)."""
-        self.documents = DocumentCache(cache_size)
+        self.documents = DocumentCache(cache_size, prepare)
         self.stats = PersistedQueryStats()
         self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(cache_size)
 

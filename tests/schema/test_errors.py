@@ -18,11 +18,15 @@ async def test_an_unexpected_error_is_masked_and_logged(
 
     monkeypatch.setattr(UserByIdLoader, "batch_load_fn", broken)
     with caplog.at_level(logging.ERROR):
-        body = await world_client.execute("{ pins(first: 1) { nodes { title creator { id } } } }")
+        response = await world_client.post("{ pins(first: 1) { nodes { title creator { id } } } }")
+    body = response.json()
     assert body["data"] is None
     [error] = body["errors"]
     assert error["message"] == "Internal server error"
-    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": response.headers["X-Request-Id"],
+    }
     assert error["path"] == ["pins", "nodes", 0, "creator"]
     assert "pinql_admin" not in str(body)
     assert "pinql_admin" in caplog.text  # the traceback is logged for operators

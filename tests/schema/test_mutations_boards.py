@@ -633,7 +633,10 @@ async def test_delete_board_is_one_transaction(
     assert {k: error[k] for k in ("message", "path", "extensions")} == {
         "message": "Internal server error",
         "path": ["a"],
-        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        "extensions": {
+            "code": "INTERNAL_SERVER_ERROR",
+            "requestId": response.headers["X-Request-Id"],
+        },
     }
     assert "test trigger" not in response.text
     # The trigger ran after deleteBoard had deleted the board's pins: they were rolled back.

@@ -30,7 +30,7 @@ the write or read, viewer and path). To shrink one locally, add Phase.shrink to 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from loaders.global_ids import decode_global_id, encode_global_id
 from tests.conftest import MakeDatabase, new_database
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, serve
 
 USERS = {1: "amy", 2: "ben", 3: "cat", 4: "dan"}
 VIEWERS: list[int | None] = [None, *USERS]
@@ -660,6 +660,18 @@ def check_effect(done: Plan, payload: dict[str, Any], before: State, after: Stat
 async def database(make_database: MakeDatabase) -> str:
     """This module's own database, migrated; each example empties it."""
     return await new_database(make_database, with_world=False)
+
+
+@pytest.fixture(scope="module")
+async def client(database: str) -> AsyncIterator[GraphQLClient]:
+    """pinql on the module's database, with room for read_everything(): one operation asks for
+    every object of every user (50 aliased root fields, millions by the cost model), far past
+    the default limits."""
+    limits = {"PINQL_MAX_ALIASES": 1000, "PINQL_MAX_ROOT_FIELDS": 1000}
+    async with serve(
+        database, PINQL_MAX_QUERY_COST=10**8, PINQL_RATE_LIMIT=False, **limits
+    ) as client:
+        yield client
 
 
 async def reset(sql: asyncpg.Connection) -> None:

@@ -21,7 +21,7 @@ from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
 from server.settings import Settings
 from tests.conftest import redis_url
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient, serve, without_cost
 from tests.world import OLIVE, USERNAMES
 
 REDIS_DB = 12
@@ -123,13 +123,13 @@ async def test_query_and_hash_store_then_hash_alone_runs(
     name = f"reg-{method.lower()}"
     first = await send(pq, name=name, query=QUERY, extensions=apq(), method=method)
     assert first.status_code == 200
-    assert first.json() == VIEWER_DATA
+    assert without_cost(first.json()) == VIEWER_DATA
     key = f"pq:{{{name}}}:a:{HASH}"
     assert await redis.get(key) == QUERY
     assert 0 < await redis.ttl(key) <= pq.settings.apq_ttl_seconds
     again = await send(pq, name=name, extensions=apq(), method=method)
     assert again.status_code == 200
-    assert again.json() == VIEWER_DATA
+    assert without_cost(again.json()) == VIEWER_DATA
 
 
 async def test_hash_mismatch_is_400_and_stores_nothing(pq: GraphQLClient, redis: Redis) -> None:
@@ -179,7 +179,7 @@ async def test_hash_only_get_runs_even_when_a_browser_asks(pq: GraphQLClient) ->
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; charset=utf-8"
-    assert response.json() == VIEWER_DATA
+    assert without_cost(response.json()) == VIEWER_DATA
 
 
 async def test_get_passes_variables_and_operation_name(pq: GraphQLClient) -> None:
@@ -225,7 +225,7 @@ async def test_anonymous_get_is_cacheable_when_configured(world_database: str) -
 
 async def test_a_hash_stored_by_one_client_is_a_miss_for_another(pq: GraphQLClient) -> None:
     await send(pq, name="web-a", query=QUERY, extensions=apq())
-    assert (await send(pq, name="web-a", extensions=apq())).json() == VIEWER_DATA
+    assert without_cost((await send(pq, name="web-a", extensions=apq())).json()) == VIEWER_DATA
     assert (await send(pq, name="ios-b", extensions=apq())).json() == NOT_FOUND
     assert (await send(pq, name=None, extensions=apq())).json() == NOT_FOUND  # anonymous
 
@@ -290,9 +290,9 @@ async def register(name: str, *queries: str) -> None:
 async def test_safelist_runs_registered_documents_only(pq: GraphQLClient, redis: Redis) -> None:
     await register("locked", QUERY)
     by_hash = await send(pq, name="locked", extensions=apq())
-    assert by_hash.json() == VIEWER_DATA
+    assert without_cost(by_hash.json()) == VIEWER_DATA
     by_text = await send(pq, name="locked", query=QUERY)  # the text of a registered document
-    assert by_text.json() == VIEWER_DATA
+    assert without_cost(by_text.json()) == VIEWER_DATA
 
     unknown = await send(pq, name="locked", extensions=apq(sha256_hex(OTHER)))
     assert unknown.status_code == 404
@@ -326,8 +326,8 @@ async def test_apq_policy_refuses_plain_text_but_runs_apq(pq: GraphQLClient) -> 
     assert "client 'apqonly' must send persisted queries (policy apq)" in error["message"]
     assert (await send(pq, name="apqonly", extensions=apq())).json() == NOT_FOUND
     stored = await send(pq, name="apqonly", query=QUERY, extensions=apq())
-    assert stored.json() == VIEWER_DATA
-    assert (await send(pq, name="apqonly", extensions=apq())).json() == VIEWER_DATA
+    assert without_cost(stored.json()) == VIEWER_DATA
+    assert without_cost((await send(pq, name="apqonly", extensions=apq())).json()) == VIEWER_DATA
 
 
 async def test_apq_switched_off_is_not_supported(pq: GraphQLClient) -> None:
@@ -337,7 +337,7 @@ async def test_apq_switched_off_is_not_supported(pq: GraphQLClient) -> None:
         [error] = response.json()["errors"]
         assert error["extensions"] == {"code": "PERSISTED_QUERY_NOT_SUPPORTED"}
         assert "APQ is off for client 'noapq'" in error["message"]
-    assert (await send(pq, name="noapq", query=QUERY)).json() == VIEWER_DATA
+    assert without_cost((await send(pq, name="noapq", query=QUERY)).json()) == VIEWER_DATA
 
 
 async def test_log_unknown_logs_and_still_serves_open_clients(
@@ -345,7 +345,7 @@ async def test_log_unknown_logs_and_still_serves_open_clients(
 ) -> None:
     await register("watched", QUERY)
     with caplog.at_level(logging.WARNING, logger="pinql.persisted"):
-        assert (await send(pq, name="watched", query=QUERY)).json() == VIEWER_DATA
+        assert without_cost((await send(pq, name="watched", query=QUERY)).json()) == VIEWER_DATA
         assert caplog.records == []
         response = await send(pq, name="watched", query=OTHER)
     assert response.status_code == 200
@@ -365,7 +365,7 @@ async def test_a_hot_document_is_served_without_redis(pq: GraphQLClient, redis: 
     await send(pq, name="hot", query=query, extensions=apq(sha256_hex(query)))
     await redis.delete(f"pq:{{hot}}:a:{sha256_hex(query)}")
     response = await send(pq, name="hot", extensions=apq(sha256_hex(query)))
-    assert response.json() == VIEWER_DATA
+    assert without_cost(response.json()) == VIEWER_DATA
 
 
 def test_persisted_documents_are_parsed_and_validated_once() -> None:
@@ -414,7 +414,9 @@ async def test_without_redis_documents_live_in_the_process_and_a_file(
     ) as client:
         assert (await send(client, name="web", extensions=apq())).json() == NOT_FOUND
         await send(client, name="web", query=QUERY, extensions=apq())
-        assert (await send(client, name="web", extensions=apq())).json() == VIEWER_DATA
+        assert (
+            without_cost((await send(client, name="web", extensions=apq())).json()) == VIEWER_DATA
+        )
 
         refused = await send(client, name="locked", extensions=apq())
         assert refused.status_code == 404
@@ -423,7 +425,10 @@ async def test_without_redis_documents_live_in_the_process_and_a_file(
         await store.register(
             "locked", "2.0.0", [RegisteredDocument(HASH, QUERY, "Viewer", "query")]
         )
-        assert (await send(client, name="locked", extensions=apq())).json() == VIEWER_DATA
+        assert (
+            without_cost((await send(client, name="locked", extensions=apq())).json())
+            == VIEWER_DATA
+        )
 
 
 # ---- counts for the metrics ---------------------------------------------------------------------

@@ -1,0 +1,141 @@
+"""Admission of one operation before it runs: introspection allowed for the client, requested
+cost under PINQL_MAX_QUERY_COST, and the cost taken from the client's and viewer's (or
+address's) rate-limit bucket. After execution, `settle` refunds what the response did not
+use and gives the `extensions.cost` every executed response carries (Shopify's shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType
+
+from schema.build import build_schema
+from schema.execution import PreparedDocument, request_error
+from server.cost import actual_cost, cost_error, requested_cost
+from server.graphql_http import RequestError
+from server.rate_limit import RateLimiter, RateLimitUnavailable, Throttle, bucket_key
+from server.settings import Settings
+
+log = logging.getLogger("pinql.admission")
+
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+THROTTLED = "THROTTLED"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """An operation allowed to run: its requested cost and the bucket it was taken from."""
+
+    requested: int
+    mutation: bool
+    key: str | None = None
+    throttle: Throttle | None = None
+
+    def headers(self) -> dict[str, str]:
+        """x-ratelimit-* headers, when the request went through a bucket."""
+        return self.throttle.headers() if self.throttle is not None else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An operation refused before it ran: a request error (no data) or an HTTP refusal."""
+
+    errors: list[GraphQLError] | None = None
+    http: RequestError | None = None
+    cost: dict[str, Any] | None = None
+
+
+class Admission:
+    """The checks between a valid document and its execution, with their settings."""
+
+    def __init__(self, settings: Settings, limiter: RateLimiter | None) -> None:
+        self.settings = settings
+        self.limiter = limiter
+        self._refunds: set[asyncio.Task[None]] = set()
+
+    async def admit(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+        client: str,
+        viewer_id: int | None,
+        address: str | None,
+    ) -> Admitted | Refused:
+        """Whether this operation may run now, and at what cost."""
+        assert prepared.document is not None
+        if prepared.introspects and not self.settings.introspection_allowed(client):
+            message = (
+                f"introspection is disabled for client {client!r} "
+                "(PINQL_INTROSPECTION, PINQL_INTROSPECTION_CLIENTS)"
+            )
+            return Refused(errors=[request_error(message, INTROSPECTION_DISABLED)])
+        mutation = operation.operation is OperationType.MUTATION
+        requested = requested_cost(build_schema()._schema, prepared.document, operation, variables)
+        if requested > self.settings.max_query_cost:
+            cost = {"requestedQueryCost": requested, "actualQueryCost": None}
+            return Refused(errors=[cost_error(requested, self.settings.max_query_cost)], cost=cost)
+        if self.limiter is None:
+            return Admitted(requested, mutation)
+        key = bucket_key(client, viewer_id, address)
+        try:
+            throttle = await self.limiter.take(key, requested)
+        except RateLimitUnavailable as exc:
+            message = f"rate limits cannot be checked right now ({exc}); retry in a second"
+            return Refused(http=RequestError(503, message, UNAVAILABLE, {"Retry-After": "1"}))
+        if not throttle.allowed:
+            return Refused(
+                http=RequestError(
+                    429, _throttled(requested, throttle), THROTTLED, throttle.headers()
+                ),
+                cost=_cost(requested, None, throttle),
+            )
+        return Admitted(requested, mutation, key, throttle)
+
+    def settle(self, admitted: Admitted, data: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The response's `extensions.cost`; gives the unused points back in the background."""
+        actual = min(actual_cost(data, mutation=admitted.mutation), admitted.requested)
+        unused = admitted.requested - actual
+        throttle = admitted.throttle
+        if throttle is not None and admitted.key is not None and unused > 0:
+            assert self.limiter is not None
+            task = asyncio.create_task(self.limiter.refund(admitted.key, unused))
+            self._refunds.add(task)
+            task.add_done_callback(self._refunds.discard)
+        return _cost(admitted.requested, actual, throttle)
+
+    async def close(self) -> None:
+        """Waits for pending refunds (the lifespan closes the Redis client they use)."""
+        if self._refunds:
+            await asyncio.gather(*self._refunds, return_exceptions=True)
+
+
+def _cost(requested: int, actual: int | None, throttle: Throttle | None) -> dict[str, Any]:
+    cost: dict[str, Any] = {"requestedQueryCost": requested, "actualQueryCost": actual}
+    if throttle is not None:
+        refunded = requested - actual if actual is not None else 0
+        cost["throttleStatus"] = {
+            "maximumAvailable": throttle.maximum,
+            "currentlyAvailable": min(throttle.maximum, throttle.available + refunded),
+            "restoreRate": throttle.restore_rate,
+        }
+    return cost
+
+
+def _throttled(requested: int, throttle: Throttle) -> str:
+    if requested > throttle.maximum:
+        return (
+            f"this operation costs {requested} points, more than a full bucket holds "
+            f"({throttle.maximum}, PINQL_RATE_LIMIT_MAXIMUM): ask for fewer objects"
+        )
+    wait = max(1, math.ceil(throttle.retry_after))
+    return (
+        f"rate limited: this operation costs {requested} points and {throttle.available} are "
+        f"available (restoring {throttle.restore_rate:g} per second); retry in {wait} s"
+    )

@@ -1,0 +1,190 @@
+"""Faults a request can meet at /graphql: its id on every response and in masked errors, the
+execution deadline (504), PostgreSQL's statement_timeout, and what prod exposes (GraphiQL,
+CORS)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from loaders.users import UserByIdLoader
+from tests.conftest import MakeDatabase, new_database
+from tests.support import serve
+
+PINS = "{ pins(first: 2) { nodes { id } } }"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.fixture
+async def own_database(make_database: MakeDatabase) -> str:
+    """A world database of this test's own (tests here lock its tables)."""
+    return await new_database(make_database, with_world=True)
+
+
+@pytest.fixture
+async def locked_pins(own_database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection holding an ACCESS EXCLUSIVE lock on pins: every read of pins waits."""
+    conn = await asyncpg.connect(own_database)
+    transaction = conn.transaction()
+    await transaction.start()
+    await conn.execute("lock table pins in access exclusive mode")
+    try:
+        yield conn
+    finally:
+        await transaction.rollback()
+        await conn.close()
+
+
+async def test_every_response_has_a_request_id(world_database: str) -> None:
+    async with serve(world_database) as client:
+        ok = await client.post(PINS)
+        refused = await client.http.post(
+            "/graphql", content=b"{", headers={"Content-Type": "application/json"}
+        )
+        ids = {ok.headers["X-Request-Id"], refused.headers["X-Request-Id"]}
+        assert len(ids) == 2
+        assert all(re.fullmatch(r"[0-9a-f]{16,32}", rid) for rid in ids), ids
+        kept = await client.post(PINS, headers={"X-Request-Id": "lb-1234.abcd"})
+        assert kept.headers["X-Request-Id"] == "lb-1234.abcd"
+        replaced = await client.post(PINS, headers={"X-Request-Id": "bad id!"})
+        assert replaced.headers["X-Request-Id"] != "bad id!"
+
+
+async def test_a_masked_error_carries_the_request_id_the_log_has(
+    world_database: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(self: UserByIdLoader, keys: list[int]) -> list[object]:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(UserByIdLoader, "batch_load_fn", broken)
+    async with serve(world_database) as client:
+        with caplog.at_level(logging.ERROR):
+            response = await client.post("{ pins(first: 1) { nodes { creator { id } } } }")
+    [error] = response.json()["errors"]
+    rid = response.headers["X-Request-Id"]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": rid}
+    assert "secret detail" not in response.text
+    [record] = [r for r in caplog.records if r.name == "pinql.execution"]
+    assert rid in record.getMessage()
+
+
+async def test_an_unhandled_error_is_a_500_with_the_request_id(
+    world_database: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(headers: object) -> None:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr("server.graphql_view.client_from_headers", broken)
+    async with serve(world_database) as client:
+        with caplog.at_level(logging.ERROR):
+            response = await client.post(PINS)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/json")
+    rid = response.headers["X-Request-Id"]
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal server error",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": rid},
+            }
+        ]
+    }
+    assert "secret detail" in caplog.text
+    assert "secret detail" not in response.text
+
+
+async def test_the_deadline_stops_a_request_and_frees_its_connection(
+    own_database: str, locked_pins: asyncpg.Connection
+) -> None:
+    settings = {
+        "PINQL_REQUEST_TIMEOUT_SECONDS": 0.3,
+        "PINQL_DB_POOL_MIN": 1,
+        "PINQL_DB_POOL_MAX": 1,
+    }
+    async with serve(own_database, **settings) as client:
+        started = time.monotonic()
+        response = await client.post(PINS)
+        assert time.monotonic() - started < 2
+        assert response.status_code == 504, response.text
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "TIMEOUT"
+        assert "PINQL_REQUEST_TIMEOUT_SECONDS" in body["errors"][0]["message"]
+        assert "data" not in body
+        # the only connection went back clean: it serves the next request
+        assert (await client.data('{ user(username: "olive") { id } }'))["user"]
+        assert await _statements_on_pins(locked_pins) == 0  # cancelled, not left waiting
+
+
+async def _statements_on_pins(conn: asyncpg.Connection, within: float = 2.0) -> int:
+    """Statements still waiting on the pins lock, polled until none is or `within` passes
+    (PostgreSQL processes a cancel request asynchronously)."""
+    deadline = time.monotonic() + within
+    while True:
+        waiting: int = await conn.fetchval(
+            "select count(*) from pg_stat_activity where query like '%from pins%' "
+            "and state = 'active' and pid <> pg_backend_pid()"
+        )
+        if waiting == 0 or time.monotonic() > deadline:
+            return waiting
+        await asyncio.sleep(0.05)
+
+
+async def test_statement_timeout_is_a_coded_error_and_the_connection_recovers(
+    own_database: str, locked_pins: asyncpg.Connection
+) -> None:
+    settings = {"PINQL_STATEMENT_TIMEOUT_MS": 200, "PINQL_DB_POOL_MIN": 1, "PINQL_DB_POOL_MAX": 1}
+    async with serve(own_database, **settings) as client:
+        body = await client.execute(PINS)
+        [error] = body["errors"]
+        assert error["extensions"]["code"] == "STATEMENT_TIMEOUT"
+        assert "200" in error["message"]
+        assert body["data"] is None
+        assert (await client.data('{ user(username: "olive") { id } }'))["user"]
+
+
+async def test_graphiql_is_off_in_prod_unless_configured(world_database: str) -> None:
+    prod = {"PINQL_ENV": "prod", "PINQL_SECRET": "p" * 40}
+    async with serve(world_database, **prod) as client:
+        response = await client.http.get("/graphql", headers=BROWSER)
+        assert response.status_code == 400
+        assert "text/html" not in response.headers["content-type"]
+    async with serve(world_database, **prod, PINQL_GRAPHIQL=True) as client:
+        response = await client.http.get("/graphql", headers=BROWSER)
+        assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_cors_allows_only_listed_origins_in_prod(world_database: str) -> None:
+    prod = {"PINQL_ENV": "prod", "PINQL_SECRET": "p" * 40}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    async with serve(
+        world_database, **prod, PINQL_CORS_ORIGINS="https://app.example.com"
+    ) as client:
+        allowed = await client.http.options(
+            "/graphql", headers={**preflight, "Origin": "https://app.example.com"}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+        other = await client.http.options(
+            "/graphql", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert other.status_code == 400
+        assert "access-control-allow-origin" not in other.headers
+        simple = await client.post(PINS, headers={"Origin": "https://app.example.com"})
+        assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+    async with serve(world_database, **prod) as client:  # no allowlist: no CORS at all
+        response = await client.post(PINS, headers={"Origin": "https://app.example.com"})
+        assert "access-control-allow-origin" not in response.headers
+    async with serve(world_database) as client:  # dev: any origin
+        response = await client.post(PINS, headers={"Origin": "http://localhost:5173"})
+        assert response.headers["access-control-allow-origin"] == "*"
