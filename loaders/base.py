@@ -54,8 +54,11 @@ class SqlLoader(DataLoader[K, V]):
     def load(self, key: K) -> asyncio.Future[V]:
         """The value for `key`. Shielded: several fields may await one result, and
         graphql-core cancels a field's siblings when it fails; cancelling one awaiting field
-        must not cancel the result the others share."""
-        return asyncio.shield(super().load(key))
+        must not cancel the result the others share. A failure nobody awaits any more (its
+        fields were cancelled) is not reported as "never retrieved"."""
+        shared = super().load(key)
+        shared.add_done_callback(_retrieved)
+        return asyncio.shield(shared)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Runs `sql` with the viewer as $1 (if viewer-scoped) and then `args`."""
@@ -125,3 +128,9 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
     def page(self, rows: Sequence[tuple[int, R]], args: PageArgs, parent: int) -> Page[R]:
         """One key's page; its totalCount comes from the count loader of the same parent."""
         return make_page(rows, args, lambda: self.counts.load(parent))
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Marks a finished future's exception as seen (the fields awaiting it still get it)."""
+    if not future.cancelled():
+        future.exception()

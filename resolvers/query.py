@@ -23,6 +23,8 @@ async def user(
     info: Info, username: Annotated[str, strawberry.argument(description="A username.")]
 ) -> UserRow | None:
     """The user with this username, or null."""
+    if "\x00" in username:  # no username holds NUL (db/writes/rules.py), and SQL refuses it
+        return None
     return await info.context.loaders.user_by_username.load(username)
 
 

@@ -6,8 +6,13 @@ negotiation, status codes and response bodies. No GraphQL execution happens here
 - Under `application/json` every GraphQL result is HTTP 200. Under graphql-response+json a
   request error (parse, validation, operation selection, variable coercion) is HTTP 400 with
   no `data`; a result with `data` is 200.
-- Malformed HTTP requests are 4xx with a GraphQL-shaped body: 400 for bad JSON or parameters,
-  405 for a method or a GET mutation, 415 for a request media type other than JSON.
+- Malformed HTTP requests are 4xx with a GraphQL-shaped body: 400 for bad JSON, invalid UTF-8
+  or parameters, 405 for a method or a GET mutation, 415 for a request media type other than
+  JSON.
+- Sizes are bounded before parsing: a POST body over PINQL_MAX_BODY_BYTES is 413 (refused from
+  Content-Length, else while streaming: never read whole), a GET query string over it is 414,
+  both REQUEST_TOO_LARGE; `variables` over PINQL_MAX_VARIABLES_BYTES (as sent: JSON-encoded) is
+  413 VARIABLES_TOO_LARGE.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 PARAMETERS = ("query", "operationName", "variables", "extensions", "documentId")
+REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+VARIABLES_TOO_LARGE = "VARIABLES_TOO_LARGE"
+MAX_VARIABLES_DEPTH = 254  # orjson.dumps (idempotency fingerprints, logs) refuses deeper values
 
 
 class RequestError(Exception):
@@ -132,6 +140,7 @@ def _string(name: str, value: Any) -> str | None:
 
 def _json_type(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    names |= {type(None): "null"}
     names |= {list: "an array", dict: "an object"}
     return names.get(type(value), type(value).__name__)
 
@@ -155,8 +164,43 @@ async def read_params(
 ) -> GraphQLParams:
     """The GraphQL parameters of a GET (URL query) or POST (JSON body); RequestError if bad."""
     if request.method == "GET":
-        return _params(request.query_params, encoded=True)
-    content_type = request.headers.get("content-type")
+        return _get_params(request, max_body_bytes, max_variables_bytes)
+    _check_media_type(request.headers.get("content-type"))
+    body = await _read_body(request, max_body_bytes)
+    if not body.strip():
+        raise RequestError(400, "the request body is empty: send a JSON object with a query")
+    value = _decode_json(body)
+    if isinstance(value, list):
+        raise RequestError(400, "batched requests (a JSON array) are not supported")
+    if not isinstance(value, dict):
+        raise RequestError(400, f"the request body must be a JSON object, got {_json_type(value)}")
+    params = _params(value, encoded=False)
+    if params.variables is not None:
+        size = len(_encoded_variables(params.variables))
+        _check_variables_size(size, max_variables_bytes)
+    return params
+
+
+def _get_params(request: Request, max_body_bytes: int, max_variables_bytes: int) -> GraphQLParams:
+    """A GET's parameters, after the URL's and the variables' sizes are checked."""
+    size = len(request.scope.get("query_string", b""))
+    if size > max_body_bytes:
+        raise RequestError(
+            414,
+            _too_large("the URL's query string is", size, max_body_bytes) + ": use POST",
+            REQUEST_TOO_LARGE,
+        )
+    raw = request.query_params.get("variables")
+    if raw is not None:
+        _check_variables_size(len(raw.encode()), max_variables_bytes)
+    params = _params(request.query_params, encoded=True)
+    if params.variables is not None:
+        _encoded_variables(params.variables)  # refuses variables nested too deeply
+    return params
+
+
+def _check_media_type(content_type: str | None) -> None:
+    """RequestError (415) unless the body is declared application/json in UTF-8."""
     if content_type is None:
         raise RequestError(415, "POST needs Content-Type: application/json", "UNSUPPORTED_MEDIA")
     media, *params = (p.strip().lower() for p in content_type.split(";"))
@@ -172,18 +216,81 @@ async def read_params(
             raise RequestError(
                 415, f"the body must be UTF-8, got charset {value!r}", "UNSUPPORTED_MEDIA"
             )
-    body = await request.body()
-    if not body.strip():
-        raise RequestError(400, "the request body is empty: send a JSON object with a query")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The POST body, refused (413) from its Content-Length or once more than `limit` bytes
+    arrived: a body without Content-Length (chunked) is never read whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        digits = declared.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise RequestError(400, f"Content-Length must be a number of bytes, got {declared!r}")
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > len(str(limit)) or int(digits) > limit:  # no int() of 5000 digits
+            size = digits if len(digits) <= 20 else f"more than {limit}"
+            raise RequestError(
+                413, _too_large("the request body is", size, limit), REQUEST_TOO_LARGE
+            )
+    chunks: list[bytes] = []
+    received = 0
     try:
-        value = orjson.loads(body)
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise RequestError(
+                    413,
+                    _too_large("the request body is", f"more than {limit}", limit),
+                    REQUEST_TOO_LARGE,
+                )
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RequestError(400, "the client disconnected before the body ended") from None
+    return b"".join(chunks)
+
+
+def _decode_json(body: bytes) -> Any:
+    """The body's JSON value; RequestError (400) saying what is wrong with it."""
+    try:
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise RequestError(400, f"the request body is not valid JSON: {exc}") from None
-    if isinstance(value, list):
-        raise RequestError(400, "batched requests (a JSON array) are not supported")
-    if not isinstance(value, dict):
-        raise RequestError(400, f"the request body must be a JSON object, got {_json_type(value)}")
-    return _params(value, encoded=False)
+        problem = str(exc)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = body[exc.start : exc.end].hex(" ")
+        raise RequestError(
+            400, f"the request body is not valid UTF-8: bytes {bad} at offset {exc.start}"
+        ) from None
+    if "surrogate" in problem:
+        problem += " (a \\uD800-\\uDFFF escape must be half of a surrogate pair)"
+    raise RequestError(400, f"the request body is not valid JSON: {problem}")
+
+
+def _encoded_variables(variables: dict[str, Any]) -> bytes:
+    """`variables` as JSON; RequestError (400) when nested deeper than JSON encoders allow."""
+    try:
+        return orjson.dumps(variables)
+    except orjson.JSONEncodeError:
+        raise RequestError(
+            400, f"variables must not nest deeper than {MAX_VARIABLES_DEPTH} levels"
+        ) from None
+
+
+def _check_variables_size(size: int, limit: int) -> None:
+    if size > limit:
+        raise RequestError(
+            413,
+            _too_large("variables are", size, limit, "PINQL_MAX_VARIABLES_BYTES"),
+            VARIABLES_TOO_LARGE,
+        )
+
+
+def _too_large(
+    subject: str, size: int | str, limit: int, setting: str = "PINQL_MAX_BODY_BYTES"
+) -> str:
+    """'the request body is 5000 bytes, over the limit of 4096 (PINQL_MAX_BODY_BYTES)'."""
+    return f"{subject} {size} bytes, over the limit of {limit} ({setting})"
 
 
 def json_response(
