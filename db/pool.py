@@ -242,6 +242,9 @@ class Session:
         self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self.commits = 0
+        """Transactions committed so far: a request stopped at its deadline after one has
+        written something."""
         self._user: asyncio.Task[Any] | None = None
         """The task running a statement (or a transaction) on the connection right now."""
 
@@ -292,8 +295,10 @@ class Session:
     async def transaction(self) -> AsyncIterator[Connection]:
         """The request's connection inside one transaction, for a write: committed when the
         block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
-        async with self._using() as conn, conn.transaction():
-            yield conn
+        async with self._using() as conn:
+            async with conn.transaction():
+                yield conn
+            self.commits += 1
 
     async def close(self) -> None:
         """Gives the connection back to the pool, if one was taken, and refuses statements

@@ -195,7 +195,12 @@ class GraphQLEndpoint:
                 f"the request ran past its {deadline:g} s deadline "
                 "(PINQL_REQUEST_TIMEOUT_SECONDS) and was stopped"
             )
-            return Executed(error_response(RequestError(504, message, TIMEOUT), media), ran=False)
+            if session.commits:
+                # Something was written: this answer is kept for the Idempotency-Key, so a
+                # retry cannot write it again.
+                message += f" after {session.commits} write(s) had been committed"
+            response = error_response(RequestError(504, message, TIMEOUT), media)
+            return Executed(response, ran=session.commits > 0)
         finally:
             await session.close()
         if result.errors and any(_code(e) == UNAVAILABLE for e in result.errors):

@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from loaders.global_ids import encode_global_id
 from loaders.users import UserByIdLoader
 from tests.conftest import MakeDatabase, new_database
 from tests.support import serve
+from tests.world import OLIVE, OTTO
 
 PINS = "{ pins(first: 2) { nodes { id } } }"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -188,3 +190,48 @@ async def test_cors_allows_only_listed_origins_in_prod(world_database: str) -> N
     async with serve(world_database) as client:  # dev: any origin
         response = await client.post(PINS, headers={"Origin": "http://localhost:5173"})
         assert response.headers["access-control-allow-origin"] == "*"
+
+
+TWO_WRITES = """mutation Two($otto: ID!) {
+  a: createBoard(input: {name: "before the deadline"}) { board { id } }
+  b: followUser(input: {userId: $otto}) { user { id } }
+}"""
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_a_deadline_after_a_commit_is_kept_for_the_idempotency_key(
+    own_database: str, committed: bool
+) -> None:
+    """A retry must not write twice: once a write has committed, the 504 is what the key
+    replays; with nothing committed the key is free and the retry runs."""
+    blocker = await asyncpg.connect(own_database)
+    transaction = blocker.transaction()
+    await transaction.start()
+    # follows locked: createBoard commits, followUser waits; boards locked: nothing commits
+    await blocker.execute(f"lock table {'follows' if committed else 'boards'} in exclusive mode")
+    settings = {"PINQL_REQUEST_TIMEOUT_SECONDS": 0.5}
+    released = False
+    try:
+        async with serve(own_database, **settings) as client:
+            headers = {"Idempotency-Key": f"deadline-{committed}"}
+            variables = {"otto": encode_global_id("User", OTTO)}
+            first = await client.post(TWO_WRITES, variables, viewer=OLIVE, headers=headers)
+            assert first.status_code == 504, first.text
+            assert ("committed" in first.text) is committed
+            await transaction.rollback()
+            released = True
+            retry = await client.post(TWO_WRITES, variables, viewer=OLIVE, headers=headers)
+            if committed:
+                assert retry.status_code == 504
+                assert retry.headers["Idempotent-Replayed"] == "true"
+            else:
+                assert retry.status_code == 200, retry.text
+                assert "Idempotent-Replayed" not in retry.headers
+            boards = await blocker.fetchval(
+                "select count(*) from boards where name = 'before the deadline'"
+            )
+            assert boards == 1
+    finally:
+        if not released:
+            await transaction.rollback()
+        await blocker.close()
