@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import redis
+from redis import asyncio as aioredis
 
 from db.migrate import migrate
 from db.seed import seed
 from tests import world
 from tests.support import GraphQLClient, serve
+from tests.throwaway import ThrowawayPostgres, ThrowawayRedis, free_port, throwaway_postgres
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -29,6 +33,17 @@ def redis_url(db: int) -> str:
     that stores keys uses a database of its own (DEVELOPERS.md lists them)."""
     parts = urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
     return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@asynccontextmanager
+async def emptied_redis(db: int) -> AsyncIterator[aioredis.Redis]:
+    """A client of the suite's Redis on logical database `db`, emptied first (string replies)."""
+    connection = aioredis.Redis.from_url(redis_url(db), decode_responses=True)
+    await connection.flushdb()
+    try:
+        yield connection
+    finally:
+        await connection.aclose()
 
 
 def _with_database(url: str, name: str) -> str:
@@ -151,3 +166,23 @@ async def demo_client(demo_database: str) -> AsyncIterator[GraphQLClient]:
     """A client of pinql serving the small demo data set."""
     async with serve(demo_database) as client:
         yield client
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
+    """A running redis-server of the test's own on a spare port (outage tests stop and start
+    it), stopped at the end whatever happens."""
+    server = ThrowawayRedis(free_port(), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def throwaway_pg() -> Iterator[ThrowawayPostgres]:
+    """A running PostgreSQL of the test's own on a spare port, empty (outage tests stop and
+    start it), stopped and deleted at the end whatever happens."""
+    with throwaway_postgres() as server:
+        yield server

@@ -6,28 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from db.errors import DatabaseUnavailable
 from db.pool import Database
-from tests.throwaway import ThrowawayPostgres, throwaway_postgres
+from tests.throwaway import ThrowawayPostgres
 
 FAST = 1.0  # seconds a statement may take to fail while PostgreSQL is down
 
 
 @pytest.fixture
-def postgres() -> Iterator[ThrowawayPostgres]:
-    """A running throwaway PostgreSQL, deleted at the end."""
-    with throwaway_postgres() as server:
-        yield server
-
-
-@pytest.fixture
-async def database(postgres: ThrowawayPostgres) -> AsyncIterator[Database]:
+async def database(throwaway_pg: ThrowawayPostgres) -> AsyncIterator[Database]:
     """A pool of 2 to 4 connections on the throwaway server."""
-    database = await Database.connect(postgres.url, min_size=2, max_size=4, acquire_timeout=2)
+    database = await Database.connect(throwaway_pg.url, min_size=2, max_size=4, acquire_timeout=2)
     try:
         yield database
     finally:
@@ -73,7 +66,7 @@ def assert_no_leak(database: Database) -> None:
 
 
 async def test_down_fails_fast_and_the_same_pool_recovers(
-    postgres: ThrowawayPostgres, database: Database
+    throwaway_pg: ThrowawayPostgres, database: Database
 ) -> None:
     sessions = [database.session() for _ in range(3)]
     for session in sessions:  # three pooled connections, in use
@@ -81,7 +74,7 @@ async def test_down_fails_fast_and_the_same_pool_recovers(
     for session in sessions[1:]:
         await session.close()
 
-    await asyncio.to_thread(postgres.stop)
+    await asyncio.to_thread(throwaway_pg.stop)
     # The connection the first session holds, closed by the server's shutdown.
     started = time.monotonic()
     with pytest.raises(DatabaseUnavailable, match="PostgreSQL"):
@@ -93,7 +86,7 @@ async def test_down_fails_fast_and_the_same_pool_recovers(
     assert "PostgreSQL refused the connection (is it running?)" in messages
     assert_no_leak(database)
 
-    await asyncio.to_thread(postgres.start)
+    await asyncio.to_thread(throwaway_pg.start)
     await serves_again(database)
     # The same pool, refilled: concurrent sessions get connections, none is lost.
     assert await asyncio.gather(*(select_one(database) for _ in range(8))) == [1] * 8
@@ -102,35 +95,35 @@ async def test_down_fails_fast_and_the_same_pool_recovers(
 
 
 async def test_a_statement_running_when_postgres_stops(
-    postgres: ThrowawayPostgres, database: Database
+    throwaway_pg: ThrowawayPostgres, database: Database
 ) -> None:
     session = database.session()
     running = asyncio.create_task(session.fetch("select pg_sleep(30)"))
     await asyncio.sleep(0.2)
-    await asyncio.to_thread(postgres.stop)  # fast shutdown ends the statement
+    await asyncio.to_thread(throwaway_pg.stop)  # fast shutdown ends the statement
     started = time.monotonic()
     with pytest.raises(DatabaseUnavailable, match=r"^(PostgreSQL closed|lost) the connection"):
         await running
     assert time.monotonic() - started < FAST
     await session.close()
     assert_no_leak(database)
-    await asyncio.to_thread(postgres.start)
+    await asyncio.to_thread(throwaway_pg.start)
     await serves_again(database)
     assert_no_leak(database)
 
 
 async def test_a_transaction_open_when_postgres_stops(
-    postgres: ThrowawayPostgres, database: Database
+    throwaway_pg: ThrowawayPostgres, database: Database
 ) -> None:
     session = database.session()
     with pytest.raises(DatabaseUnavailable):
         async with session.transaction() as conn:
             await conn.execute("create table lost (id int)")
-            await asyncio.to_thread(postgres.stop)
+            await asyncio.to_thread(throwaway_pg.stop)
             await conn.execute("insert into lost values (1)")
     await session.close()
     assert_no_leak(database)
-    await asyncio.to_thread(postgres.start)
+    await asyncio.to_thread(throwaway_pg.start)
     await serves_again(database)
     session = database.session()
     try:
@@ -141,15 +134,15 @@ async def test_a_transaction_open_when_postgres_stops(
 
 
 async def test_starts_while_postgres_is_down_and_serves_once_it_is_up(
-    postgres: ThrowawayPostgres,
+    throwaway_pg: ThrowawayPostgres,
 ) -> None:
-    await asyncio.to_thread(postgres.stop)
+    await asyncio.to_thread(throwaway_pg.stop)
     started = time.monotonic()
-    database = await Database.connect(postgres.url, min_size=2, max_size=4)
+    database = await Database.connect(throwaway_pg.url, min_size=2, max_size=4)
     try:
         assert time.monotonic() - started < FAST
         assert await fails_fast(database) == "PostgreSQL refused the connection (is it running?)"
-        await asyncio.to_thread(postgres.start)
+        await asyncio.to_thread(throwaway_pg.start)
         await serves_again(database, within=1.0)  # no backoff: the next statement connects
         assert_no_leak(database)
     finally:

@@ -3,8 +3,7 @@ executed response, and rate limits (429, x-ratelimit-* headers) shared through R
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import redis_url
 from tests.support import GraphQLClient, serve
-from tests.throwaway import ThrowawayRedis, free_port
+from tests.throwaway import ThrowawayRedis
 from tests.world import OLIVE
 
 REDIS_DB = 8
@@ -32,17 +31,6 @@ async def shared_redis() -> AsyncIterator[str]:
     finally:
         await redis.flushdb()
         await redis.aclose()
-
-
-@pytest.fixture
-def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
-    """A running throwaway redis-server, stopped at the end whatever happens."""
-    server = ThrowawayRedis(free_port(), tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def deep_query(depth: int) -> str:

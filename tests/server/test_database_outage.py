@@ -15,7 +15,7 @@ import pytest
 from db.migrate import migrate
 from tests import world
 from tests.support import GraphQLClient, serve
-from tests.throwaway import ThrowawayPostgres, throwaway_postgres
+from tests.throwaway import ThrowawayPostgres
 
 QUERY = "{ pins(first: 3) { nodes { id title creator { username } } } }"
 CONCURRENCY = 20
@@ -23,16 +23,15 @@ HANG = 3.0  # seconds no request may take, even mid-outage
 
 
 @pytest.fixture
-async def postgres() -> AsyncIterator[ThrowawayPostgres]:
+async def postgres(throwaway_pg: ThrowawayPostgres) -> ThrowawayPostgres:
     """A running throwaway PostgreSQL holding the world of tests/world.py."""
-    with throwaway_postgres() as server:
-        conn = await asyncpg.connect(server.url)
-        try:
-            await migrate(conn)
-            await world.create(conn)
-        finally:
-            await conn.close()
-        yield server
+    conn = await asyncpg.connect(throwaway_pg.url)
+    try:
+        await migrate(conn)
+        await world.create(conn)
+    finally:
+        await conn.close()
+    return throwaway_pg
 
 
 @pytest.fixture

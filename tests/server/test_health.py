@@ -6,35 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.conftest import redis_url
 from tests.support import GraphQLClient, serve
-from tests.throwaway import ThrowawayPostgres, ThrowawayRedis, free_port, throwaway_postgres
+from tests.throwaway import ThrowawayPostgres, ThrowawayRedis
 
 REFUSED = "unreachable: PostgreSQL refused the connection (is it running?)"
-
-
-@pytest.fixture
-def postgres() -> Iterator[ThrowawayPostgres]:
-    """A running throwaway PostgreSQL, deleted at the end."""
-    with throwaway_postgres() as server:
-        yield server
-
-
-@pytest.fixture
-def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
-    """A running throwaway redis-server, stopped at the end."""
-    server = ThrowawayRedis(free_port(), tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def readyz(client: GraphQLClient) -> tuple[int, dict[str, Any]]:
@@ -117,11 +95,11 @@ async def test_readyz_names_redis_when_it_is_down(
 
 
 async def test_readyz_names_postgresql_when_it_is_down_and_recovers(
-    postgres: ThrowawayPostgres,
+    throwaway_pg: ThrowawayPostgres,
 ) -> None:
-    async with serve(postgres.url, REDIS_URL="") as client:
+    async with serve(throwaway_pg.url, REDIS_URL="") as client:
         assert (await readyz(client))[0] == 200
-        await asyncio.to_thread(postgres.stop)
+        await asyncio.to_thread(throwaway_pg.stop)
         started = time.monotonic()
         status, body = await readyz(client)
         assert time.monotonic() - started < 1
@@ -129,20 +107,20 @@ async def test_readyz_names_postgresql_when_it_is_down_and_recovers(
             503,
             {"status": "unavailable", "checks": {"postgresql": REFUSED, "redis": "not configured"}},
         )
-        assert str(postgres.port) not in str(body)
+        assert str(throwaway_pg.port) not in str(body)
         assert (await client.http.get("/healthz")).status_code == 200  # alive all along
-        await asyncio.to_thread(postgres.start)
+        await asyncio.to_thread(throwaway_pg.start)
         await ready_within(client, 5)
 
 
-async def test_starts_while_postgresql_is_down(postgres: ThrowawayPostgres) -> None:
+async def test_starts_while_postgresql_is_down(throwaway_pg: ThrowawayPostgres) -> None:
     # A replica restarting during an outage starts, is not ready, and becomes ready.
-    await asyncio.to_thread(postgres.stop)
-    async with serve(postgres.url, REDIS_URL="") as client:
+    await asyncio.to_thread(throwaway_pg.stop)
+    async with serve(throwaway_pg.url, REDIS_URL="") as client:
         assert (await client.http.get("/healthz")).status_code == 200
         status, body = await readyz(client)
         assert (status, body["checks"]["postgresql"]) == (503, REFUSED)
-        await asyncio.to_thread(postgres.start)
+        await asyncio.to_thread(throwaway_pg.start)
         assert await ready_within(client, 5) == {
             "status": "ready",
             "checks": {"postgresql": "ok", "redis": "not configured"},

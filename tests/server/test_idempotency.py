@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,9 @@ from schema.execution import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
 from server.idempotency import PENDING_SECONDS, entry_key, request_fingerprint
 from server.redis_link import RETRY_AFTER_SECONDS
-from tests.conftest import MakeDatabase, new_database, redis_url
+from tests.conftest import MakeDatabase, emptied_redis, new_database, redis_url
 from tests.support import GraphQLClient, serve, without_cost
-from tests.throwaway import ThrowawayRedis, free_port
+from tests.throwaway import ThrowawayRedis
 from tests.world import ADA, OLIVE, OTTO
 
 REDIS_DB = 10
@@ -55,10 +55,8 @@ def new_name() -> str:
 @pytest.fixture(scope="module")
 async def redis() -> AsyncIterator[Redis]:
     """This module's Redis database, emptied first."""
-    connection = Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
-    await connection.flushdb()
-    yield connection
-    await connection.aclose()
+    async with emptied_redis(REDIS_DB) as connection:
+        yield connection
 
 
 @pytest.fixture(scope="module")
@@ -364,24 +362,13 @@ async def test_without_redis_the_process_keeps_the_entries(
 # ---- Redis down ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def throwaway(tmp_path: Path) -> Iterator[ThrowawayRedis]:
-    """A redis-server of this test's own on a spare port, stopped at the end."""
-    server = ThrowawayRedis(free_port(), tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 async def test_redis_down_refuses_keyed_mutations_and_recovers(
-    database: str, pg: asyncpg.Connection, throwaway: ThrowawayRedis
+    database: str, pg: asyncpg.Connection, throwaway_redis: ThrowawayRedis
 ) -> None:
-    async with serve(database, REDIS_URL=throwaway.url) as down:
+    async with serve(database, REDIS_URL=throwaway_redis.url) as down:
         assert (await create_board(down, new_name(), key=new_key())).status_code == 200
 
-        throwaway.stop()
+        throwaway_redis.stop()
         started = time.monotonic()
         key, name = new_key(), new_name()
         for _ in range(2):  # the first waits for the timeout, the second not at all
@@ -396,7 +383,7 @@ async def test_redis_down_refuses_keyed_mutations_and_recovers(
         assert unkeyed.json()["data"]["createBoard"]["board"]["name"] == name
         assert time.monotonic() - started < 5, "requests waited on the dead Redis"
 
-        throwaway.start()  # empty: it keeps nothing on disk
+        throwaway_redis.start()  # empty: it keeps nothing on disk
         await asyncio.sleep(RETRY_AFTER_SECONDS + 0.2)
         first = await create_board(down, name, key=key)
         assert first.status_code == 200 and "idempotent-replayed" not in first.headers
@@ -404,7 +391,7 @@ async def test_redis_down_refuses_keyed_mutations_and_recovers(
         assert retry.headers["idempotent-replayed"] == "true"
         assert await boards_named(pg, name) == 2  # the unkeyed one and the keyed one
 
-        redis = Redis.from_url(throwaway.url, decode_responses=True)
+        redis = Redis.from_url(throwaway_redis.url, decode_responses=True)
         try:
             assert await redis.ttl(entry_key(OLIVE, key)) > PENDING_SECONDS
         finally:

@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from redis.asyncio import Redis
 
 from schema.execution import sha256_hex
 from server.redis_link import RETRY_AFTER_SECONDS
 from tests.support import serve, without_cost
-from tests.throwaway import ThrowawayRedis, free_port
+from tests.throwaway import ThrowawayRedis
 from tests.world import OLIVE, USERNAMES
 
 HOT = "query Hot { viewer { username } }"
 COLD = "query Cold { viewer { id } }"
 LATE = "query Late { viewer { displayName } }"
-
-
-@pytest.fixture
-def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
-    """A running throwaway redis-server, stopped at the end whatever happens."""
-    server = ThrowawayRedis(free_port(), tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def apq_body(query: str, *, with_text: bool) -> dict[str, object]:

@@ -20,7 +20,7 @@ from schema.execution import sha256_hex
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
 from server.settings import Settings
-from tests.conftest import redis_url
+from tests.conftest import emptied_redis, redis_url
 from tests.support import GraphQLClient, serve, without_cost
 from tests.world import OLIVE, USERNAMES
 
@@ -59,10 +59,8 @@ def client_headers(name: str | None, version: str = "1.0.0") -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def redis() -> AsyncIterator[Redis]:
     """This module's Redis database, emptied first."""
-    connection = Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
-    await connection.flushdb()
-    yield connection
-    await connection.aclose()
+    async with emptied_redis(REDIS_DB) as connection:
+        yield connection
 
 
 @pytest.fixture(scope="module")

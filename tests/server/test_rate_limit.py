@@ -11,8 +11,7 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -31,8 +30,8 @@ from server.rate_limit import (
     ttl_ms,
 )
 from server.redis_link import RETRY_AFTER_SECONDS
-from tests.conftest import redis_url
-from tests.throwaway import ThrowawayRedis, free_port
+from tests.conftest import emptied_redis, redis_url
+from tests.throwaway import ThrowawayRedis
 
 REDIS_DB = 9
 TINY_RATE = 1e-6  # a millionth of a point a second: no test runs long enough to regain one
@@ -46,10 +45,8 @@ def new_key() -> str:
 @pytest.fixture(scope="module")
 async def redis() -> AsyncIterator[Redis]:
     """This module's Redis database, emptied first."""
-    connection = Redis.from_url(redis_url(REDIS_DB), decode_responses=True)
-    await connection.flushdb()
-    yield connection
-    await connection.aclose()
+    async with emptied_redis(REDIS_DB) as connection:
+        yield connection
 
 
 @pytest.fixture(params=["redis", "local"])
@@ -274,17 +271,6 @@ def test_bucket_keys(viewer: int | None, address: str | None, key: str) -> None:
 
 
 # ---- Redis down and back ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def throwaway_redis(tmp_path: Path) -> Iterator[ThrowawayRedis]:
-    """A running throwaway redis-server, stopped at the end whatever happens."""
-    server = ThrowawayRedis(free_port(), tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
