@@ -1,13 +1,15 @@
-"""Document limits checked once per valid document, before any execution: nesting depth,
-aliases, root fields and directives per selection (README, "Limits").
+"""Document limits checked once per document, before validation and execution: nesting depth,
+aliases, root fields and directives per selection (README, "Limits, cost and faults"). The
+walk tolerates what validation would refuse (unknown fragments count as empty, a fragment
+cycle is cut), so a flood of fields is refused before validation's quadratic rules run.
 
 Fragments count where they are spread: each fragment is summarised once (its depth, the
 aliases it holds with those of the fragments it spreads, its most directives on one
 selection) and the summary is reused at every spread, so a check is linear in the
 document's size however often a fragment is spread, and no walk recurses in Python.
 Alias counts saturate at COUNT_CAP (a fragment spread twice by fragments spread twice...
-multiplies them). Root fields are counted by response key: `viewer` selected twice at the
-root is one field, as execution merges it.
+multiplies them). Root fields are counted as selected: `viewer` selected twice at the root
+counts twice (execution merges them, but validation compares every pair).
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 TOO_MANY_ROOT_FIELDS = "TOO_MANY_ROOT_FIELDS"
 TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"
+FIELD_REPEATED = "FIELD_REPEATED"
 COUNT_CAP = 2**31 - 1
 SETTINGS = {
     QUERY_TOO_DEEP: "PINQL_MAX_DEPTH",
     TOO_MANY_ALIASES: "PINQL_MAX_ALIASES",
     TOO_MANY_ROOT_FIELDS: "PINQL_MAX_ROOT_FIELDS",
     TOO_MANY_DIRECTIVES: "PINQL_MAX_DIRECTIVES_PER_FIELD",
+    FIELD_REPEATED: "PINQL_MAX_FIELD_REPEATS",
 }
 KINDS = {
     FieldNode: "field",
@@ -56,15 +60,18 @@ class Limits:
     max_aliases: int
     max_root_fields: int
     max_directives_per_field: int
+    max_field_repeats: int = 10
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        """The limits PINQL_MAX_DEPTH, _ALIASES, _ROOT_FIELDS, _DIRECTIVES_PER_FIELD set."""
+        """The limits PINQL_MAX_DEPTH, _ALIASES, _ROOT_FIELDS, _DIRECTIVES_PER_FIELD and
+        _FIELD_REPEATS set."""
         return cls(
             max_depth=settings.max_depth,
             max_aliases=settings.max_aliases,
             max_root_fields=settings.max_root_fields,
             max_directives_per_field=settings.max_directives_per_field,
+            max_field_repeats=settings.max_field_repeats,
         )
 
 
@@ -117,7 +124,50 @@ def check_document(document: DocumentNode, limits: Limits) -> list[GraphQLError]
         if isinstance(definition, OperationDefinitionNode):
             summary = _summarise(definition.selection_set, summaries)
             errors += _operation_errors(definition, summary, fragments, limits)
+    repeated = _most_repeated(document)
+    if repeated is not None and repeated[0] > limits.max_field_repeats:
+        found, field = repeated
+        key = (field.alias or field.name).value
+        errors.append(
+            GraphQLError(
+                f"{key} is selected {found} times in one selection set; the limit is "
+                f"{limits.max_field_repeats} ({SETTINGS[FIELD_REPEATED]})",
+                nodes=field,
+                extensions={
+                    "code": FIELD_REPEATED,
+                    "limit": limits.max_field_repeats,
+                    "found": found,
+                },
+            )
+        )
     return errors
+
+
+def _most_repeated(document: DocumentNode) -> tuple[int, FieldNode] | None:
+    """The response key selected most often in one selection set (inline fragments merged
+    into it) anywhere in the document, with its count: validation compares every pair of
+    fields sharing a response key, so a key repeated hundreds of times costs it seconds."""
+    worst: tuple[int, FieldNode] | None = None
+    pending = [
+        d.selection_set
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        counts: dict[str, int] = {}
+        level = list(pending.pop().selections)
+        while level:
+            selection = level.pop()
+            if isinstance(selection, InlineFragmentNode):
+                level.extend(selection.selection_set.selections)
+            elif isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                counts[key] = counts.get(key, 0) + 1
+                if worst is None or counts[key] > worst[0]:
+                    worst = (counts[key], selection)
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+    return worst
 
 
 def _operation_errors(
@@ -228,14 +278,14 @@ def _summarise(selection_set: SelectionSetNode, summaries: dict[str, _Summary]) 
 def _root_fields(
     selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
 ) -> list[FieldNode]:
-    """The first field of each response key at the root, fragments expanded, in order."""
-    fields: dict[str, FieldNode] = {}
+    """Every field selected at the root, fragments expanded (each once), in order."""
+    fields: list[FieldNode] = []
     visited: set[str] = set()
     stack: list[SelectionNode] = list(reversed(selection_set.selections))
     while stack:
         selection = stack.pop()
         if isinstance(selection, FieldNode):
-            fields.setdefault((selection.alias or selection.name).value, selection)
+            fields.append(selection)
         elif isinstance(selection, InlineFragmentNode):
             stack.extend(reversed(selection.selection_set.selections))
         elif isinstance(selection, FragmentSpreadNode):
@@ -243,4 +293,4 @@ def _root_fields(
             if name not in visited and name in fragments:
                 visited.add(name)
                 stack.extend(reversed(fragments[name].selection_set.selections))
-    return list(fields.values())
+    return fields

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
         description="Aliased fields a document may hold (fragments counted where spread).",
     )
     max_tokens: int = Field(
-        default=5000,
+        default=2000,
         ge=100,
         le=1_000_000,
         validation_alias="PINQL_MAX_TOKENS",
@@ -145,6 +145,13 @@ class Settings(BaseSettings):
         le=1000,
         validation_alias="PINQL_MAX_DIRECTIVES_PER_FIELD",
         description="Directives on one field, fragment spread or inline fragment.",
+    )
+    max_field_repeats: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        validation_alias="PINQL_MAX_FIELD_REPEATS",
+        description="Times one response key may be selected in one selection set.",
     )
     max_body_bytes: int = Field(
         default=100 * 1024,

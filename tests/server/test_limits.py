@@ -4,6 +4,7 @@ past each limit, on hostile documents, and on every operation the apps send."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from graphql import (
 )
 
 from schema.build import build_schema
+from schema.execution import prepare
 from server.limits import Limits, check_document
 from server.settings import Settings
 
@@ -253,14 +255,14 @@ fragment More on Query {
 }"""
 
 
-def test_root_fields_count_response_keys_through_fragments() -> None:
-    assert check(ROOT, max_root_fields=4) == []
-    error = only_error(check(ROOT, max_root_fields=3))
+def test_root_fields_count_every_selection_through_fragments() -> None:
+    assert check(ROOT, max_root_fields=5) == []
+    error = only_error(check(ROOT, max_root_fields=4))
     assert error.message == (
-        "operation Root selects 4 root fields; the limit is 3 (PINQL_MAX_ROOT_FIELDS)"
+        "operation Root selects 5 root fields; the limit is 4 (PINQL_MAX_ROOT_FIELDS)"
     )
-    assert error.extensions == {"code": "TOO_MANY_ROOT_FIELDS", "limit": 3, "found": 4}
-    assert where(error) == [(12, 3)]  # homeFeed, the 4th
+    assert error.extensions == {"code": "TOO_MANY_ROOT_FIELDS", "limit": 4, "found": 5}
+    assert where(error) == [(12, 3)]  # homeFeed, the 5th
 
 
 DIRECTIVES = """query Directives($yes: Boolean!) {
@@ -338,3 +340,42 @@ def test_every_broken_rule_is_reported() -> None:
         "TOO_MANY_ROOT_FIELDS",
         "TOO_MANY_DIRECTIVES",
     ]
+
+
+def test_limits_hold_on_documents_validation_would_refuse() -> None:
+    """check_document runs before validation: unknown fragments and fragment cycles neither
+    crash nor loop, and a flood is still refused."""
+    limits = Limits(max_depth=15, max_aliases=30, max_root_fields=20, max_directives_per_field=4)
+    cycle = "{ viewer { ...A } } fragment A on User { ...B } fragment B on User { ...A id }"
+    assert check_document(parse(cycle), limits) == []
+    flood = "{ ...Missing " + " ".join(f"a{i}: nothing" for i in range(31)) + " }"
+    codes = [(e.extensions or {}).get("code") for e in check_document(parse(flood), limits)]
+    assert codes == ["TOO_MANY_ALIASES", "TOO_MANY_ROOT_FIELDS"]
+
+
+def test_prepare_refuses_a_flood_before_validating_it() -> None:
+    """A root-field flood that validation would spend ~1 s on is refused by the limits."""
+    limits = Limits(max_depth=15, max_aliases=30, max_root_fields=20, max_directives_per_field=4)
+    flood = "{ " + "viewer { id } " * 450 + "}"
+    prepared = prepare(flood, check=partial(check_document, limits=limits), max_tokens=2000)
+    codes = [(e.extensions or {}).get("code") for e in prepared.errors]
+    assert codes == ["TOO_MANY_ROOT_FIELDS", "FIELD_REPEATED"]
+
+
+def test_a_field_repeated_past_the_limit_is_refused_before_validation() -> None:
+    """Validation compares every pair of fields with one response key (quadratic): 280
+    repeats cost it ~0.5 s, so they are refused first, wherever the selection set is."""
+    limits = Limits(15, 30, 20, 4, max_field_repeats=10)
+    at_limit = "{ viewer { " + "following { nodes { id } } " * 10 + "} }"
+    assert check_document(parse(at_limit), limits) == []
+    for flood in (
+        "{ viewer { " + "following { nodes { id } } " * 280 + "} }",
+        "{ viewer { ...F } } fragment F on User { " + "... on User { id } " * 11 + "}",
+    ):
+        prepared = prepare(flood, check=partial(check_document, limits=limits))
+        [error] = prepared.errors
+        assert error.extensions is not None
+        assert error.extensions["code"] == "FIELD_REPEATED"
+        assert error.extensions["limit"] == 10
+        assert "PINQL_MAX_FIELD_REPEATS" in error.message
+        assert error.locations

@@ -217,7 +217,7 @@ async def test_a_deadline_after_a_commit_is_kept_for_the_idempotency_key(
             variables = {"otto": encode_global_id("User", OTTO)}
             first = await client.post(TWO_WRITES, variables, viewer=OLIVE, headers=headers)
             assert first.status_code == 504, first.text
-            assert ("committed" in first.text) is committed
+            assert ("committed" in first.text) is committed, first.text
             await transaction.rollback()
             released = True
             retry = await client.post(TWO_WRITES, variables, viewer=OLIVE, headers=headers)
@@ -230,7 +230,7 @@ async def test_a_deadline_after_a_commit_is_kept_for_the_idempotency_key(
             boards = await blocker.fetchval(
                 "select count(*) from boards where name = 'before the deadline'"
             )
-            assert boards == 1
+            assert boards == 1, (first.text, retry.text)
     finally:
         if not released:
             await transaction.rollback()
