@@ -101,8 +101,16 @@ class GraphQLClient:
 async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
     """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
     config = Settings.model_validate(
-        # The test process is not a worker: leave its garbage collector alone.
-        {"DATABASE_URL": database_url, "PINQL_SECRET": SECRET, "PINQL_GC_TUNING": False, **settings}
+        {
+            "DATABASE_URL": database_url,
+            "PINQL_SECRET": SECRET,
+            # The test process is not a worker: leave its garbage collector alone.
+            "PINQL_GC_TUNING": False,
+            # In-process stores unless the test passes a Redis of its own: state kept in a
+            # shared Redis (rate-limit buckets, idempotency keys) would outlive the run.
+            "REDIS_URL": None,
+            **settings,
+        }
     )
     log = StatementLog()
     app = create_app(config, connection_init=log.attach)
