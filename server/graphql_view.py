@@ -184,6 +184,7 @@ class GraphQLEndpoint:
     ) -> Executed:
         """Executes the operation with this request's session and loaders, by its deadline."""
         database: Database = request.state.database
+        admission: Admission = request.state.admission
         session = database.session()
         deadline = self.settings.request_timeout_seconds
         try:
@@ -199,21 +200,24 @@ class GraphQLEndpoint:
                 # Something was written: this answer is kept for the Idempotency-Key, so a
                 # retry cannot write it again.
                 message += f" after {session.commits} write(s) had been committed"
+            admission.settle(admitted, None)  # what it cost is unknown: give it all back
             response = error_response(RequestError(504, message, TIMEOUT), media)
             return Executed(response, ran=session.commits > 0)
         finally:
             await session.close()
         if result.errors and any(_code(e) == UNAVAILABLE for e in result.errors):
+            admission.settle(admitted, None)
             errors = [e for e in result.errors if _code(e) == UNAVAILABLE][:1]
             unavailable = {"errors": formatted(errors)}
-            return Executed(json_response(unavailable, 503, media, {"Retry-After": "1"}), ran=False)
+            response = json_response(unavailable, 503, media, {"Retry-After": "1"})
+            return Executed(response, ran=session.commits > 0)  # kept if something was written
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # variable coercion failed: nothing ran
+            admission.settle(admitted, None)
             return Executed(_request_errors(result.errors, media), ran=False)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body = {"errors": formatted(result.errors), "data": result.data}
-        admission: Admission = request.state.admission
         body["extensions"] = {"cost": admission.settle(admitted, result.data)}
         headers = {}
         if request.method == "GET":

@@ -3,6 +3,7 @@ executed response, and rate limits (429, x-ratelimit-* headers) shared through R
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -217,3 +218,24 @@ async def test_rate_limiting_can_be_switched_off(world_database: str) -> None:
         cost = response.json()["extensions"]["cost"]
         assert "throttleStatus" not in cost
         assert cost["requestedQueryCost"] == 5
+
+
+async def test_unused_points_are_given_back(world_database: str) -> None:
+    """A request is charged its requested cost up front and refunded what its response did
+    not use; one that did not run (variables that do not coerce) is refunded in full."""
+    limits: dict[str, float] = {"PINQL_RATE_LIMIT_MAXIMUM": 1000, "PINQL_MAX_QUERY_COST": 1000}
+    limits["PINQL_RATE_LIMIT_RESTORE_RATE"] = 0.001
+    async with serve(world_database, **limits) as client:
+        for _ in range(3):  # requested 41 each (first's default, 20), nothing ran
+            refused = await client.post(FEED, {"n": "many"})
+            assert code(refused.json()) == "BAD_USER_INPUT"
+        await asyncio.sleep(0.05)  # refunds run after the response, in the background
+        first = await client.post(FEED, {"n": 50})  # requested 101
+        assert first.headers["x-ratelimit-remaining"] == "899"
+        cost = first.json()["extensions"]["cost"]
+        actual = cost["actualQueryCost"]
+        assert actual < cost["requestedQueryCost"] == 101
+        assert cost["throttleStatus"]["currentlyAvailable"] == 1000 - actual
+        await asyncio.sleep(0.05)
+        second = await client.post(FEED, {"n": 1})  # requested 3, after the refund
+        assert second.headers["x-ratelimit-remaining"] == str(1000 - actual - 3)
