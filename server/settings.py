@@ -23,6 +23,13 @@ class Env(StrEnum):
     PROD = "prod"
 
 
+class LogFormat(StrEnum):
+    """How log lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     """pinql's configuration. Every field has a default that works for development."""
 
@@ -249,6 +256,33 @@ class Settings(BaseSettings):
         validation_alias="PINQL_CORS_ORIGINS",
         description="Origins (comma-separated, or *) allowed cross-origin requests; "
         "unset: * in dev, none in prod.",
+    )
+
+    database_replica_url: str | None = Field(
+        default=None,
+        validation_alias="PINQL_DATABASE_REPLICA_URL",
+        description="PostgreSQL read replica for queries (mutations use DATABASE_URL).",
+    )
+    fast_path: bool = Field(
+        default=True,
+        validation_alias="PINQL_FAST_PATH",
+        description="Execute planned persisted operations without graphql-core's executor.",
+    )
+    metrics: bool = Field(
+        default=True,
+        validation_alias="PINQL_METRICS",
+        description="Serve Prometheus metrics at /metrics.",
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        validation_alias="PINQL_LOG_FORMAT",
+        description="text, or json (one JSON object per line).",
+    )
+    otel: bool = Field(
+        default=False,
+        validation_alias="PINQL_OTEL",
+        description="OpenTelemetry spans per request and SQL statement (the otel extra; the "
+        "exporter reads the standard OTEL_EXPORTER_OTLP_* variables).",
     )
 
     @field_validator("introspection_clients", mode="before")
