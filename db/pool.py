@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from typing import Any, Protocol
 
 import asyncpg
 from asyncpg import exceptions as pg
+from asyncpg.connection import LoggedQuery
 
 from db.errors import (
     DatabaseLoginRefused,
@@ -28,6 +30,11 @@ log = logging.getLogger("pinql.db")
 
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 """A connection of the pool, or a plain one (scripts and tests)."""
+
+
+StatementHook = Callable[[str, float, BaseException | None], None]
+"""Called after each statement of a Session with its text, its duration in seconds and the
+exception it raised, if any (server/tracing.py makes a span of it). Never its parameters."""
 
 
 class ConnectionInit(Protocol):
@@ -179,9 +186,9 @@ class Database:
             pool = await create(0)  # asyncpg opens a floor's connections at creation
         return cls(pool, statement_timeout_ms=statement_timeout_ms, acquire_timeout=acquire_timeout)
 
-    def session(self) -> Session:
+    def session(self, on_statement: StatementHook | None = None) -> Session:
         """A new request-scoped session; close it when the request ends."""
-        return Session(self)
+        return Session(self, on_statement)
 
     async def acquire(self) -> asyncpg.pool.PoolConnectionProxy:
         """A pool connection, within `acquire_timeout`; else DatabaseUnavailable."""
@@ -235,9 +242,14 @@ class Session:
     The connection is acquired at the first statement and released by `close()`, so a
     request that runs no SQL takes no connection, and a request's statements never pay the
     pool's acquire/release cost more than once.
+
+    Every statement counts in `statements` and `sql_seconds` and is reported to
+    `on_statement`: `fetch` times its own; in a `transaction()` block asyncpg's query logger
+    reports each (BEGIN and COMMIT included) on the event loop's next turn, so read them once
+    the request is answered.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, on_statement: StatementHook | None = None) -> None:
         self._database = database
         self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         self._lock = asyncio.Lock()
@@ -247,6 +259,23 @@ class Session:
         written something."""
         self._user: asyncio.Task[Any] | None = None
         """The task running a statement (or a transaction) on the connection right now."""
+        self.statements = 0
+        """Statements sent so far."""
+        self.sql_seconds = 0.0
+        """Their time, from sending each to its last row received."""
+        self._on_statement = on_statement
+        self._logger = self._logged  # one bound method: asyncpg removes loggers by equality
+
+    def _ran(self, sql: str, seconds: float, exception: BaseException | None) -> None:
+        """Counts one statement."""
+        self.statements += 1
+        self.sql_seconds += seconds
+        if self._on_statement is not None:
+            self._on_statement(sql, seconds, exception)
+
+    def _logged(self, query: LoggedQuery) -> None:
+        """asyncpg's query logger callback, in transactions."""
+        self._ran(query.query, query.elapsed, query.exception)
 
     async def _connection(self) -> asyncpg.pool.PoolConnectionProxy:
         """The request's connection, acquired on first use; never after `close()` (it would
@@ -289,16 +318,28 @@ class Session:
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Runs one statement on the request's connection and returns its rows."""
         async with self._using() as conn:
-            return await conn.fetch(sql, *args)
+            started = time.perf_counter()
+            try:
+                rows = await conn.fetch(sql, *args)
+            except BaseException as exc:
+                self._ran(sql, time.perf_counter() - started, exc)
+                raise
+            self._ran(sql, time.perf_counter() - started, None)
+            return rows
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """The request's connection inside one transaction, for a write: committed when the
         block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
         async with self._using() as conn:
-            async with conn.transaction():
-                yield conn
-            self.commits += 1
+            conn.add_query_logger(self._logger)
+            try:
+                async with conn.transaction():
+                    yield conn
+                self.commits += 1
+            finally:
+                with suppress(pg.InterfaceError):  # the connection is gone
+                    conn.remove_query_logger(self._logger)
 
     async def close(self) -> None:
         """Gives the connection back to the pool, if one was taken, and refuses statements

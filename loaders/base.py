@@ -3,13 +3,17 @@
 A loader is built per request with the request's Session and viewer; each statement gets the
 viewer id as `$1` (see loaders.privacy) and the batch's keys as arrays, so a batch of any
 size is one statement.
+
+`batch_observer`, when the HTTP edge sets it for a request, hears the size of every batch its
+loaders run (server/metrics.py: `pinql_loader_batch_size`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from contextvars import ContextVar
 from typing import Any, ClassVar, Generic, TypeVar
 
 import asyncpg
@@ -24,6 +28,12 @@ R = TypeVar("R")
 
 ChildPage = tuple[int, PageArgs]
 """A page of a parent's children: (parent id, page arguments). Top-level lists use parent 0."""
+
+BatchObserver = Callable[[str, int], None]
+"""Called with (loader class name, number of keys) before each batch runs."""
+
+batch_observer: ContextVar[BatchObserver | None] = ContextVar("pinql_batch_observer", default=None)
+"""The observer of the loaders built in this context (none: batches are not observed)."""
 
 # Returns each key's page: up to `lim` rows of the lateral body, tagged with the key's ordinal.
 PAGED_SQL = """
@@ -50,6 +60,9 @@ class SqlLoader(DataLoader[K, V]):
         super().__init__()
         self.session = session
         self.viewer_id = viewer_id
+        observe = batch_observer.get()
+        if observe is not None:
+            self.batch_load_fn = _observed(self.batch_load_fn, type(self).__name__, observe)
 
     def load(self, key: K) -> asyncio.Future[V]:
         """The value for `key`. Shielded: several fields may await one result, and
@@ -128,6 +141,20 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
     def page(self, rows: Sequence[tuple[int, R]], args: PageArgs, parent: int) -> Page[R]:
         """One key's page; its totalCount comes from the count loader of the same parent."""
         return make_page(rows, args, lambda: self.counts.load(parent))
+
+
+def _observed(
+    batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]],
+    name: str,
+    observe: BatchObserver,
+) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
+    """`batch_load_fn`, telling `observe` each batch's size first."""
+
+    async def observed(keys: list[K]) -> list[V]:
+        observe(name, len(keys))
+        return await batch_load_fn(keys)
+
+    return observed
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:

@@ -1,11 +1,12 @@
-"""The Starlette app: its lifespan (the pool and the stores, created once) and its routes."""
+"""The Starlette app: its lifespan (the pool and the stores, created once) and its routes;
+metrics (/metrics) and tracing when the settings turn them on."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
@@ -23,12 +24,17 @@ from server.graphql_view import GraphQLEndpoint
 from server.health import healthz, readyz
 from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
 from server.limits import Limits, check_document
+from server.metrics import Metrics
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
 from server.rate_limit import LocalBuckets, RateLimiter, RedisBuckets
 from server.redis_link import connect
 from server.runtime import tune_garbage_collector
 from server.settings import Settings
+from server.tracing import setup_tracing
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 
 class State(TypedDict):
@@ -115,15 +121,21 @@ def cors(settings: Settings) -> list[Middleware]:
 
 
 def create_app(
-    settings: Settings | None = None, *, connection_init: ConnectionInit | None = None
+    settings: Settings | None = None,
+    *,
+    connection_init: ConnectionInit | None = None,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
-    """The ASGI app; `settings` default to the environment. Needs DATABASE_URL set."""
+    """The ASGI app; `settings` default to the environment. Needs DATABASE_URL set.
+    `span_exporter` replaces the OTLP exporter when PINQL_OTEL is on (tests)."""
     settings = settings or Settings()
     if settings.database_url is None:
         raise RuntimeError(
             "DATABASE_URL is not set: `pinql serve` starts an embedded PostgreSQL for you"
         )
     database_url = settings.database_url
+    metrics = Metrics.for_process() if settings.metrics else None
+    tracing = setup_tracing(span_exporter) if settings.otel else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -143,6 +155,9 @@ def create_app(
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         redis = connect(settings.redis_url) if settings.redis_url else None
         admission = Admission(settings, rate_limiter(settings, redis))
+        if metrics is not None:
+            persisted.stats.sink = metrics.persisted_event
+            metrics.watch_pool(database.pool)
         if settings.gc_tuning:
             tune_garbage_collector()
         try:
@@ -154,24 +169,31 @@ def create_app(
                 "admission": admission,
             }
         finally:
+            if metrics is not None:
+                await metrics.close()
             await admission.close()
             if redis is not None:
                 await redis.aclose()
             await idempotency.close()
             await store.close()
             await database.close()
+            if tracing is not None:
+                tracing.shutdown()
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    routes = [
+        Route("/", home),
+        Route("/graphql", GraphQLEndpoint(settings, metrics, tracing)),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Mount(STATIC_PREFIX, app=graphiql_static_files()),
+    ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     return Starlette(
-        routes=[
-            Route("/", home),
-            Route("/graphql", GraphQLEndpoint(settings)),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Mount(STATIC_PREFIX, app=graphiql_static_files()),
-        ],
+        routes=routes,
         middleware=cors(settings),
         lifespan=lifespan,
     )

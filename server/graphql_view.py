@@ -5,14 +5,18 @@ sent with `Idempotency-Key` runs through server/idempotency.py (once per viewer 
 One request = one Session (one pooled connection, taken at the first statement) and one set
 of loaders, released before the response is sent. A browser GET without GraphQL parameters
 gets the offline GraphiQL page.
+
+Each request fills a RequestRecord (server/metrics.py); once the response is sent, it becomes
+the request's metrics, its `pinql.access` line and the end of its span (PINQL_OTEL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from starlette.requests import Request
@@ -21,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from db.pool import Database
 from loaders import Loaders
+from loaders.base import batch_observer
 from resolvers.context import Context
 from schema.execution import (
     BAD_REQUEST,
@@ -47,12 +52,18 @@ from server.graphql_http import (
     request_error_status,
 )
 from server.idempotency import Executed, Idempotency, idempotency_key, request_fingerprint
-from server.logs import new_request_id, request_id
-from server.persisted.policy import check_document_id
+from server.logs import ACCESS, new_request_id, request_id
+from server.metrics import EXECUTION_GRAPHQL, Metrics, RequestRecord
+from server.persisted.policy import Mode, check_document_id
 from server.persisted.queries import PersistedQueries, Refusal
 from server.settings import Settings
+from server.tracing import Tracing
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 log = logging.getLogger("pinql.http")
+access = logging.getLogger(ACCESS)
 
 SHA256_HEX = frozenset("0123456789abcdef")
 REQUEST_ID = "X-Request-Id"
@@ -63,29 +74,57 @@ VARY = "Accept, Authorization, apollographql-client-name, graphql-client-name"
 class GraphQLEndpoint:
     """ASGI app for /graphql (GET and POST)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, metrics: Metrics | None = None, tracing: Tracing | None = None
+    ) -> None:
         self.settings = settings
         self.secret = settings.secret
         self.get_max_age = settings.get_max_age
+        self.metrics = metrics
+        self.tracing = tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         request = Request(scope, receive)
         rid = new_request_id(request.headers.get(REQUEST_ID))
         token = request_id.set(rid)
+        record = RequestRecord(rid)
+        span = None
+        if self.tracing is not None:
+            span = self.tracing.start_request(request.method, request.headers)
+            record.on_statement = self.tracing.statement_hook(span)
+        batches = None
+        if self.metrics is not None:
+            batches = batch_observer.set(self.metrics.loader_batch)
         try:
             try:
-                response = await self.handle(request)
+                response = await self.handle(request, record)
             except Exception:
                 log.exception("unhandled error answering %s %s", request.method, request.url.path)
                 extensions = {"code": INTERNAL, "requestId": rid}
                 error = {"message": "Internal server error", "extensions": extensions}
                 response = json_response({"errors": [error]}, 500, JSON)
             response.headers[REQUEST_ID] = rid
-            await response(scope, receive, send)  # uvicorn's access line is written in here
+            record.status = response.status_code
+            await response(scope, receive, send)
         finally:
+            record.seconds = time.perf_counter() - started
+            self._answered(scope, record, span)
+            if batches is not None:
+                batch_observer.reset(batches)
             request_id.reset(token)
 
-    async def handle(self, request: Request) -> Response:
+    def _answered(self, scope: Scope, record: RequestRecord, span: Span | None) -> None:
+        """Counts the request, writes its access line and ends its span."""
+        if self.metrics is not None:
+            self.metrics.observe(record)
+        if access.isEnabledFor(logging.INFO):
+            fields = record.access_fields()
+            access.info("%s %s %d", scope["method"], scope["path"], record.status, extra=fields)
+        if span is not None and self.tracing is not None:
+            self.tracing.end_request(span, record)
+
+    async def handle(self, request: Request, record: RequestRecord) -> Response:
         """The response to one HTTP request."""
         if request.method not in ("GET", "POST"):
             error = RequestError(405, f"method {request.method} is not allowed: use GET or POST")
@@ -105,11 +144,19 @@ class GraphQLEndpoint:
             return error_response(RequestError(406, message, "NOT_ACCEPTABLE"))
         try:
             client = client_from_headers(request.headers)
+            record.client, record.client_version = client.name, client.version
             viewer_id = viewer_from_header(request.headers.get("authorization"), self.secret)
             params = await read_params(
                 request,
                 max_body_bytes=self.settings.max_body_bytes,
                 max_variables_bytes=self.settings.max_variables_bytes,
+            )
+            # A persisted document, or one the client's policy requires to be registered,
+            # names a bounded set of operations: its name may be a metric label.
+            record.known = (
+                params.document_id is not None
+                or "persistedQuery" in params.extensions
+                or self.settings.policy_for(client.name).mode is not Mode.OPEN
             )
             prepared = await _document(request.state.persisted, client, params)
         except InvalidToken as exc:
@@ -120,7 +167,8 @@ class GraphQLEndpoint:
             return error_response(exc, media)
         if isinstance(prepared, Refusal):
             return json_response(prepared.body(), prepared.status, media, prepared.headers)
-        response = await self._execute(request, prepared, params, client, viewer_id, media)
+        record.document_hash = prepared.sha256
+        response = await self._execute(request, prepared, params, client, viewer_id, media, record)
         if is_get:
             response.headers["Vary"] = VARY
         return response
@@ -133,12 +181,15 @@ class GraphQLEndpoint:
         client: Client,
         viewer_id: int | None,
         media: str,
+        record: RequestRecord,
     ) -> Response:
         if prepared.document is None:  # a syntax error, or too many tokens
             return _request_errors(prepared.errors, media)
         operation = prepared.operation(params.operation_name)
         if isinstance(operation, GraphQLError):
             return _request_errors([operation], media)
+        if operation.name is not None:
+            record.operation = operation.name.value
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             error = RequestError(
                 405, f"a {operation.operation.value} cannot be sent with GET: use POST"
@@ -152,9 +203,13 @@ class GraphQLEndpoint:
             prepared, operation, params.variables, client.name, viewer_id, address
         )
         if isinstance(admitted, Refused):
+            if admitted.cost is not None:
+                record.cost = admitted.cost["requestedQueryCost"]
+            record.throttled = admitted.http is not None and admitted.http.status == 429
             return _refused(admitted, media)
+        record.cost = admitted.requested
         execute = partial(
-            self._run, request, prepared, operation, params, viewer_id, admitted, media
+            self._run, request, prepared, operation, params, viewer_id, admitted, media, record
         )
         if admitted.mutation:
             try:
@@ -181,11 +236,13 @@ class GraphQLEndpoint:
         viewer_id: int | None,
         admitted: Admitted,
         media: str,
+        record: RequestRecord,
     ) -> Executed:
         """Executes the operation with this request's session and loaders, by its deadline."""
         database: Database = request.state.database
         admission: Admission = request.state.admission
-        session = database.session()
+        session = database.session(record.on_statement)
+        record.session, record.execution = session, EXECUTION_GRAPHQL
         deadline = self.settings.request_timeout_seconds
         try:
             context = Context(loaders=Loaders.build(session, viewer_id), session=session)

@@ -1,5 +1,12 @@
 """Logging for the whole process: every line carries the request id, and none holds a
-secret (bearer tokens, JWTs, passwords, DSN passwords) or an e-mail address."""
+secret (bearer tokens, JWTs, passwords, DSN passwords) or an e-mail address.
+
+Lines are text, or one JSON object each (PINQL_LOG_FORMAT=json): time, level, logger,
+request_id, message, the record's extra fields, and `exception`/`stack` as redacted strings.
+The /graphql endpoint writes one access line per request (logger `pinql.access`, its fields
+as extras); uvicorn's own access line for /graphql would repeat it and is dropped, and
+uvicorn's access lines for every other path are kept.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,19 @@ import logging
 import re
 import uuid
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
+
+import orjson
+
+from server.settings import LogFormat
 
 request_id: ContextVar[str | None] = ContextVar("pinql_request_id", default=None)
 """The id of the request being answered; the /graphql endpoint sets it."""
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+ACCESS = "pinql.access"
+GRAPHQL_PATH = "/graphql"
 
 REDACTED = "[REDACTED]"
 EMAIL = "[EMAIL]"
@@ -55,10 +69,14 @@ def _key_value(match: re.Match[str]) -> str:
     return f"{match.group('head')}{quote}{REDACTED}{quote}"
 
 
+def _has_clue(text: str) -> bool:
+    lowered = text.lower()
+    return any(clue in lowered for clue in _CLUES)
+
+
 def redact(text: str) -> str:
     """`text` with secrets and e-mail addresses replaced."""
-    lowered = text.lower()
-    if not any(clue in lowered for clue in _CLUES):
+    if not _has_clue(text):
         return text
     text = _DSN_PASSWORD.sub(rf"\1{REDACTED}@", text)
     text = _KEY_VALUE.sub(_key_value, text)
@@ -72,6 +90,21 @@ def new_request_id(incoming: str | None) -> str:
     if incoming is not None and _INCOMING_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
+
+
+# What every LogRecord has; anything else on a record came in with `extra=`.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+    "taskName",
+}
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields a log call passed with `extra=`, in the order passed."""
+    return {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES}
 
 
 class RequestIdFilter(logging.Filter):
@@ -107,6 +140,10 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
+        texts = {k: v for k, v in extra_fields(record).items() if isinstance(v, str)}
+        if texts and _has_clue("\n".join(texts.values())):  # one look at them all: cheaper
+            for key, value in texts.items():
+                setattr(record, key, redact(value))
         return True
 
 
@@ -124,10 +161,65 @@ class AccessPathFilter(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> dict[str, Any]:
+class GraphQLAccessFilter(logging.Filter):
+    """Drops uvicorn's access line for /graphql: the endpoint's `pinql.access` line says more
+    (a CORS preflight, answered before the endpoint, keeps uvicorn's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            method, path = args[1], args[2]
+            if isinstance(path, str) and path.partition("?")[0] == GRAPHQL_PATH:
+                return method == "OPTIONS"
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """`FORMAT`, then the record's extra fields as ` key=value` (None as `-`)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line without its traceback."""
+        line = super().formatMessage(record)
+        extra = extra_fields(record)
+        if not extra:
+            return line
+        return line + "".join(f" {k}={'-' if v is None else v}" for k, v in extra.items())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, request_id, message,
+    the extra fields, and `exception` / `stack` as strings."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The line."""
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        for key, value in extra_fields(record).items():
+            line.setdefault(key, value)
+        if record.exc_info and not record.exc_text:  # no RedactingFilter on this handler
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return orjson.dumps(line, default=str).decode()
+
+
+def configure(level: str = "INFO", log_format: LogFormat | str = LogFormat.TEXT) -> dict[str, Any]:
     """The `logging.config.dictConfig` of the process: pinql's and uvicorn's loggers, each
-    line with its request id, redacted; access lines without query strings."""
+    line with its request id, redacted, as text or JSON (`log_format`); access lines on
+    stdout, without query strings, one per /graphql request (pinql's)."""
     level = level.upper()
+    formatter = (
+        {"()": f"{__name__}.JsonFormatter"}
+        if LogFormat(log_format) is LogFormat.JSON
+        else {"()": f"{__name__}.TextFormatter", "fmt": FORMAT}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -135,8 +227,9 @@ def configure(level: str = "INFO") -> dict[str, Any]:
             "request_id": {"()": f"{__name__}.RequestIdFilter"},
             "redact": {"()": f"{__name__}.RedactingFilter"},
             "access_path": {"()": f"{__name__}.AccessPathFilter"},
+            "graphql_access": {"()": f"{__name__}.GraphQLAccessFilter"},
         },
-        "formatters": {"default": {"format": FORMAT}},
+        "formatters": {"default": formatter},
         "handlers": {
             "default": {
                 "class": "logging.StreamHandler",
@@ -149,13 +242,14 @@ def configure(level: str = "INFO") -> dict[str, Any]:
                 "stream": "ext://sys.stdout",
                 "formatter": "default",
                 # in this order: the path is cut while the access args are still a tuple
-                "filters": ["access_path", "request_id", "redact"],
+                "filters": ["graphql_access", "access_path", "request_id", "redact"],
             },
         },
         # Other libraries' warnings and errors (asyncpg, strawberry, ...) reach the root.
         "root": {"handlers": ["default"], "level": "WARNING"},
         "loggers": {
             "pinql": {"level": level},
+            ACCESS: {"handlers": ["access"], "level": level, "propagate": False},
             "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.error": {"level": level},
             "uvicorn.access": {"handlers": ["access"], "level": level, "propagate": False},

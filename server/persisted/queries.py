@@ -46,14 +46,18 @@ class Refusal:
 
 @dataclass(slots=True)
 class PersistedQueryStats:
-    """Counts per (client, event), for the metrics endpoint to come. Events: hit_local,
-    hit_store, miss, apq_stored, refused, store_unavailable, unknown_operation."""
+    """Counts per (client, event), also told to `sink` (server/metrics.py's counters).
+    Events: hit_local, hit_store, miss, apq_stored, refused, store_unavailable,
+    unknown_operation."""
 
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sink: Callable[[str, str], None] | None = None
 
     def count(self, client: str, event: str) -> None:
         """Adds one."""
         self.counts[(client, event)] += 1
+        if self.sink is not None:
+            self.sink(client, event)
 
     def of(self, client: str) -> dict[str, int]:
         """One client's counts by event."""

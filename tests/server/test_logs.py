@@ -15,12 +15,15 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from schema.execution import sha256_hex
 from server.auth import issue_token
 from server.logs import (
+    ACCESS,
     FORMAT,
     AccessPathFilter,
     RedactingFilter,
@@ -30,6 +33,7 @@ from server.logs import (
     redact,
     request_id,
 )
+from server.settings import LogFormat
 from tests import world
 from tests.conftest import MakeDatabase, new_database
 from tests.server.test_serve import Served, _free_port
@@ -206,12 +210,12 @@ def test_access_path_filter_drops_the_query_string() -> None:
 # ---- configure(), applied in a process of its own ------------------------------------------------
 
 
-def _logged(script: str) -> tuple[str, str]:
+def _logged(script: str, log_format: str = "text", *args: str) -> tuple[str, str]:
     """(stdout, stderr) of a Python process that applies configure() and runs `script`."""
     setup = "import logging, logging.config\nfrom server.logs import configure, request_id\n"
-    setup += "logging.config.dictConfig(configure())\n"
+    setup += f"logging.config.dictConfig(configure('INFO', {log_format!r}))\n"
     done = subprocess.run(  # noqa: S603 (our own interpreter)
-        [sys.executable, "-c", setup + textwrap.dedent(script)],
+        [sys.executable, "-c", setup + textwrap.dedent(script), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -251,14 +255,18 @@ def test_configure_writes_access_lines_to_stdout_without_query_strings() -> None
         """
         access = logging.getLogger("uvicorn.access")
         access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
-                    "/graphql?variables=%7B%7D&token=abc", "1.1", 200)
+                    "/healthz?variables=%7B%7D&token=abc", "1.1", 200)
+        # pinql.access writes the /graphql lines: uvicorn's are dropped, but for preflights
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+                    "/graphql?variables=%7B%7D", "1.1", 200)
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "OPTIONS", "/graphql", "1.1", 200)
         logging.getLogger("asyncpg.pool").info("third-party info stays quiet")
         logging.getLogger("strawberry.execution").error("but its errors show: password=x")
         """
     )
+    head = r"\S+ \S+ INFO uvicorn\.access \[-\] 127\.0\.0\.1:5000 - "
     assert re.fullmatch(
-        r"\S+ \S+ INFO uvicorn\.access \[-\] 127\.0\.0\.1:5000 - \"GET /graphql HTTP/1\.1\" 200\n",
-        out,
+        rf"{head}\"GET /healthz HTTP/1\.1\" 200\n{head}\"OPTIONS /graphql HTTP/1\.1\" 200\n", out
     )
     assert "third-party" not in err
     assert "ERROR strawberry.execution [-] but its errors show: password=[REDACTED]" in err
@@ -271,6 +279,131 @@ def test_configure_is_a_dict_config_uvicorn_can_take() -> None:
     for handler in config["handlers"].values():
         assert {"request_id", "redact"} <= set(handler["filters"])
     assert json.loads(json.dumps(config)) == config  # plain data: uvicorn's workers get a copy
+
+
+def _json_lines(output: str) -> list[dict[str, Any]]:
+    """Every line of `output`, each checked to be one JSON object."""
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert all(isinstance(line, dict) for line in lines)
+    return lines
+
+
+def test_json_format_writes_one_object_per_line_with_redacted_exceptions() -> None:
+    out, err = _logged(
+        f"""
+        request_id.set("req-7")
+        log = logging.getLogger("pinql.execution")
+        try:
+            raise RuntimeError("mail ada@example.com, header Authorization: Bearer {JWT}")
+        except RuntimeError as exc:
+            log.error("unexpected error at %s", ["createBoard"], exc_info=exc)
+        extra = {{"loader": "UserByIdLoader", "dsn": "postgresql://a:pw@h/d"}}
+        log.warning("multi\\nline", extra=extra, stack_info=True)
+        access = logging.getLogger("uvicorn.access")
+        line = '%s - "%s %s HTTP/%s" %d'
+        access.info(line, "127.0.0.1:5000", "GET", "/readyz?token=abc", "1.1", 200)
+        access.info(line, "127.0.0.1:5000", "GET", "/graphql?query=x", "1.1", 200)
+        """,
+        "json",
+    )
+    error, warning = _json_lines(err)
+    assert set(error) == {"time", "level", "logger", "request_id", "message", "exception"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", error["time"])
+    assert error["level"] == "ERROR" and error["logger"] == "pinql.execution"
+    assert error["request_id"] == "req-7"
+    assert error["message"] == "unexpected error at ['createBoard']"
+    assert error["exception"].startswith("Traceback (most recent call last)")
+    assert (
+        "RuntimeError: mail [EMAIL], header Authorization: Bearer [REDACTED]" in error["exception"]
+    )
+    assert warning["message"] == "multi\nline"
+    assert warning["loader"] == "UserByIdLoader"
+    assert warning["dsn"] == "postgresql://a:[REDACTED]@h/d"  # extra fields are redacted too
+    assert warning["stack"].startswith("Stack (most recent call last)")
+    (line,) = _json_lines(out)  # uvicorn's /graphql line is dropped: pinql.access has it
+    assert line["logger"] == "uvicorn.access" and line["request_id"] == "req-7"
+    assert line["message"] == '127.0.0.1:5000 - "GET /readyz HTTP/1.1" 200'
+    for secret in ("ada@example.com", JWT, "pw@", "abc"):
+        assert secret not in out + err
+
+
+def test_configure_takes_the_format() -> None:
+    text, as_json = configure("info", "text"), configure("info", LogFormat.JSON)
+    assert text["formatters"]["default"]["()"] == "server.logs.TextFormatter"
+    assert as_json["formatters"]["default"] == {"()": "server.logs.JsonFormatter"}
+    assert as_json["loggers"][ACCESS] == {
+        "handlers": ["access"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    assert json.loads(json.dumps(as_json)) == as_json
+    with pytest.raises(ValueError, match="'xml' is not a valid LogFormat"):
+        configure("info", "xml")
+
+
+ACCESS_RUN = """
+import asyncio, json, sys
+from tests.support import serve
+
+QUERY = "query Pins($first: Int) { pins(first: $first) { totalCount } }"
+FEED = "query Feed { pins(first: 2) { nodes { id creator { username } } } }"
+
+async def main(url, token, feed_hash):
+    async with serve(url) as client:
+        web = {"apollographql-client-name": "web", "apollographql-client-version": "1.4.0"}
+        variables = json.dumps({"first": 1, "email": "a@b.c"})
+        await client.http.get("/graphql", params={"query": QUERY, "variables": variables,
+            "access_token": token}, headers={"Accept": "application/json", **web})
+        await client.post(QUERY, {"first": 1, "email": "a@b.c"},
+            headers={"Authorization": f"Bearer {token}", "X-Request-Id": "lb-req-42"})
+        apq = {"persistedQuery": {"version": 1, "sha256Hash": feed_hash}}
+        await client.http.post("/graphql", json={"query": FEED, "extensions": apq}, headers=web)
+        await client.post(QUERY, headers={"Authorization": "Bearer nope"})
+        await client.http.get("/healthz")
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+ACCESS_FIELDS = {
+    "client",
+    "client_version",
+    "operation",
+    "document_hash",
+    "status",
+    "duration_ms",
+    "statements",
+    "sql_ms",
+    "cost",
+    "execution",
+}
+
+
+def test_json_access_line_per_request_has_every_field_and_no_secrets(world_database: str) -> None:
+    feed = "query Feed { pins(first: 2) { nodes { id creator { username } } } }"
+    out, err = _logged(ACCESS_RUN, "json", world_database, JWT, sha256_hex(feed))
+    lines = _json_lines(out)
+    assert _json_lines(err) == []
+    assert [line["logger"] for line in lines] == [ACCESS] * 4  # /healthz has no access line here
+    get, post, apq, refused = lines
+    for line in lines:
+        assert set(line) == {"time", "level", "logger", "request_id", "message"} | ACCESS_FIELDS
+        assert line["level"] == "INFO"
+        assert re.fullmatch(r"(GET|POST) /graphql \d{3}", line["message"])
+        assert line["duration_ms"] > 0
+    query = "query Pins($first: Int) { pins(first: $first) { totalCount } }"
+    assert get["message"] == "GET /graphql 200"
+    assert get["client"] == "web" and get["client_version"] == "1.4.0"
+    assert get["operation"] == "Pins" and get["document_hash"] == sha256_hex(query)
+    assert get["status"] == 200 and get["execution"] == "graphql" and get["cost"] == 1
+    assert get["statements"] >= 1 and get["sql_ms"] > 0
+    assert re.fullmatch(r"[0-9a-f]{32}", get["request_id"])
+    assert post["request_id"] == "lb-req-42" and post["client"] == "anonymous"
+    assert post["client_version"] is None
+    assert apq["operation"] == "Feed" and apq["document_hash"] == sha256_hex(feed)
+    assert apq["statements"] == 2 and apq["cost"] == 5
+    assert refused["status"] == 401 and refused["operation"] is None
+    assert refused["execution"] is None and refused["statements"] == 0 and refused["cost"] is None
+    for leak in (JWT, JWT.rsplit(".", 1)[1], "a@b.c", "email", "variables", "nope"):
+        assert leak not in out, f"{leak!r} was logged:\n{out}"
 
 
 # ---- a real `pinql serve` -----------------------------------------------------------------------
@@ -351,11 +484,14 @@ def test_serve_logs_no_token_email_or_variables(server: Served) -> None:
     assert got.json()["data"]["pins"]["totalCount"] > 0
     assert posted.json()["data"]["createBoard"]["board"] == {"name": f"mail {email}"}, output
     assert posted.headers["X-Request-Id"] == "lb-req-42"
+    # one pinql.access line per request; uvicorn's own /graphql lines are dropped
     access = re.findall(
-        r" INFO uvicorn\.access \[\S+\] \S+ - \"(\w+) (\S+) HTTP/1\.1\" (\d+)", output
+        r" INFO pinql\.access \[(\S+)\] (\w+) (\S+) (\d+) client=anonymous ", output
     )
-    assert ("GET", "/graphql", "200") in access, output
-    assert ("POST", "/graphql", "200") in access, output
+    assert len(access) == 2, output
+    assert access[0][1:] == ("GET", "/graphql", "200"), output
+    assert access[1] == ("lb-req-42", "POST", "/graphql", "200"), output
+    assert "uvicorn.access" not in output
     assert "Shutting down" in output  # uvicorn's own lines go through configure() too
     for leak in (JWT, JWT.rsplit(".", 1)[1], "a@b.c", "a%40b.c", email, "variables", "query="):
         assert leak not in output, f"{leak!r} was logged:\n{output}"

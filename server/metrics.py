@@ -1,0 +1,330 @@
+"""Prometheus metrics of one process, served at GET /metrics (PINQL_METRICS).
+
+Under `pinql serve --workers N` every worker writes its samples to PROMETHEUS_MULTIPROC_DIR
+(prometheus-client's multiprocess mode, chosen when the variable is set before the workers
+start) and /metrics, whichever worker answers it, adds up every worker's. Label values are
+bounded: an operation's name is a label only for persisted or registered documents (any
+other is "-"), and past MAX_LABEL_VALUES distinct operations or clients a process counts new
+ones as "-".
+
+The endpoint fills a RequestRecord as a request goes; `Metrics.observe` reads it once, after
+the response is sent: a few dictionary lookups and counter updates, nothing per field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    values,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from starlette.requests import Request
+from starlette.responses import Response
+
+from db.pool import Session, StatementHook
+
+log = logging.getLogger("pinql.metrics")
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+NONE = "-"
+"""The label value of an unnamed or unknown operation, and of an unknown client."""
+MAX_LABEL_VALUES = 200
+EXECUTION_GRAPHQL = "graphql"
+EXECUTIONS = (EXECUTION_GRAPHQL, "fast", "fallback")
+"""`execution` label values: graphql-core's executor (the fast path off), the fast path, and
+graphql-core for an operation the fast path could not plan."""
+POOL_SAMPLE_SECONDS = 1.0
+
+SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+SQL_SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+STATEMENTS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50)
+BATCH_SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """What one /graphql request did. The endpoint fills it in as the request goes; the
+    metrics, the access line and the request span read it once the response is sent."""
+
+    request_id: str
+    status: int = 500
+    seconds: float = 0.0
+    client: str | None = None
+    client_version: str | None = None
+    operation: str | None = None
+    known: bool = False
+    """The document is persisted (APQ, registered) or the client may only send registered
+    ones: its operation name is a bounded label value."""
+    document_hash: str | None = None
+    cost: int | None = None
+    """The requested cost, once computed."""
+    throttled: bool = False
+    execution: str | None = None
+    """How the operation ran (one of EXECUTIONS); None when it did not run."""
+    session: Session | None = None
+    on_statement: StatementHook | None = None
+    """What the session reports each statement to (the request's tracing)."""
+
+    @property
+    def statements(self) -> int:
+        """SQL statements the request ran."""
+        return self.session.statements if self.session is not None else 0
+
+    @property
+    def sql_seconds(self) -> float:
+        """Their time."""
+        return self.session.sql_seconds if self.session is not None else 0.0
+
+    def access_fields(self) -> dict[str, Any]:
+        """The fields of the request's access line (never variables or headers)."""
+        return {
+            "client": self.client,
+            "client_version": self.client_version,
+            "operation": self.operation,
+            "document_hash": self.document_hash,
+            "status": self.status,
+            "duration_ms": round(self.seconds * 1000, 2),
+            "statements": self.statements,
+            "sql_ms": round(self.sql_seconds * 1000, 2),
+            "cost": self.cost,
+            "execution": self.execution,
+        }
+
+
+class _Bounded:
+    """Label values as they come, up to `limit` distinct ones; later ones are NONE."""
+
+    def __init__(self, what: str, limit: int = MAX_LABEL_VALUES) -> None:
+        self.what = what
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        if value in self.seen:
+            return value
+        if len(self.seen) >= self.limit:
+            if len(self.seen) == self.limit:
+                self.seen.add(NONE)  # warn once
+                log.warning("more than %d %s: counting new ones as %r", self.limit, self.what, NONE)
+            return NONE
+        self.seen.add(value)
+        return value
+
+
+class PoolCollector:
+    """`pinql_db_pool_connections{state}`, read from the asyncpg pool when scraped."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterable[Metric]:
+        """The pool's connections in use and idle, now."""
+        yield _pool_family(self.pool)
+
+
+def _pool_family(pool: asyncpg.Pool) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        "pinql_db_pool_connections", "Open PostgreSQL connections of the pool", labels=["state"]
+    )
+    idle = pool.get_idle_size()
+    family.add_metric(["in_use"], pool.get_size() - idle)
+    family.add_metric(["idle"], idle)
+    return family
+
+
+def multiprocess_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR when set (multiprocess mode), else None; RuntimeError when
+    prometheus-client was imported before it was set (it would not write there)."""
+    directory = os.environ.get(MULTIPROCESS_DIR)
+    if not directory:
+        return None
+    if values.ValueClass is values.MutexValue:
+        raise RuntimeError(
+            f"{MULTIPROCESS_DIR} was set after prometheus_client was imported: set it before "
+            "the process starts"
+        )
+    if not os.path.isdir(directory):
+        raise RuntimeError(f"{MULTIPROCESS_DIR}={directory!r} is not a directory")
+    return directory
+
+
+class Metrics:
+    """The process's metrics (one per app, created with it) and their /metrics endpoint."""
+
+    def __init__(self, multiprocess: str | None = None) -> None:
+        self.multiprocess = multiprocess
+        """The multiprocess directory, or None: this process's samples only."""
+        own = CollectorRegistry() if multiprocess is None else None
+        self.requests = Counter(
+            "pinql_requests",
+            "GraphQL requests answered, by operation, client and HTTP status",
+            ("operation", "client", "status"),
+            registry=own,
+        )
+        self.duration = Histogram(
+            "pinql_request_duration_seconds",
+            "Time from a request's arrival to its response's last byte",
+            ("operation", "client"),
+            buckets=SECONDS,
+            registry=own,
+        )
+        self.statements = Histogram(
+            "pinql_sql_statements_per_request",
+            "SQL statements an executed operation ran",
+            buckets=STATEMENTS,
+            registry=own,
+        )
+        self.sql_seconds = Histogram(
+            "pinql_sql_seconds_per_request",
+            "Time an executed operation spent in SQL statements",
+            buckets=SQL_SECONDS,
+            registry=own,
+        )
+        self.batch_size = Histogram(
+            "pinql_loader_batch_size",
+            "Keys per DataLoader batch (one SQL statement each)",
+            ("loader",),
+            buckets=BATCH_SIZES,
+            registry=own,
+        )
+        self.persisted = Counter(
+            "pinql_persisted_queries",
+            "Persisted query events by client: hit_local, hit_store, miss, apq_stored, "
+            "refused, store_unavailable, unknown_operation",
+            ("client", "event"),
+            registry=own,
+        )
+        self.refusals = Counter(
+            "pinql_rate_limit_refusals",
+            "Requests refused by the rate limit (429), by client",
+            ("client",),
+            registry=own,
+        )
+        self.executions = Counter(
+            "pinql_executions",
+            "Operations executed, by executor: graphql, fast, fallback",
+            ("execution",),
+            registry=own,
+        )
+        if own is not None:
+            self.registry = own
+        else:
+            self.registry = CollectorRegistry()
+            MultiProcessCollector(self.registry, path=multiprocess)  # type: ignore[no-untyped-call]
+        self._operation = _Bounded("operation names")
+        self._client = _Bounded("client names")
+        self._requests: dict[tuple[str, str, int], Counter] = {}
+        self._durations: dict[tuple[str, str], Histogram] = {}
+        self._batches: dict[str, Histogram] = {}
+        self._events: dict[tuple[str, str], Counter] = {}
+        self._executions: dict[str, Counter] = {}
+        self._pool_collector: PoolCollector | None = None
+        self._pool_sampler: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_process(cls) -> Metrics:
+        """Metrics in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set, else plain."""
+        return cls(multiprocess_dir())
+
+    def observe(self, record: RequestRecord) -> None:
+        """Counts one answered request."""
+        name = record.operation
+        operation = self._operation(name) if name is not None and record.known else NONE
+        client = self._client(record.client) if record.client is not None else NONE
+        key = (operation, client, record.status)
+        requests = self._requests.get(key)
+        if requests is None:
+            requests = self.requests.labels(operation, client, str(record.status))
+            self._requests[key] = requests
+        requests.inc()
+        duration = self._durations.get(key[:2])
+        if duration is None:
+            duration = self._durations[key[:2]] = self.duration.labels(operation, client)
+        duration.observe(record.seconds)
+        if record.execution is not None:
+            executions = self._executions.get(record.execution)
+            if executions is None:
+                executions = self.executions.labels(record.execution)
+                self._executions[record.execution] = executions
+            executions.inc()
+            self.statements.observe(record.statements)
+            self.sql_seconds.observe(record.sql_seconds)
+        if record.throttled:
+            self.refusals.labels(client).inc()
+
+    def loader_batch(self, loader: str, size: int) -> None:
+        """Counts one loader batch of `size` keys (loaders.base.batch_observer)."""
+        histogram = self._batches.get(loader)
+        if histogram is None:
+            histogram = self._batches[loader] = self.batch_size.labels(loader)
+        histogram.observe(size)
+
+    def persisted_event(self, client: str, event: str) -> None:
+        """Counts one persisted-query event (PersistedQueryStats' sink)."""
+        key = (client, event)
+        counter = self._events.get(key)
+        if counter is None:
+            counter = self._events[key] = self.persisted.labels(self._client(client), event)
+        counter.inc()
+
+    def watch_pool(self, pool: asyncpg.Pool) -> None:
+        """Reports the pool's connections: read when scraped, or, in multiprocess mode,
+        sampled every second into a gauge summed over the live workers."""
+        if self.multiprocess is None:
+            self._pool_collector = PoolCollector(pool)
+            self.registry.register(self._pool_collector)
+            return
+        gauge = Gauge(
+            "pinql_db_pool_connections",
+            "Open PostgreSQL connections of the pools",
+            ("state",),
+            registry=None,
+            multiprocess_mode="livesum",
+        )
+        self._pool_sampler = asyncio.create_task(_sample(pool, gauge))
+
+    async def close(self) -> None:
+        """Stops watching the pool; in multiprocess mode, drops this worker's live gauge."""
+        if self._pool_collector is not None:
+            self.registry.unregister(self._pool_collector)
+            self._pool_collector = None
+        if self._pool_sampler is not None:
+            self._pool_sampler.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._pool_sampler
+            self._pool_sampler = None
+        if self.multiprocess is not None:
+            mark_process_dead(os.getpid(), self.multiprocess)  # type: ignore[no-untyped-call]
+
+    def exposition(self) -> bytes:
+        """Every metric in Prometheus' text format (all workers' in multiprocess mode)."""
+        return generate_latest(self.registry)
+
+    async def endpoint(self, request: Request) -> Response:
+        """GET /metrics."""
+        return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
+
+
+async def _sample(pool: asyncpg.Pool, gauge: Gauge) -> None:
+    in_use, idle = gauge.labels("in_use"), gauge.labels("idle")
+    while True:
+        idle_now = pool.get_idle_size()
+        in_use.set(pool.get_size() - idle_now)
+        idle.set(idle_now)
+        await asyncio.sleep(POOL_SAMPLE_SECONDS)

@@ -1,0 +1,256 @@
+"""server/metrics.py: what /metrics counts for real requests (statements as the connections
+saw them), the label bounds, PINQL_METRICS=false, and multiprocess aggregation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.types import Receive, Scope, Send
+
+from schema.execution import sha256_hex
+from server.app import State, create_app
+from server.metrics import MAX_LABEL_VALUES, Metrics, RequestRecord
+from server.settings import Settings
+from tests import world
+from tests.support import SECRET, GraphQLClient, StatementLog
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+ROOT = Path(__file__).resolve().parents[2]
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+FEED = "query Feed { pins(first: 3) { nodes { id creator { username } } } }"
+PINS = "query Pins { pins(first: 2) { totalCount } }"
+MANY = "query Many { pins(first: 19) { nodes { id } } }"  # costs 1 + 19 = 20
+WEB = {"apollographql-client-name": "web", "apollographql-client-version": "1.4.0"}
+MOBILE = {"apollographql-client-name": "mobile"}
+
+
+@asynccontextmanager
+async def served(
+    database_url: str, *, span_exporter: SpanExporter | None = None, **settings: Any
+) -> AsyncIterator[tuple[GraphQLClient, State]]:
+    """tests.support.serve, also giving the lifespan's state and taking a span exporter."""
+    config = Settings.model_validate(
+        {
+            "DATABASE_URL": database_url,
+            "PINQL_SECRET": SECRET,
+            "PINQL_GC_TUNING": False,
+            "REDIS_URL": None,
+            **settings,
+        }
+    )
+    log = StatementLog()
+    app = create_app(config, connection_init=log.attach, span_exporter=span_exporter)
+    async with app.router.lifespan_context(app) as lifespan_state:
+        state = cast(State, lifespan_state)
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state)
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pinql.test") as http:
+            yield GraphQLClient(http=http, log=log, settings=config), state
+
+
+def parse(text: str) -> Samples:
+    """Every sample of a Prometheus text exposition, by name and labels."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float:
+    """One sample's value; 0 when absent."""
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def total(samples: Samples, name: str, **labels: str) -> float:
+    """The sum of the samples called `name` whose labels include `labels`."""
+    wanted = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
+
+
+async def scrape(client: GraphQLClient) -> Samples:
+    """GET /metrics, parsed."""
+    response = await client.http.get("/metrics")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["cache-control"] == "no-store"
+    return parse(response.text)
+
+
+def apq(query: str | None, sha256: str) -> dict[str, Any]:
+    """A POST body of Apollo's APQ protocol."""
+    body: dict[str, Any] = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256}}}
+    if query is not None:
+        body["query"] = query
+    return body
+
+
+async def test_metrics_count_what_requests_did(world_database: str) -> None:
+    limits: dict[str, Any] = {"PINQL_RATE_LIMIT_MAXIMUM": 20, "PINQL_MAX_QUERY_COST": 20}
+    async with served(world_database, PINQL_RATE_LIMIT_RESTORE_RATE=0.001, **limits) as (
+        client,
+        state,
+    ):
+        client.log.clear()
+        # Plain text, named: its name is no label (anyone can send any text).
+        pins = await client.post(PINS, viewer=world.OLIVE, headers=WEB)
+        assert pins.status_code == 200, pins.text
+        # APQ: hash only (not found), hash and text (stored, runs), hash only (runs).
+        feed_hash = sha256_hex(FEED)
+        not_found = await client.http.post("/graphql", json=apq(None, feed_hash), headers=WEB)
+        assert not_found.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+        creators: set[str] = set()
+        for body in (apq(FEED, feed_hash), apq(None, feed_hash)):
+            response = await client.http.post("/graphql", json=body, headers=WEB)
+            assert response.status_code == 200, response.text
+            creators = {n["creator"]["username"] for n in response.json()["data"]["pins"]["nodes"]}
+        # An error: a bad token.
+        refused = await client.post(PINS, headers={**WEB, "Authorization": "Bearer nope"})
+        assert refused.status_code == 401
+        # Rate limited: the first takes the whole bucket, the second is refused.
+        assert (await client.post(MANY, viewer=world.OTTO, headers=MOBILE)).status_code == 200
+        throttled = await client.post(MANY, viewer=world.OTTO, headers=MOBILE)
+        assert throttled.status_code == 429, throttled.text
+        statements = client.log.count
+
+        samples = await scrape(client)
+        idle = state["database"].pool.get_idle_size()
+        events = state["persisted"].stats.of("web")
+
+    requests = "pinql_requests_total"
+    assert sample(samples, requests, operation="-", client="web", status="200") == 2
+    assert sample(samples, requests, operation="Feed", client="web", status="200") == 2
+    assert sample(samples, requests, operation="-", client="web", status="401") == 1
+    assert sample(samples, requests, operation="-", client="mobile", status="200") == 1
+    assert sample(samples, requests, operation="-", client="mobile", status="429") == 1
+    assert total(samples, requests) == 7
+    duration = "pinql_request_duration_seconds"
+    assert sample(samples, f"{duration}_count", operation="Feed", client="web") == 2
+    assert sample(samples, f"{duration}_bucket", operation="Feed", client="web", le="+Inf") == 2
+    assert sample(samples, f"{duration}_sum", operation="Feed", client="web") > 0
+    # Four operations ran; their statements are what the connections saw.
+    assert sample(samples, "pinql_executions_total", execution="graphql") == 4
+    assert total(samples, "pinql_executions_total") == 4
+    assert sample(samples, "pinql_sql_statements_per_request_count") == 4
+    assert sample(samples, "pinql_sql_statements_per_request_sum") == statements
+    assert sample(samples, "pinql_sql_seconds_per_request_count") == 4
+    assert sample(samples, "pinql_sql_seconds_per_request_sum") > 0
+    # Each statement of these reads is one loader batch.
+    batches = "pinql_loader_batch_size"
+    assert total(samples, f"{batches}_count") == statements
+    # Pins, Feed twice and Many list the latest pins: one key each
+    assert sample(samples, f"{batches}_count", loader="LatestPinsLoader") == 4
+    assert sample(samples, f"{batches}_sum", loader="LatestPinsLoader") == 4
+    assert sample(samples, f"{batches}_count", loader="UserByIdLoader") == 2
+    assert sample(samples, f"{batches}_sum", loader="UserByIdLoader") == 2 * len(creators)
+    # Persisted-query events, as PersistedQueryStats counted them.
+    assert events == {"miss": 2, "apq_stored": 1, "hit_local": 1}
+    for event, n in events.items():
+        assert sample(samples, "pinql_persisted_queries_total", client="web", event=event) == n
+    assert total(samples, "pinql_persisted_queries_total") == 4
+    assert sample(samples, "pinql_rate_limit_refusals_total", client="mobile") == 1
+    assert total(samples, "pinql_rate_limit_refusals_total") == 1
+    assert sample(samples, "pinql_db_pool_connections", state="in_use") == 0
+    assert sample(samples, "pinql_db_pool_connections", state="idle") == idle > 0
+
+
+async def test_the_pool_gauge_counts_connections_in_use(world_database: str) -> None:
+    async with served(world_database) as (client, state):
+        session = state["database"].session()
+        try:
+            await session.fetch("select 1")
+            samples = await scrape(client)
+            assert sample(samples, "pinql_db_pool_connections", state="in_use") == 1
+        finally:
+            await session.close()
+        assert sample(await scrape(client), "pinql_db_pool_connections", state="in_use") == 0
+
+
+async def test_metrics_off_is_404_and_counts_nothing(world_database: str) -> None:
+    async with served(world_database, PINQL_METRICS=False) as (client, _):
+        await client.data(PINS)
+        assert (await client.http.get("/metrics")).status_code == 404
+
+
+def test_operation_and_client_labels_are_bounded() -> None:
+    metrics = Metrics()
+    for n in range(MAX_LABEL_VALUES + 5):
+        metrics.observe(
+            RequestRecord("r", status=200, client=f"c{n}", operation=f"Op{n}", known=True)
+        )
+    metrics.observe(RequestRecord("r", status=200, client="c0", operation="Op0", known=False))
+    samples = parse(metrics.exposition().decode())
+    requests = {ls for (n, ls) in samples if n == "pinql_requests_total"}
+    assert len(requests) == MAX_LABEL_VALUES + 2  # the first ones, "-" for the rest, c0's "-"
+    assert sample(samples, "pinql_requests_total", operation="-", client="-", status="200") == 5
+    assert sample(samples, "pinql_requests_total", operation="-", client="c0", status="200") == 1
+
+
+MULTIPROCESS_RUN = """
+import asyncio, sys
+from tests.support import serve
+
+async def main(url, requests, read):
+    async with serve(url) as client:
+        for _ in range(requests):
+            await client.data("query Count { pins(first: 1) { totalCount } }")
+        if read:
+            print((await client.http.get("/metrics")).text)
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3] == "read"))
+"""
+
+
+def _run_worker(directory: Path, database_url: str, requests: int, read: bool) -> str:
+    """A process of its own (a worker) serving `requests` requests in multiprocess mode."""
+    done = subprocess.run(  # noqa: S603 (our own interpreter)
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(MULTIPROCESS_RUN),
+            database_url,
+            str(requests),
+            "read" if read else "-",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_multiprocess_mode_adds_up_every_workers_samples(
+    tmp_path: Path, world_database: str
+) -> None:
+    _run_worker(tmp_path, world_database, 2, read=False)
+    samples = parse(_run_worker(tmp_path, world_database, 3, read=True))
+    labels = {"operation": "-", "client": "anonymous", "status": "200"}
+    assert sample(samples, "pinql_requests_total", **labels) == 5
+    assert sample(samples, "pinql_executions_total", execution="graphql") == 5
+    assert sample(samples, "pinql_sql_statements_per_request_count") == 5
+    assert sample(samples, "pinql_sql_statements_per_request_sum") >= 5
+    # The pool gauge sums the live workers: the first had dropped its own when it stopped.
+    assert sample(samples, "pinql_db_pool_connections", state="in_use") == 0
+    assert sample(samples, "pinql_db_pool_connections", state="idle") >= 1
+    assert len(list(tmp_path.glob("counter_*.db"))) == 2  # one file per worker
+    assert not list(tmp_path.glob("gauge_livesum_*.db"))  # both stopped
