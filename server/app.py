@@ -41,6 +41,8 @@ class State(TypedDict):
     """What the lifespan hands to every request."""
 
     database: Database
+    replica: Database | None
+    """PINQL_DATABASE_REPLICA_URL's pool: queries read there, mutations use `database`."""
     redis: Redis | None
     persisted: PersistedQueries
     idempotency: Idempotency
@@ -120,6 +122,22 @@ def cors(settings: Settings) -> list[Middleware]:
     ]
 
 
+async def connect_database(
+    url: str, settings: Settings, init: ConnectionInit | None = None
+) -> Database:
+    """A pool on `url` (the primary or the read replica) with the configured sizes and
+    timeouts."""
+    return await Database.connect(
+        url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        init=init,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        acquire_timeout=settings.db_acquire_timeout_seconds,
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -139,15 +157,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        database = await Database.connect(
-            database_url,
-            min_size=settings.db_pool_min,
-            max_size=settings.db_pool_max,
-            init=connection_init,
-            statement_timeout_ms=settings.statement_timeout_ms,
-            connect_timeout=settings.db_connect_timeout_seconds,
-            acquire_timeout=settings.db_acquire_timeout_seconds,
-        )
+        database = await connect_database(database_url, settings, connection_init)
+        replica = None
+        if settings.database_replica_url is not None:
+            replica = await connect_database(
+                settings.database_replica_url, settings, connection_init
+            )
         store = document_store(settings)
         persisted = PersistedQueries(
             store, settings.policy_for, settings.pq_cache_size, preparer(settings)
@@ -163,6 +178,7 @@ def create_app(
         try:
             yield {
                 "database": database,
+                "replica": replica,
                 "redis": redis,
                 "persisted": persisted,
                 "idempotency": idempotency,
@@ -176,6 +192,8 @@ def create_app(
                 await redis.aclose()
             await idempotency.close()
             await store.close()
+            if replica is not None:
+                await replica.close()
             await database.close()
             if tracing is not None:
                 tracing.shutdown()

@@ -240,6 +240,8 @@ class GraphQLEndpoint:
     ) -> Executed:
         """Executes the operation with this request's session and loaders, by its deadline."""
         database: Database = request.state.database
+        if operation.operation is OperationType.QUERY and request.state.replica is not None:
+            database = request.state.replica  # a mutation reads its payload on the primary
         admission: Admission = request.state.admission
         session = database.session(record.on_statement)
         record.session, record.execution = session, EXECUTION_GRAPHQL

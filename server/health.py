@@ -26,12 +26,17 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """200 when PostgreSQL and Redis (if configured) both answer within a second, else 503;
-    each check says `ok` or why not."""
-    postgresql, redis = await asyncio.gather(
-        check_postgresql(request.state.database), check_redis(request.state.redis)
+    """200 when PostgreSQL, its read replica and Redis (those configured) answer within a
+    second, else 503; each check says `ok` or why not."""
+    replica: Database | None = request.state.replica
+    postgresql, redis, *rest = await asyncio.gather(
+        check_postgresql(request.state.database),
+        check_redis(request.state.redis),
+        *([check_postgresql(replica)] if replica is not None else []),
     )
     checks = {"postgresql": postgresql, "redis": redis}
+    if rest:
+        checks["postgresql_replica"] = rest[0]
     if all(result in ("ok", "not configured") for result in checks.values()):
         return JSONResponse({"status": "ready", "checks": checks}, headers=NO_STORE)
     return JSONResponse({"status": "unavailable", "checks": checks}, 503, headers=NO_STORE)
