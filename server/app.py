@@ -17,7 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from db.pool import ConnectionInit, Database
+from schema.build import build_schema
 from schema.execution import Preparer, prepare
+from schema.fast import PlanCache
 from server.admission import Admission
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
@@ -47,6 +49,8 @@ class State(TypedDict):
     persisted: PersistedQueries
     idempotency: Idempotency
     admission: Admission
+    plans: PlanCache | None
+    """Planned operations for the fast path (None: PINQL_FAST_PATH is off)."""
 
 
 # Request headers a cross-origin client may send, and response headers it may read.
@@ -170,6 +174,11 @@ def create_app(
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         redis = connect(settings.redis_url) if settings.redis_url else None
         admission = Admission(settings, rate_limiter(settings, redis))
+        plans = (
+            PlanCache(build_schema()._schema, settings.pq_cache_size)
+            if settings.fast_path
+            else None
+        )
         if metrics is not None:
             persisted.stats.sink = metrics.persisted_event
             metrics.watch_pool(database.pool)
@@ -183,6 +192,7 @@ def create_app(
                 "persisted": persisted,
                 "idempotency": idempotency,
                 "admission": admission,
+                "plans": plans,
             }
         finally:
             if metrics is not None:

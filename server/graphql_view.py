@@ -33,8 +33,8 @@ from schema.execution import (
     UNAVAILABLE,
     PreparedDocument,
     formatted,
-    run,
 )
+from schema.fast import run_prepared
 from server.admission import Admission, Admitted, Refused
 from server.auth import InvalidToken, viewer_from_header
 from server.clients import Client, InvalidClient, client_from_headers
@@ -53,7 +53,7 @@ from server.graphql_http import (
 )
 from server.idempotency import Executed, Idempotency, idempotency_key, request_fingerprint
 from server.logs import ACCESS, new_request_id, request_id
-from server.metrics import EXECUTION_GRAPHQL, Metrics, RequestRecord
+from server.metrics import Metrics, RequestRecord
 from server.persisted.policy import Mode, check_document_id
 from server.persisted.queries import PersistedQueries, Refusal
 from server.settings import Settings
@@ -244,12 +244,20 @@ class GraphQLEndpoint:
             database = request.state.replica  # a mutation reads its payload on the primary
         admission: Admission = request.state.admission
         session = database.session(record.on_statement)
-        record.session, record.execution = session, EXECUTION_GRAPHQL
+        record.session = session
         deadline = self.settings.request_timeout_seconds
         try:
             context = Context(loaders=Loaders.build(session, viewer_id), session=session)
             async with asyncio.timeout(deadline):
-                result = await run(prepared, operation, params.variables, context, request_id.get())
+                outcome = await run_prepared(
+                    request.state.plans,
+                    prepared,
+                    operation,
+                    params.variables,
+                    context,
+                    request_id.get(),
+                )
+            result, record.execution = outcome.result, outcome.execution
         except TimeoutError:
             message = (
                 f"the request ran past its {deadline:g} s deadline "

@@ -1,0 +1,60 @@
+"""The fast path: a prepared query operation planned once, then run wave by wave through
+the request's loaders, building the response directly (no graphql-core executor, no
+Strawberry resolver wrappers, no task per list item), with the normal path's results.
+
+`run_prepared` is what the HTTP edge calls: the plan from its `PlanCache` when there is one,
+else `schema.execution.run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from graphql import ExecutionResult, OperationDefinitionNode
+
+from resolvers.context import Context
+from schema.execution import PreparedDocument, run
+from schema.fast.cache import PlanCache
+from schema.fast.execute import execute, execute_counted
+from schema.fast.plan import Plan, plan
+
+Route = Literal["fast", "rerun", "fallback", "graphql"]
+"""How a request ran: planned and answered by the fast path; planned, but answered by the
+normal path (several field errors, or something unexpected); not planned (the normal path);
+the fast path switched off (the normal path)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A request's result and how it ran (for metrics)."""
+
+    result: ExecutionResult
+    route: Route
+
+    @property
+    def execution(self) -> str:
+        """The `execution` label of server/metrics.py: graphql, fast or fallback."""
+        return "fallback" if self.route == "rerun" else self.route
+
+
+async def run_prepared(
+    plans: PlanCache | None,
+    prepared: PreparedDocument,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+    context: Context,
+    request_id: str | None = None,
+) -> Outcome:
+    """Runs one operation of a valid document: on the fast path when `plans` (None: the
+    fast path is off) has a plan for it, else on the normal path."""
+    planned = plans.get(prepared, operation) if plans is not None else None
+    if planned is None:
+        result = await run(prepared, operation, variables, context, request_id)
+        return Outcome(result, "graphql" if plans is None else "fallback")
+    result, fast = await execute_counted(planned, variables, context.loaders, request_id)
+    return Outcome(result, "fast" if fast else "rerun")
+
+
+__all__ = ["Outcome", "Plan", "PlanCache", "Route", "execute", "plan", "run_prepared"]

@@ -1,0 +1,404 @@
+"""Running a plan: every field of a selection for all its parents at once, loads batched.
+
+Each selection runs for all its parent objects together, field by field, so response keys
+come in collection order. A field that loads calls its resolver's plain function for every
+parent; futures already settled (primed or cached rows) complete at once, the others wait
+for the next wave, awaited one after the other in this task (no task per item): all the
+loads a wave makes reach each DataLoader in the same tick, as one batch (one statement).
+
+Errors: variables are coerced by graphql-core (the same errors); a field error is located,
+nulls its nearest nullable position (schema/fast/errors.py) and is coded as on the normal
+path (`schema.execution._coded`). When a request raises more than one field error, which of them
+graphql-core reports, and in what order, depends on its task scheduling: such a request (and
+anything unexpected, like a row of the wrong type) is run again on the normal path, with
+fresh loaders, so its answer is the normal path's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError, get_argument_values
+from graphql.execution import Executor
+from graphql.execution.values import VariableValues, get_variable_values
+
+from loaders import Loaders
+from resolvers.context import Context
+from schema.execution import PreparedDocument, _coded, run
+from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
+from schema.fast.fields import Kind
+from schema.fast.plan import FieldPlan, LeafMode, Plan
+
+MAX_VARIABLE_ERRORS = 50  # graphql-core's default, as on the normal path
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class _Waiting:
+    """A field's pending values: its futures, for these objects."""
+
+    __slots__ = ("field", "futures", "outs", "positions")
+
+    def __init__(
+        self,
+        field: FieldPlan,
+        futures: list[asyncio.Future[Any]],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> None:
+        self.field = field
+        self.futures = futures
+        self.outs = outs
+        self.positions = positions
+
+
+async def execute(
+    plan: Plan,
+    variables: Mapping[str, Any] | None,
+    loaders: Loaders,
+    request_id: str | None = None,
+) -> ExecutionResult:
+    """Executes a planned query with this request's loaders: the same result as
+    `schema.execution.run` (data, errors, their codes and masking)."""
+    result, _fast = await execute_counted(plan, variables, loaders, request_id)
+    return result
+
+
+async def execute_counted(
+    plan: Plan,
+    variables: Mapping[str, Any] | None,
+    loaders: Loaders,
+    request_id: str | None = None,
+) -> tuple[ExecutionResult, bool]:
+    """`execute`, and whether the fast path answered (False: the normal path ran)."""
+    raw = dict(variables) if variables is not None else {}
+    coerced = get_variable_values(
+        plan.schema, plan.operation.variable_definitions or (), raw, MAX_VARIABLE_ERRORS
+    )
+    if isinstance(coerced, list):  # as graphql-core answers, before executing anything
+        return ExecutionResult(None, [_coded(e, request_id) for e in coerced]), True
+    root = plan.root(coerced.coerced)
+    if root is None:
+        return await _normal(plan, variables, loaders, request_id), False
+    runner = _Runner(loaders, coerced)
+    data: dict[str, Any] = {}
+    runner.select(root, [None], [data], [None])
+    await runner.drain()
+    errors = runner.errors
+    if runner.give_up:
+        return await _normal(plan, variables, loaders, request_id), False
+    if not errors:
+        return ExecutionResult(data, None), True
+    settled, located = settle(data, errors)
+    return ExecutionResult(settled, [_coded(e, request_id) for e in located]), True
+
+
+async def _normal(
+    plan: Plan, variables: Mapping[str, Any] | None, loaders: Loaders, request_id: str | None
+) -> ExecutionResult:
+    """The request on the normal path, with fresh loaders on the same session."""
+    session = loaders.user_by_id.session  # every loader of a request shares its session
+    context = Context(loaders=Loaders.build(session, loaders.viewer_id), session=session)
+    # `run` reads only the document of a prepared one (its text and hash name it in caches)
+    prepared = PreparedDocument(text="", sha256="", document=plan.document, errors=())
+    return await run(prepared, plan.operation, variables, context, request_id)
+
+
+class _Runner:
+    """One request's execution of a plan."""
+
+    __slots__ = ("arguments", "errors", "give_up", "loaders", "nulled", "variables", "waiting")
+
+    def __init__(self, loaders: Loaders, variables: VariableValues) -> None:
+        self.loaders = loaders
+        self.variables = variables
+        self.arguments: dict[int, Mapping[str, Any]] = {}
+        self.waiting: list[_Waiting] = []
+        self.errors: list[FieldError] = []
+        self.give_up = False
+        """Set when the normal path must answer: stop starting work."""
+        self.nulled: set[Slot] = set()
+        """Where errors nulled the response: what waits below is not completed (graphql-core
+        cancels it)."""
+
+    def fail(
+        self,
+        field: FieldPlan,
+        out: dict[str, Any],
+        position: Position | None,
+        index: int | None,
+        error: Exception,
+    ) -> None:
+        failed = FieldError(field, out, position, index, error)
+        self.errors.append(failed)
+        if len(self.errors) > 1 and not faults(self.errors):
+            self.give_up = True
+        self.nulled.add(nearest_nullable(failed))
+
+    def under_nulled(self, position: Position | None) -> bool:
+        """Whether the object at `position` is inside a nulled part of the response."""
+        nulled = self.nulled
+        if ROOT in nulled:
+            return True
+        while position is not None:
+            parent, out, key, index, _field = position
+            if (id(out), key, None) in nulled or (id(out), key, index) in nulled:
+                return True
+            position = parent
+        return False
+
+    async def drain(self) -> None:
+        """Waits for the pending loads, wave after wave, completing what they bring."""
+        while self.waiting:
+            waiting, self.waiting = self.waiting, []
+            await _settled([future for w in waiting for future in w.futures])
+            if self.give_up:
+                continue  # every started load is awaited: none is left unretrieved
+            for w in waiting:
+                self.resumed(w)
+
+    def resumed(self, waiting: _Waiting) -> None:
+        field = waiting.field
+        values: list[Any] = []
+        outs: list[dict[str, Any]] = []
+        positions: list[Position | None] = []
+        nulled = bool(self.nulled)
+        for future, out, position in zip(
+            waiting.futures, waiting.outs, waiting.positions, strict=True
+        ):
+            error = future.exception()  # (cancelled: raises, as graphql-core lets it)
+            if error is not None:
+                if not isinstance(error, Exception):
+                    raise error
+                self.fail(field, out, position, None, error)  # counted, even where nulled
+                continue
+            if nulled and (
+                self.under_nulled(position) or (id(out), field.key, None) in self.nulled
+            ):
+                continue  # nulled by an error meanwhile: graphql-core cancels what lies below
+            values.append(future.result())
+            outs.append(out)
+            positions.append(position)
+        if values:
+            self.complete(field, values, outs, positions)
+
+    def arguments_of(self, field: FieldPlan) -> Mapping[str, Any]:
+        if field.arguments is not None:
+            return field.arguments
+        known = self.arguments.get(id(field))
+        if known is None:
+            assert field.variable_field is not None
+            known = get_argument_values(field.variable_field, field.nodes[0], self.variables)
+            self.arguments[id(field)] = known
+        return known
+
+    def select(
+        self,
+        fields: tuple[FieldPlan, ...],
+        parents: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> None:
+        """Runs a selection for these parents, writing into their response objects."""
+        if self.give_up:
+            return
+        for field in fields:
+            kind = field.kind
+            key = field.key
+            if kind is Kind.LOAD:
+                self.load(field, parents, outs, positions)
+            elif kind is Kind.TYPENAME:
+                for out in outs:
+                    out[key] = field.attribute
+            else:
+                try:
+                    if kind is Kind.ATTRIBUTE:
+                        name = field.attribute
+                        values = [getattr(p, name) for p in parents]
+                    else:
+                        values = [field.fn(p) for p in parents]
+                except Exception:
+                    self.give_up = True  # a row without the column: a bug, the normal path says
+                    return
+                self.complete(field, values, outs, positions)
+
+    def load(
+        self,
+        field: FieldPlan,
+        parents: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> None:
+        """Calls a field's plain function for every parent; completes the values at hand."""
+        key = field.key
+        try:
+            arguments = self.arguments_of(field)
+        except GraphQLError:
+            self.give_up = True  # (after validation and coercion: never seen)
+            return
+        fn = field.fn
+        loaders = self.loaders
+        values: list[Any] = []
+        ready_outs: list[dict[str, Any]] = []
+        ready_positions: list[Position | None] = []
+        futures: list[asyncio.Future[Any]] = []
+        waiting_outs: list[dict[str, Any]] = []
+        waiting_positions: list[Position | None] = []
+        for parent, out, position in zip(parents, outs, positions, strict=True):
+            try:
+                value = fn(loaders, parent, **arguments)
+            except Exception as error:
+                out[key] = None
+                self.fail(field, out, position, None, error)
+                continue
+            if isinstance(value, asyncio.Future):
+                if value.done() and not value.cancelled():
+                    failure = value.exception()
+                    if isinstance(failure, Exception):
+                        out[key] = None
+                        self.fail(field, out, position, None, failure)
+                        continue
+                    value = value.result()
+                else:
+                    out[key] = None  # its place in the response, filled when loaded
+                    futures.append(value)
+                    waiting_outs.append(out)
+                    waiting_positions.append(position)
+                    continue
+            elif asyncio.iscoroutine(value):
+                out[key] = None
+                futures.append(asyncio.ensure_future(value))  # node(id:), nodes(ids:)
+                waiting_outs.append(out)
+                waiting_positions.append(position)
+                continue
+            values.append(value)
+            ready_outs.append(out)
+            ready_positions.append(position)
+        if values:
+            self.complete(field, values, ready_outs, ready_positions)
+        if futures:
+            self.waiting.append(_Waiting(field, futures, waiting_outs, waiting_positions))
+
+    def complete(
+        self,
+        field: FieldPlan,
+        values: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> None:
+        """Writes the field's completed values into the objects (nested objects run their
+        selection together)."""
+        key = field.key
+        if field.leaf is not None and not field.is_list:
+            as_is = field.leaf_type if field.leaf_mode == LeafMode.AS_IS else None
+            for value, out, position in zip(values, outs, positions, strict=True):
+                if type(value) is as_is:
+                    out[key] = value
+                elif value is None:
+                    out[key] = None
+                    if field.non_null:
+                        self.fail(field, out, position, None, TypeError(field.null_message))
+                else:
+                    try:
+                        out[key] = self.leaf(field, value)
+                    except Exception as error:
+                        out[key] = None
+                        self.fail(field, out, position, None, error)
+            return
+        children: list[Any] = []
+        child_outs: list[dict[str, Any]] = []
+        child_positions: list[Position | None] = []
+        for value, out, position in zip(values, outs, positions, strict=True):
+            if value is None:
+                out[key] = None
+                if field.non_null:
+                    self.fail(field, out, position, None, TypeError(field.null_message))
+                continue
+            if not field.is_list:
+                child: dict[str, Any] = {}
+                out[key] = child
+                children.append(value)
+                child_outs.append(child)
+                child_positions.append((position, out, key, None, field))
+                continue
+            if not isinstance(value, list | tuple):
+                self.give_up = True  # graphql-core: "Expected Iterable" (never seen)
+                return
+            items: list[Any] = []
+            out[key] = items
+            for index, item in enumerate(value):
+                if item is None:
+                    items.append(None)
+                    if field.item_non_null:
+                        self.fail(field, out, position, index, TypeError(field.null_message))
+                elif field.leaf is not None:
+                    try:
+                        items.append(self.leaf(field, item))
+                    except Exception as error:
+                        items.append(None)
+                        self.fail(field, out, position, index, error)
+                else:
+                    child = {}
+                    items.append(child)
+                    children.append(item)
+                    child_outs.append(child)
+                    child_positions.append((position, out, key, index, field))
+        if children:
+            self.objects(field, children, child_outs, child_positions)
+
+    @staticmethod
+    def leaf(field: FieldPlan, value: Any) -> Any:
+        mode = field.leaf_mode
+        if mode == LeafMode.AS_IS and type(value) is field.leaf_type:
+            return value
+        if mode == LeafMode.INT and type(value) is int and INT_MIN <= value <= INT_MAX:
+            return value
+        assert field.leaf is not None
+        return Executor.complete_leaf_value(field.leaf, value)
+
+    def objects(
+        self,
+        field: FieldPlan,
+        values: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> None:
+        """Runs the field's sub-selection on its object values (by runtime type)."""
+        if field.selection is not None:
+            is_type_of = field.is_type_of
+            if is_type_of is not None and not all(is_type_of(v, None) for v in values):
+                self.give_up = True  # graphql-core: "Expected value of type..." (a bug)
+                return
+            self.select(field.selection, values, outs, positions)
+            return
+        assert field.selections is not None
+        groups: dict[str, tuple[list[Any], list[dict[str, Any]], list[Position | None]]] = {}
+        for value, out, position in zip(values, outs, positions, strict=True):
+            name = next((n for n, is_type_of in field.runtime_types if is_type_of(value, None)), "")
+            if not name:
+                self.give_up = True  # graphql-core: "must resolve to an Object type" (a bug)
+                return
+            group = groups.setdefault(name, ([], [], []))
+            group[0].append(value)
+            group[1].append(out)
+            group[2].append(position)
+        for name, (group_values, group_outs, group_positions) in groups.items():
+            self.select(field.selections[name], group_values, group_outs, group_positions)
+
+
+async def _settled(futures: list[asyncio.Future[Any]]) -> None:
+    """Waits until every future is done (failed ones included). One at a time: the futures
+    of a batch finish in the same tick, so this wakes up about once per batch, where
+    `gather` would run a callback per future. Cancelled, it cancels those still pending."""
+    for index, future in enumerate(futures):
+        if future.done():
+            continue
+        try:
+            await future
+        except asyncio.CancelledError:
+            for pending in futures[index:]:
+                pending.cancel()
+            raise
+        except Exception:  # noqa: S112 (read where the future's field completes)
+            continue
