@@ -1,0 +1,84 @@
+"""`python -m bench`: the benchmark (or, with --soak, the soak); see bench/__init__.py."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench import run, soak
+from bench.operations import ROOT_FIELDS
+from bench.processes import ROOT
+
+
+def _keys(text: str) -> list[str]:
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in ROOT_FIELDS]
+    if not keys or unknown:
+        raise argparse.ArgumentTypeError(
+            f"operations must be a comma-separated subset of {','.join(ROOT_FIELDS)}, got {text!r}"
+        )
+    return keys
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.startswith("PINQL_"):
+        raise argparse.ArgumentTypeError(f"expected PINQL_NAME=value, got {text!r}")
+    return name, value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="pinql against the floor (same SQL, no GraphQL) in the same run.",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured row")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (2 cores shared)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per row")
+    parser.add_argument(
+        "--operations",
+        type=_keys,
+        default=list(ROOT_FIELDS),
+        help="comma-separated: feed,board,profile,pin",
+    )
+    parser.add_argument(
+        "--write",
+        type=Path,
+        default=ROOT / "docs" / "benchmarks.md",
+        help="the report's file (a soak replaces only its soak section)",
+    )
+    parser.add_argument("--no-write", dest="write", action="store_const", const=None)
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="instead: drive the feed this long and sample each worker's RSS",
+    )
+    parser.add_argument(
+        "--server-env",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="PINQL_NAME=VALUE",
+        help="a setting of the server, e.g. PINQL_FAST_PATH=false (repeatable)",
+    )
+    parser.add_argument("--soak-interval", type=int, default=10, help="seconds between samples")
+    args = parser.parse_args(argv)
+    if args.workers < 1 or args.duration < 1 or args.connections < 1 or args.soak < 0:
+        parser.error("--workers, --duration and --connections must be >= 1, --soak >= 0")
+    return args
+
+
+def main() -> int:
+    """Runs what the options ask for."""
+    args = parse_args()
+    return soak.main(args) if args.soak else run.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

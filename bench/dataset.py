@@ -1,0 +1,124 @@
+"""The benchmark's data: the scale-10 data set in `pinql_bench` (seeded once), and the rows
+the benchmarked operations are about, picked by SQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+
+import asyncpg
+
+from bench.processes import VENV_BIN, run_checked
+from db.seed import BASE_COUNTS
+
+SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
+DATABASE = "pinql_bench"
+DATABASE_URL = f"{SERVER_URL}/{DATABASE}"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+SCALE = 10
+TABLES = ("users", "boards", "pins", "comments", "follows")
+
+# Whether a database of this name exists.
+DATABASE_EXISTS = "select exists (select 1 from pg_database where datname = $1)"
+# Whether the schema has been migrated (the users table exists).
+HAS_USERS_TABLE = "select to_regclass('public.users') is not null"
+# The user who follows the most users: a home feed with plenty in it.
+TOP_FOLLOWER = "select follower_id from follows group by 1 order by count(*) desc, 1 limit 1"
+# How many users a user follows.
+FOLLOWEE_COUNT = "select count(*) from follows where follower_id = $1"
+# The public board with the most pins.
+FULLEST_BOARD = """
+    select p.board_id from pins p join boards b on b.id = p.board_id
+    where b.privacy = 'PUBLIC' group by 1 order by count(*) desc, 1 limit 1
+"""
+# The username of the user with the most public boards.
+BUSIEST_PROFILE = """
+    select u.username from users u join boards b on b.owner_id = u.id
+    where b.privacy = 'PUBLIC' group by u.id order by count(*) desc, u.id limit 1
+"""
+# The repin with the most comments, itself and the pin it was saved from on public boards.
+DISCUSSED_REPIN = """
+    select p.id from pins p join boards b on b.id = p.board_id
+    join pins s on s.id = p.saved_from_id join boards sb on sb.id = s.board_id
+    join comments c on c.pin_id = p.id
+    where b.privacy = 'PUBLIC' and sb.privacy = 'PUBLIC'
+    group by p.id order by count(*) desc, p.id limit 1
+"""
+
+
+async def table_counts(url: str) -> dict[str, int] | None:
+    """Rows per table; None when the schema is not migrated."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval(HAS_USERS_TABLE):
+            return None
+        return {t: int(await conn.fetchval(f"select count(*) from {t}")) for t in TABLES}
+    finally:
+        await conn.close()
+
+
+async def _create_database_if_absent() -> bool:
+    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
+    try:
+        if await conn.fetchval(DATABASE_EXISTS, DATABASE):
+            return False
+        await conn.execute(f'create database "{DATABASE}"')
+        return True
+    finally:
+        await conn.close()
+
+
+def ensure_dataset() -> dict[str, int]:
+    """Creates and seeds `pinql_bench` at scale 10 unless it already holds that data set;
+    its rows per table."""
+    if asyncio.run(_create_database_if_absent()):
+        print(f"created database {DATABASE}", flush=True)
+    counts = asyncio.run(table_counts(DATABASE_URL))
+    if counts is None or counts["users"] == 0:
+        print(f"seeding {DATABASE} at scale {SCALE} (takes a minute or two) ...", flush=True)
+        started = time.monotonic()
+        env = {**os.environ, "DATABASE_URL": DATABASE_URL}
+        out = run_checked([str(VENV_BIN / "pinql"), "seed", "--scale", str(SCALE)], env)
+        print(f"{out.strip()} (seed command: {time.monotonic() - started:.0f} s)", flush=True)
+        counts = asyncio.run(table_counts(DATABASE_URL))
+        assert counts is not None
+    expected = {t: getattr(BASE_COUNTS, t) * SCALE for t in TABLES}
+    if counts != expected:
+        raise SystemExit(
+            f"{DATABASE} holds {counts}, not the scale-{SCALE} data set {expected}: "
+            f"drop it (dropdb -h 127.0.0.1 -U postgres {DATABASE}) and run again"
+        )
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """The rows the benchmarked operations are about."""
+
+    viewer: int
+    """The signed-in viewer of every request: the user who follows the most users."""
+    followees: int
+    board: int
+    """The public board with the most pins."""
+    username: str
+    """The user with the most public boards."""
+    repin: int
+    """The repin with the most comments (it and its source on public boards)."""
+
+
+async def pick_subjects(url: str) -> Subjects:
+    """Finds the subjects in the database at `url`."""
+    conn = await asyncpg.connect(url)
+    try:
+        viewer = int(await conn.fetchval(TOP_FOLLOWER))
+        return Subjects(
+            viewer=viewer,
+            followees=int(await conn.fetchval(FOLLOWEE_COUNT, viewer)),
+            board=int(await conn.fetchval(FULLEST_BOARD)),
+            username=str(await conn.fetchval(BUSIEST_PROFILE)),
+            repin=int(await conn.fetchval(DISCUSSED_REPIN)),
+        )
+    finally:
+        await conn.close()

@@ -1,0 +1,87 @@
+"""The floor: each benchmarked operation without GraphQL, as fast as this stack can answer it.
+
+A plain Starlette route per operation (`POST /floor/feed`, `/floor/board`, `/floor/profile`,
+`/floor/pin`, body `{"variables": {...}}`, the same bearer token) runs the SQL statements
+pinql's loaders run for that operation, in the batches and order pinql sends them, on one
+pooled connection, and builds the response's `data` from the records with orjson. The
+statements are the loaders' own constants; tests/bench/test_floor.py pins that the JSON
+equals pinql's `data` and that the statements are the same, so the floor cannot drift.
+Only the benchmark mounts these routes (bench/app.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bench.floor.operations import OPERATIONS, FloorOperation
+from bench.floor.request import FloorError, FloorRequest
+from db.pool import ConnectionInit, Database
+from loaders.errors import BadUserInput
+from server.auth import InvalidToken, viewer_from_header
+
+
+def _variables(body: bytes) -> Mapping[str, Any]:
+    try:
+        parsed = orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise FloorError(400, f"the body is not JSON: {exc}") from None
+    variables = parsed.get("variables") if isinstance(parsed, dict) else None
+    if not isinstance(variables, dict):
+        raise FloorError(400, 'send {"variables": {...}}')
+    return variables
+
+
+def _endpoint(operation: FloorOperation, secret: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            viewer = viewer_from_header(request.headers.get("authorization"), secret)
+            variables = _variables(await request.body())
+            database: Database = request.state.database
+            async with database.pool.acquire() as conn:
+                data = await operation(FloorRequest(conn, viewer), variables)
+        except InvalidToken as exc:
+            return _error(401, str(exc))
+        except BadUserInput as exc:
+            return _error(400, exc.message)
+        except FloorError as exc:
+            return _error(exc.status, str(exc))
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
+
+    return endpoint
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(orjson.dumps({"errors": [{"message": message}]}), status_code=status)
+
+
+def routes(secret: str) -> list[Route]:
+    """`POST /floor/<key>` for each operation; tokens are checked with `secret`."""
+    return [
+        Route(f"/floor/{key}", _endpoint(operation, secret), methods=["POST"])
+        for key, operation in OPERATIONS.items()
+    ]
+
+
+def floor_app(
+    database_url: str, secret: str, connection_init: ConnectionInit | None = None
+) -> Starlette:
+    """The floor routes alone, with a pool of their own (tests; the benchmark mounts the
+    routes on pinql's app, sharing its pool)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Database]]:
+        database = await Database.connect(database_url, init=connection_init)
+        try:
+            yield {"database": database}
+        finally:
+            await database.close()
+
+    return Starlette(routes=routes(secret), lifespan=lifespan)

@@ -1,0 +1,115 @@
+"""The benchmarked operations (operations/*.graphql, the web client's registered documents),
+their variables, and the three ways each is sent: full query text, hash only, the floor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bench.dataset import Subjects
+from bench.processes import ROOT
+from bench.wrk import WrkRequest
+from loaders.global_ids import encode_global_id
+from schema.execution import sha256_hex
+from server.persisted.manifest import load_manifest
+from server.persisted.store import RedisStore
+
+OPERATIONS_DIR = ROOT / "operations"
+CLIENT = "web"
+CLIENT_VERSION = "bench"
+ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+VARIANTS = {"text": "full text", "hash": "hash only", "floor": "floor"}
+"""How an operation is sent, by key: its label in the table."""
+ROOT_FIELDS = {"feed": "homeFeed", "board": "board", "profile": "user", "pin": "pin"}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One benchmarked operation: its document in operations/ and its variables."""
+
+    key: str
+    """feed, board, profile or pin: the floor's route is /floor/<key>."""
+    document: str
+    variables: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The operation's name (its file's stem)."""
+        return self.document.removesuffix(".graphql")
+
+    @property
+    def text(self) -> str:
+        """The document's text, as registered."""
+        return (OPERATIONS_DIR / self.document).read_text(encoding="utf-8")
+
+    def requests(self, token: str) -> dict[str, WrkRequest]:
+        """The operation sent each way (VARIANTS), as the web client with `token`."""
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": ACCEPT,
+            "Content-Type": "application/json",
+            "apollographql-client-name": CLIENT,
+            "apollographql-client-version": CLIENT_VERSION,
+        }
+        apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(self.text)}}
+        bodies = {
+            "text": ("/graphql", {"query": self.text, "variables": self.variables}),
+            "hash": ("/graphql", {"extensions": apq, "variables": self.variables}),
+            "floor": (f"/floor/{self.key}", {"variables": self.variables}),
+        }
+        return {
+            variant: WrkRequest(
+                f"{self.key} {VARIANTS[variant]}", "POST", path, _json(body), headers
+            )
+            for variant, (path, body) in bodies.items()
+        }
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def operations(subjects: Subjects) -> dict[str, Operation]:
+    """Every benchmarked operation, by key, with variables that hit the subjects' rows.
+    The feed asks for 30 pins, as the issue's feed does."""
+    return {
+        "feed": Operation("feed", "HomeFeed.graphql", {"first": 30}),
+        "board": Operation(
+            "board",
+            "BoardPage.graphql",
+            {"boardId": encode_global_id("Board", subjects.board), "first": 30},
+        ),
+        "profile": Operation(
+            "profile", "ProfilePage.graphql", {"username": subjects.username, "boardsFirst": 12}
+        ),
+        "pin": Operation(
+            "pin",
+            "PinCloseUp.graphql",
+            {"pinId": encode_global_id("Pin", subjects.repin), "commentsFirst": 10},
+        ),
+    }
+
+
+def register_operations(redis_url: str) -> int:
+    """Empties the Redis database at `redis_url` and registers operations/ for the web
+    client there (as `pinql operations register` does); how many documents."""
+    documents = load_manifest(OPERATIONS_DIR)
+
+    async def register() -> None:
+        redis = Redis.from_url(redis_url)
+        try:
+            await redis.flushdb()
+        finally:
+            await redis.aclose()
+        store = RedisStore.from_url(redis_url, 3600)
+        try:
+            await store.register(CLIENT, CLIENT_VERSION, documents)
+        finally:
+            await store.close()
+
+    asyncio.run(register())
+    return len(documents)

@@ -1,0 +1,112 @@
+"""The processes a benchmark starts: checked commands, and pinql served by uvicorn."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+STARTUP_SECONDS = 60
+
+
+def run_checked(command: list[str], env: Mapping[str, str] | None = None) -> str:
+    """Runs a trusted command (argv, no shell); its stdout, or SystemExit with its output."""
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise SystemExit(
+            f"{shlex.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+        )
+    return done.stdout
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running uvicorn: its base URL and the process this harness started."""
+
+    base: str
+    pid: int
+    command: str
+
+
+@contextmanager
+def serving(
+    app: str,
+    env: Mapping[str, str],
+    log_path: Path,
+    *,
+    workers: int = 1,
+    ready: Callable[[], bool] | None = None,
+) -> Iterator[Server]:
+    """Runs `uvicorn --factory app` with `workers` processes on a free port of 127.0.0.1
+    (uvloop, httptools, no access log) until the block ends. Ready once `/graphql` answers
+    and `ready()` (if given) holds."""
+    port = free_port()
+    command = [
+        str(VENV_BIN / "python"), "-m", "uvicorn", app, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        print(f"server: pid {process.pid}: {shlex.join(command)}", flush=True)
+        try:
+            _wait_until_up(process, base, log_path, ready)
+            yield Server(base, process.pid, shlex.join(command))
+        finally:
+            _stop(process)
+    print(f"server: pid {process.pid} stopped (exit {process.returncode})", flush=True)
+
+
+def _wait_until_up(
+    process: subprocess.Popen[bytes], base: str, log_path: Path, ready: Callable[[], bool] | None
+) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(
+                f"the server exited ({process.returncode}) before answering; its log:\n"
+                + log_path.read_text(errors="replace")
+            )
+        try:
+            answer = httpx.get(f"{base}/graphql", params={"query": "{__typename}"}, timeout=2)
+            if answer.status_code == 200 and (ready is None or ready()):
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(
+        f"the server was not ready within {STARTUP_SECONDS} s; its log:\n{log_path.read_text()}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,258 @@
+"""The benchmark's report: the markdown table with the issue's targets as pass/fail columns,
+the machine and the run's settings, and docs/benchmarks.md (whose soak section, written by
+`--soak`, a benchmark run keeps)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bench.dataset import DATABASE, SCALE
+from bench.harness import Harness
+from bench.machine import Machine
+from bench.meters import Usage
+from bench.operations import VARIANTS
+from bench.wrk import WrkResult
+
+MIN_RATIO = 0.85
+"""pinql's req/s at least this share of the floor's (issue 6)."""
+PG_CPU_TOLERANCE = 1.10
+"""PostgreSQL CPU per request may exceed the floor's by this factor: a run's noise."""
+MAX_ROUND_TRIPS = 5
+MAX_P99_OVER_P50 = 3.0
+SOAK_HEADING = "## Soak"
+PASS, FAIL, NONE = "pass", "**FAIL**", "—"
+MIB = 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """One (operation, way of sending it) driven by wrk."""
+
+    operation: str
+    variant: str
+    wrk: WrkResult
+    usage: Usage
+    statements: int
+    """SQL statements of one request, counted alone before the load."""
+
+    @property
+    def server_ms(self) -> float:
+        """Server workers' CPU milliseconds per request."""
+        return self.usage.per_request_ms(self.usage.server_cpu)
+
+    @property
+    def postgres_ms(self) -> float:
+        """PostgreSQL backends' CPU milliseconds per request."""
+        return self.usage.per_request_ms(self.usage.postgres_cpu)
+
+
+def _verdict(ok: bool) -> str:
+    return PASS if ok else FAIL
+
+
+HEADER = (
+    "| operation | sent as | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req "
+    "| server CPU ms/req | PG CPU ms/req | RSS MiB/worker | others (cores) | x floor "
+    f"| ≥ {MIN_RATIO}x floor | PG CPU ≤ floor | ≤ {MAX_ROUND_TRIPS} round trips "
+    f"| p99 < {MAX_P99_OVER_P50:g}x p50 |"
+)
+ALIGN = "|---|---|" + "---:|" * 11 + ":-:|" * 4
+
+
+def _row(m: Measured, floor: Measured | None, document: str) -> str:
+    w, u = m.wrk, m.usage
+    errors = f"**{w.errors}** ⚠" if w.errors else "0"
+    name = f"{m.operation} ({document})" if m.variant == "text" else ""
+    if w.errors:
+        name = f"⚠ {name or m.operation}"
+    cells = [
+        name,
+        VARIANTS[m.variant],
+        f"{w.requests_per_second:.0f}",
+        f"{w.p50_ms:.1f}",
+        f"{w.p95_ms:.1f}",
+        f"{w.p99_ms:.1f}",
+        errors,
+        f"{u.statements_per_request:.2f}",
+        f"{m.server_ms:.2f}",
+        f"{m.postgres_ms:.2f}",
+        f"{max(u.rss.values(), default=0) / MIB:.0f}",
+        f"{max(u.other_cpu, 0.0) / u.seconds:.2f}",
+    ]
+    if m.variant == "floor" or floor is None or floor.wrk.requests_per_second == 0:
+        cells += ["1.00x" if m.variant == "floor" else "n/a", NONE, NONE, NONE, NONE]
+    else:
+        ratio = w.requests_per_second / floor.wrk.requests_per_second
+        cells += [
+            f"{ratio:.2f}x",
+            _verdict(ratio >= MIN_RATIO),
+            _verdict(m.postgres_ms <= floor.postgres_ms * PG_CPU_TOLERANCE),
+            _verdict(m.statements <= MAX_ROUND_TRIPS),
+            _verdict(w.p99_ms < MAX_P99_OVER_P50 * w.p50_ms),
+        ]
+    return "| " + " | ".join(cells) + " |"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything one run measured, and what it ran on."""
+
+    command: str
+    date: datetime
+    args: argparse.Namespace
+    machine: Machine
+    harness: Harness
+    results: list[Measured]
+    load_before: tuple[float, float, float]
+    busy_before: float
+    """Cores the machine kept busy in the seconds before the run (nothing of ours running)."""
+    load_after: tuple[float, float, float]
+
+    def _floor(self, operation: str) -> Measured | None:
+        return next(
+            (m for m in self.results if m.operation == operation and m.variant == "floor"), None
+        )
+
+    def table(self) -> str:
+        """The results, one row per operation and way of sending it."""
+        rows = [HEADER, ALIGN]
+        for m in self.results:
+            document = self.harness.operations[m.operation].name
+            rows.append(_row(m, self._floor(m.operation), document))
+        return "\n".join(rows)
+
+    def ratios(self) -> list[str]:
+        """Each operation's ratio to the floor, text and hash only, as bullet lines."""
+        lines = []
+        for key, operation in self.harness.operations.items():
+            floor = self._floor(key)
+            if floor is None or floor.wrk.requests_per_second == 0:
+                continue
+            rate = floor.wrk.requests_per_second
+            parts = [
+                f"{VARIANTS[m.variant]} {m.wrk.requests_per_second / rate:.2f}x"
+                for m in self.results
+                if m.operation == key and m.variant != "floor"
+            ]
+            lines.append(
+                f"- {operation.name}: {', '.join(parts)} "
+                f"(floor {floor.wrk.requests_per_second:.0f} req/s)"
+            )
+        return lines
+
+    def markdown(self) -> str:
+        """docs/benchmarks.md without its soak section."""
+        h, a = self.harness, self.args
+        loads = [m.usage.load for m in self.results]
+        counts = ", ".join(f"{n:,} {t}" for t, n in h.table_counts.items())
+        s = h.subjects
+        requests = [
+            f"- `{op.document}` ({key}): variables `{json.dumps(op.variables)}`; SQL statements "
+            "of one request: "
+            + ", ".join(
+                f"{VARIANTS[m.variant]} {m.statements}" for m in self.results if m.operation == key
+            )
+            for key, op in h.operations.items()
+        ]
+        return "\n".join(
+            [
+                "# Benchmarks",
+                "",
+                "Written by the benchmark (`bench/`); the latest run's numbers. Run it with",
+                "",
+                "```sh",
+                self.command,
+                "```",
+                "",
+                f"Run on {self.date:%Y-%m-%d %H:%M} UTC.",
+                "",
+                "## Machine",
+                "",
+                *self.machine.lines(),
+                f"- data set `{DATABASE}` (scale {SCALE}): {counts}",
+                f"- before the run: load average (1, 5, 15 min) {_loads(self.load_before)}, "
+                f"{self.busy_before:.2f} cores busy; load average "
+                f"1-min at the end of each measured run: {min(loads, default=0):.2f} to "
+                f"{max(loads, default=0):.2f}; after: {_loads(self.load_after)}",
+                "",
+                "## Results",
+                "",
+                self.table(),
+                "",
+                "Ratio to the floor measured in the same run:",
+                "",
+                *self.ratios(),
+                "",
+                "## What was sent",
+                "",
+                f"- viewer (every request signed in): user {s.viewer}, who follows "
+                f"{s.followees} users; board {s.board}; profile `{s.username}`; "
+                f"pin {s.repin} (a repin)",
+                *requests,
+                "- HomeFeed is `operations/HomeFeed.graphql` as it is (PinCard: creator, "
+                "board, saveCount, commentCount; no comments, unlike the feed of issue 6), "
+                "with 30 pins.",
+                "- full text: `POST /graphql` with `query` and `variables`; hash only: "
+                "`POST /graphql` with `extensions.persistedQuery` (the operations are registered "
+                "for client `web` first); floor: `POST /floor/<operation>` with `variables` "
+                "(bench/floor/). All as client `web` with the viewer's bearer token.",
+                f"- server: `{h.server.command}` with "
+                + ", ".join(f"{k}={v}" for k, v in h.environment.items()),
+                f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
+                f"row after {a.warmup} s of warm-up, in the order of the table",
+                "",
+                "## How to read it",
+                "",
+                "- Numbers are ratios from one run on 2 cores shared by the server, PostgreSQL and "
+                "wrk: compare rows of the same run, not runs. A ratio moves by about ±10% between "
+                "runs; absolute req/s move more (this VM's CPU speed varies).",
+                "- errors: responses that were not HTTP 200 with `data` and no `errors`, plus "
+                "socket errors; a row with any is marked ⚠ and its numbers do not count.",
+                "- SQL/req: statements the workers' pool connections sent (asyncpg query "
+                "loggers, bench/counters.py; `pg_stat_statements` is not preloaded on this "
+                "PostgreSQL) divided by the requests the workers answered; the round-trip target "
+                "uses one request counted alone (under *What was sent*).",
+                "- CPU ms/req: utime+stime of the server workers, and of the PostgreSQL backends "
+                "serving the bench database, during the row's run, divided by its requests. "
+                "others: CPU seconds per second spent by everything else (other processes, "
+                "PostgreSQL's background processes, interrupts), wrk and the harness excluded: "
+                "above ~0.2, someone else was using the machine.",
+                "- RSS: the largest worker's resident memory at the end of the row.",
+                f"- Targets (issue 6): req/s ≥ {MIN_RATIO}x the floor's; PostgreSQL CPU per "
+                f"request no higher than the floor's (within {PG_CPU_TOLERANCE - 1:.0%}, the "
+                f"noise of one run); at most {MAX_ROUND_TRIPS} SQL round trips per request; "
+                f"p99 under {MAX_P99_OVER_P50:g}x p50 at {a.connections} connections. The floor "
+                "runs the statements pinql's loaders run for the operation (the same SQL, "
+                "batches and order, pinned by tests/bench/test_floor.py) straight on asyncpg and "
+                "builds the same JSON with orjson.",
+                "",
+            ]
+        )
+
+
+def _loads(loads: tuple[float, float, float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in loads)
+
+
+def write_report(path: Path, report: Report) -> None:
+    """Writes the report to `path`, keeping the soak section it already holds."""
+    soak = _section(path, SOAK_HEADING)
+    path.write_text(report.markdown() + ("\n" + soak if soak else ""))
+
+
+def write_soak(path: Path, text: str) -> None:
+    """Replaces (or appends) the soak section of `path`; `text` starts with SOAK_HEADING."""
+    existing = path.read_text() if path.exists() else "# Benchmarks\n"
+    before, _, _ = existing.partition(SOAK_HEADING)
+    path.write_text(before.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n")
+
+
+def _section(path: Path, heading: str) -> str:
+    if not path.exists():
+        return ""
+    _, found, rest = path.read_text().partition(heading)
+    return found + rest if found else ""

@@ -1,0 +1,152 @@
+"""The benchmark's floor (bench/floor/) answers each benchmarked operation with exactly
+pinql's `data`, and runs exactly the SQL statements pinql runs for it: on the hand-made world
+(every viewer, every subject, missing ones, pages cut short and resumed) and on the demo data
+set with the variables the benchmark itself picks. If pinql's loaders change, this fails
+until the floor follows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from bench.dataset import pick_subjects
+from bench.floor import floor_app
+from bench.operations import Operation, operations
+from loaders.global_ids import encode_global_id
+from loaders.paging import encode_cursor
+from tests import world
+from tests.support import SECRET, GraphQLClient, StatementLog
+
+Variables = dict[str, Any]
+DOCUMENTS = {
+    "feed": "HomeFeed.graphql",
+    "board": "BoardPage.graphql",
+    "profile": "ProfilePage.graphql",
+    "pin": "PinCloseUp.graphql",
+}
+MISSING = 99
+
+
+@dataclass
+class Floor:
+    """An in-process client of the floor routes, with their statements logged."""
+
+    http: httpx.AsyncClient
+    log: StatementLog
+
+
+async def _floor_client(database_url: str) -> AsyncIterator[Floor]:
+    log = StatementLog()
+    app = floor_app(database_url, SECRET, connection_init=log.attach)
+    async with app.router.lifespan_context(app) as state:
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state or {})  # what uvicorn hands each request
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(transport=transport, base_url="http://floor.test") as http:
+            yield Floor(http, log)
+
+
+@pytest.fixture(scope="module")
+async def world_floor(world_database: str) -> AsyncIterator[Floor]:
+    """The floor on the hand-made world."""
+    async for floor in _floor_client(world_database):
+        yield floor
+
+
+@pytest.fixture(scope="module")
+async def demo_floor(demo_database: str) -> AsyncIterator[Floor]:
+    """The floor on the demo data set."""
+    async for floor in _floor_client(demo_database):
+        yield floor
+
+
+async def assert_same(
+    pinql: GraphQLClient, floor: Floor, key: str, variables: Variables, viewer: int | None
+) -> dict[str, Any]:
+    """The floor's data and statements equal pinql's for one request; the data."""
+    text = Operation(key, DOCUMENTS[key], variables).text
+    pinql.log.clear()
+    expected = await pinql.data(text, variables, viewer=viewer)
+    floor.log.clear()
+    response = await floor.http.post(
+        f"/floor/{key}",
+        content=orjson.dumps({"variables": variables}),
+        headers=pinql.headers(viewer),
+    )
+    assert response.status_code == 200, response.text
+    body = orjson.loads(response.content)
+    assert body == {"data": expected}, (key, variables, viewer)
+    assert floor.log.count > 0
+    assert sorted(floor.log.statements) == sorted(pinql.log.statements), (key, variables, viewer)
+    return expected
+
+
+def _board(board: int) -> str:
+    return encode_global_id("Board", board)
+
+
+def _pin(pin: int) -> str:
+    return encode_global_id("Pin", pin)
+
+
+def world_cases(key: str) -> list[Variables]:
+    """Variables covering every subject of the world, a missing one, and short pages."""
+    if key == "feed":
+        return [{"first": 30}, {"first": 1}, {"first": 1, "after": encode_cursor(world.P4)}, {}]
+    if key == "board":
+        boards = [*world.BOARD_OWNER, MISSING]
+        return [{"boardId": _board(b), "first": 30} for b in boards] + [
+            {"boardId": _board(world.OTTO_PUBLIC), "first": 1},
+            {"boardId": _board(world.OTTO_PUBLIC), "first": 1, "after": encode_cursor(world.P4)},
+            {"boardId": _board(world.OLIVE_PUBLIC)},
+        ]
+    if key == "profile":
+        names = [*world.USERNAMES.values(), "nobody"]
+        return [{"username": n, "boardsFirst": 12} for n in names] + [
+            {"username": "olive", "boardsFirst": 1},
+            {"username": "otto"},
+        ]
+    pins = [*world.PIN_BOARD, MISSING]
+    return [{"pinId": _pin(p), "commentsFirst": 10} for p in pins] + [
+        {"pinId": _pin(world.P2), "commentsFirst": 1},
+        {"pinId": _pin(world.P1)},
+    ]
+
+
+@pytest.mark.parametrize("viewer", world.VIEWERS, ids=lambda v: world.USERNAMES.get(v, "anon"))
+@pytest.mark.parametrize("key", DOCUMENTS)
+async def test_the_floor_answers_as_pinql_on_the_world(
+    world_client: GraphQLClient, world_floor: Floor, key: str, viewer: int | None
+) -> None:
+    if key == "feed" and viewer is None:
+        pytest.skip("HomeFeed needs a signed-in viewer")
+    for variables in world_cases(key):
+        await assert_same(world_client, world_floor, key, variables, viewer)
+
+
+async def test_the_floor_answers_as_pinql_on_the_benchmark_requests(
+    demo_database: str, demo_client: GraphQLClient, demo_floor: Floor
+) -> None:
+    """The subjects and variables the benchmark picks, on the demo data: full pages."""
+    subjects = await pick_subjects(demo_database)
+    for key, operation in operations(subjects).items():
+        for viewer in (subjects.viewer, None):
+            if key == "feed" and viewer is None:
+                continue
+            data = await assert_same(demo_client, demo_floor, key, operation.variables, viewer)
+            assert data[next(iter(data))] is not None, (key, viewer)
+
+
+async def test_the_feed_floor_refuses_an_anonymous_viewer(world_floor: Floor) -> None:
+    response = await world_floor.http.post("/floor/feed", content=b'{"variables": {}}')
+    assert response.status_code == 401
+    assert "signed-in viewer" in response.json()["errors"][0]["message"]
