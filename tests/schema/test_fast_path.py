@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
@@ -32,6 +30,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import strategies as gql_st
 
+from bench.fast_path import HOME_FEED
 from db.errors import DatabaseUnavailable, StatementTimeout
 from db.pool import Database
 from loaders import Loaders
@@ -41,7 +40,6 @@ from resolvers.context import Context
 from schema.build import build_schema
 from schema.execution import PreparedDocument, formatted, prepare
 from schema.fast import PlanCache, Route, execute, plan, run_prepared
-from server.runtime import tune_garbage_collector
 from tests import world
 from tests.schema.demo import SIZES, Picks, operation, query_files
 from tests.server.test_fuzz import SCALARS, SDL, lift
@@ -597,58 +595,3 @@ query Explore($first: Int!) {
   }
 }
 """
-# operations/HomeFeed.graphql with each pin's first three comments.
-HOME_FEED = """
-query HomeFeed($first: Int = 20, $after: String) {
-  viewer { id username avatarUrl }
-  homeFeed(first: $first, after: $after) {
-    edges {
-      cursor
-      node {
-        ...PinCard
-        comments(first: 3) { nodes { id text createdAt author { id username avatarUrl } } }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-fragment PinCard on Pin {
-  id title image { url width height dominantColor }
-  creator { id username displayName avatarUrl }
-  board { id name }
-  saveCount commentCount
-}
-"""
-
-
-@pytest.mark.skipif(not os.environ.get("PINQL_FAST_BENCH"), reason="PINQL_FAST_BENCH=1 to time")
-async def test_benchmark_the_home_feed_on_both_paths(demo_pool: Pool, picks: Picks) -> None:
-    """HomeFeed (first: 30, three comments per pin) in-process, as a worker runs it (its
-    garbage collector tuned): wall time and this process's CPU time per request."""
-    prepared = prepare(HOME_FEED)
-    plans = PlanCache(SCHEMA)
-    viewer = picks.subjects.feed_viewer
-    rounds = 300
-    tune_garbage_collector()
-
-    async def timed(cache: PlanCache | None) -> tuple[float, float]:
-        started, cpu = time.perf_counter(), time.process_time()
-        for _ in range(rounds):
-            await answer(demo_pool, prepared, {"first": 30}, viewer, cache)
-        wall = (time.perf_counter() - started) / rounds * 1e6
-        return wall, (time.process_time() - cpu) / rounds * 1e6
-
-    try:
-        for cache in (None, plans):  # warm up
-            await timed(cache)
-        normal = min([await timed(None) for _ in range(5)], key=lambda t: t[1])
-        fast = min([await timed(plans) for _ in range(5)], key=lambda t: t[1])
-    finally:
-        gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
-        gc.unfreeze()
-    print(
-        f"\nHomeFeed, 30 pins with 3 comments each, one connection, per request:"
-        f" normal {normal[0]:.0f} µs wall, {normal[1]:.0f} µs CPU;"
-        f" fast {fast[0]:.0f} µs wall, {fast[1]:.0f} µs CPU;"
-        f" {normal[0] / fast[0]:.2f}x wall, {normal[1] / fast[1]:.2f}x CPU"
-    )
