@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 import httpx
+from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from server.app import create_app
+from server.app import State, create_app
 from server.auth import issue_token
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 SECRET = "test-secret-for-pinql-tests-0123456789"
 
@@ -98,8 +102,29 @@ class GraphQLClient:
 
 
 @asynccontextmanager
-async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
-    """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
+async def in_process(
+    app: Starlette, base_url: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+    """Runs `app`'s lifespan, as uvicorn would, and yields an HTTP client for it and the
+    lifespan's state."""
+    async with app.router.lifespan_context(app) as lifespan_state:
+        state = dict(lifespan_state or {})
+
+        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["state"] = dict(state)  # what uvicorn hands each request
+            await app(scope, receive, send)
+
+        transport = httpx.ASGITransport(app=with_state)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
+            yield http, state
+
+
+@asynccontextmanager
+async def served(
+    database_url: str, *, span_exporter: SpanExporter | None = None, **settings: Any
+) -> AsyncIterator[tuple[GraphQLClient, State]]:
+    """pinql in-process on `database_url` (settings override the tests' defaults): a client
+    for it and the lifespan's state; `span_exporter` receives the spans when PINQL_OTEL is on."""
     config = Settings.model_validate(
         {
             "DATABASE_URL": database_url,
@@ -113,16 +138,16 @@ async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClie
         }
     )
     log = StatementLog()
-    app = create_app(config, connection_init=log.attach)
-    async with app.router.lifespan_context(app) as state:
+    app = create_app(config, connection_init=log.attach, span_exporter=span_exporter)
+    async with in_process(app, "http://pinql.test") as (http, state):
+        yield GraphQLClient(http=http, log=log, settings=config), cast(State, state)
 
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(state or {})  # what uvicorn hands each request
-            await app(scope, receive, send)
 
-        transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pinql.test") as http:
-            yield GraphQLClient(http=http, log=log, settings=config)
+@asynccontextmanager
+async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
+    """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
+    async with served(database_url, **settings) as (client, _):
+        yield client
 
 
 def without_cost(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from starlette.types import Receive, Scope, Send
 
 from bench.dataset import pick_subjects
 from bench.floor import floor_app
@@ -21,7 +20,7 @@ from bench.operations import Operation, operations
 from loaders.global_ids import encode_global_id
 from loaders.paging import encode_cursor
 from tests import world
-from tests.support import SECRET, GraphQLClient, StatementLog
+from tests.support import SECRET, GraphQLClient, StatementLog, in_process
 
 Variables = dict[str, Any]
 DOCUMENTS = {
@@ -44,15 +43,8 @@ class Floor:
 async def _floor_client(database_url: str) -> AsyncIterator[Floor]:
     log = StatementLog()
     app = floor_app(database_url, SECRET, connection_init=log.attach)
-    async with app.router.lifespan_context(app) as state:
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(state or {})  # what uvicorn hands each request
-            await app(scope, receive, send)
-
-        transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://floor.test") as http:
-            yield Floor(http, log)
+    async with in_process(app, "http://floor.test") as (http, _):
+        yield Floor(http, log)
 
 
 @pytest.fixture(scope="module")

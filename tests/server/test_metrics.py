@@ -7,24 +7,18 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
-from starlette.types import Receive, Scope, Send
 
 from schema.execution import sha256_hex
-from server.app import State, create_app
 from server.metrics import MAX_LABEL_VALUES, Metrics, RequestRecord
-from server.settings import Settings
 from tests import world
-from tests.support import SECRET, GraphQLClient, StatementLog
+from tests.support import GraphQLClient, served
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace.export import SpanExporter
+    pass
 
 ROOT = Path(__file__).resolve().parents[2]
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -34,34 +28,6 @@ PINS = "query Pins { pins(first: 2) { totalCount } }"
 MANY = "query Many { pins(first: 19) { nodes { id } } }"  # costs 1 + 19 = 20
 WEB = {"apollographql-client-name": "web", "apollographql-client-version": "1.4.0"}
 MOBILE = {"apollographql-client-name": "mobile"}
-
-
-@asynccontextmanager
-async def served(
-    database_url: str, *, span_exporter: SpanExporter | None = None, **settings: Any
-) -> AsyncIterator[tuple[GraphQLClient, State]]:
-    """tests.support.serve, also giving the lifespan's state and taking a span exporter."""
-    config = Settings.model_validate(
-        {
-            "DATABASE_URL": database_url,
-            "PINQL_SECRET": SECRET,
-            "PINQL_GC_TUNING": False,
-            "REDIS_URL": None,
-            **settings,
-        }
-    )
-    log = StatementLog()
-    app = create_app(config, connection_init=log.attach, span_exporter=span_exporter)
-    async with app.router.lifespan_context(app) as lifespan_state:
-        state = cast(State, lifespan_state)
-
-        async def with_state(scope: Scope, receive: Receive, send: Send) -> None:
-            scope["state"] = dict(state)
-            await app(scope, receive, send)
-
-        transport = httpx.ASGITransport(app=with_state)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pinql.test") as http:
-            yield GraphQLClient(http=http, log=log, settings=config), state
 
 
 def parse(text: str) -> Samples:

@@ -15,7 +15,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests import world
 from tests.conftest import MakeDatabase, new_database
-from tests.server.test_metrics import served
+from tests.support import served
 
 QUERY = """query Board($id: ID!, $first: Int) {
   node(id: $id) { ... on Board { name pins(first: $first) { nodes { id creator { username } } } } }
