@@ -14,8 +14,6 @@ import time
 
 from bench.dataset import DATABASE_URL, ensure_dataset, pick_subjects
 from db.pool import Database
-from loaders import Loaders
-from resolvers.context import Context
 from schema.build import build_schema
 from schema.execution import PreparedDocument, prepare
 from schema.fast import PlanCache, run_prepared
@@ -52,8 +50,7 @@ async def _answer(
     assert not isinstance(operation, Exception)
     session = database.session()
     try:
-        context = Context(loaders=Loaders.build(session, viewer), session=session)
-        outcome = await run_prepared(plans, prepared, operation, {"first": 30}, context)
+        outcome = await run_prepared(plans, prepared, operation, {"first": 30}, session, viewer)
         assert not outcome.result.errors, outcome.result.errors
     finally:
         await session.close()

@@ -25,6 +25,7 @@ from db.errors import (
     StatementTimeout,
     os_error_reason,
 )
+from db.waves import Wave
 
 log = logging.getLogger("pinql.db")
 
@@ -47,9 +48,10 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Pool reset hook: asyncpg already rolled back any open transaction; skip RESET ALL."""
 
 
-# Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) when the connection
-# opens, instead of spending three round trips on it inside some request.
-WARM_UP = "select $1::bigint[], $2::int[], $3::text[]"
+# Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) and the record[] a
+# wave's statement returns (db/waves.py) when the connection opens, instead of spending three
+# round trips on it inside some request.
+WARM_UP = "select $1::bigint[], $2::int[], $3::text[], array[row(1)]"
 
 # PostgreSQL ended the session: shutdown, crash restart, dropped database, idle timeouts.
 _SESSION_ENDED = (
@@ -265,6 +267,9 @@ class Session:
         """Their time, from sending each to its last row received."""
         self._on_statement = on_statement
         self._logger = self._logged  # one bound method: asyncpg removes loggers by equality
+        self.wave = Wave(self.fetch)
+        """`self.wave.fetch`: a statement sent with the others of its event-loop turn, as one
+        round trip (db/waves.py)."""
 
     def _ran(self, sql: str, seconds: float, exception: BaseException | None) -> None:
         """Counts one statement."""

@@ -16,10 +16,10 @@ from collections.abc import Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from typing import Any, ClassVar, Generic, TypeVar
 
-import asyncpg
 from aiodataloader import DataLoader
 
 from db.pool import Session
+from db.waves import Row
 from loaders.paging import Page, PageArgs, make_page
 
 K = TypeVar("K")
@@ -60,6 +60,9 @@ class SqlLoader(DataLoader[K, V]):
         super().__init__()
         self.session = session
         self.viewer_id = viewer_id
+        self.planned = False
+        """Whether batches go with the other statements of their event-loop turn: set for
+        the fast path, whose waves are the query's levels (Loaders.build)."""
         observe = batch_observer.get()
         if observe is not None:
             self.batch_load_fn = _observed(self.batch_load_fn, type(self).__name__, observe)
@@ -68,30 +71,36 @@ class SqlLoader(DataLoader[K, V]):
         """The value for `key`. Shielded: several fields may await one result, and
         graphql-core cancels a field's siblings when it fails; cancelling one awaiting field
         must not cancel the result the others share. A failure nobody awaits any more (its
-        fields were cancelled) is not reported as "never retrieved"."""
+        fields were cancelled) is not reported as "never retrieved". The fast path (planned
+        loaders) never cancels a field alone and reads every result: its loads are not
+        shielded."""
         shared = super().load(key)
+        if self.planned:
+            return shared
         shared.add_done_callback(_retrieved)
         return asyncio.shield(shared)
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Runs `sql` with the viewer as $1 (if viewer-scoped) and then `args`."""
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        """Runs `sql` with the viewer as $1 (if viewer-scoped) and then `args`: with the
+        other statements of its event-loop turn when `planned` (db/waves.py)."""
+        fetch = self.session.wave.fetch if self.planned else self.session.fetch
         if self.viewer_scoped:
-            return await self.session.fetch(sql, self.viewer_id, *args)
-        return await self.session.fetch(sql, *args)
+            return await fetch(sql, self.viewer_id, *args)
+        return await fetch(sql, *args)
 
 
 class RowByIdLoader(SqlLoader[int, R | None], Generic[R]):
     """Rows by id; None where the row does not exist or the viewer may not see it."""
 
     sql: ClassVar[str]
-    """Selects the rows whose `id = any($2::bigint[])` that the viewer may see."""
+    """Selects the rows whose `id = any($2::bigint[])` that the viewer may see, `id` first."""
 
     @abstractmethod
-    def make_row(self, record: asyncpg.Record) -> R:
-        """Builds the row from one record of `sql`."""
+    def make_row(self, record: Row, at: int) -> R:
+        """Builds the row from the columns of `sql`, from `record[at]` on (`at` = 0)."""
 
     async def batch_load_fn(self, keys: list[int]) -> list[R | None]:
-        by_id = {r["id"]: self.make_row(r) for r in await self.fetch(self.sql, keys)}
+        by_id = {r[0]: self.make_row(r, 0) for r in await self.fetch(self.sql, keys)}
         return [by_id.get(k) for k in keys]
 
 
@@ -110,7 +119,8 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
     """Pages of children for many parents in ONE statement (LATERAL, first+1 rows each).
 
     `body` is the lateral subquery: it reads `k.parent_id`, bounds its keyset with `AFTER`,
-    orders newest first, ends with `limit k.lim`, and selects the keyset value as `position`.
+    orders newest first, ends with `limit k.lim`, and selects the keyset value as `position`,
+    then the row's columns.
     """
 
     body: ClassVar[str]
@@ -120,8 +130,9 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
         self.counts = counts
 
     @abstractmethod
-    def make_row(self, record: asyncpg.Record) -> R:
-        """Builds the row from one record of `body`."""
+    def make_row(self, record: Row, at: int) -> R:
+        """Builds the row from the columns `body` selects after `position`, from
+        `record[at]` on."""
 
     async def batch_load_fn(self, keys: list[ChildPage]) -> list[Page[R]]:
         records = await self.fetch(
@@ -132,7 +143,7 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
         )
         positioned: list[list[tuple[int, R]]] = [[] for _ in keys]
         for r in records:
-            positioned[r["ord"] - 1].append((r["position"], self.make_row(r)))
+            positioned[r[0] - 1].append((r[1], self.make_row(r, 2)))  # ord, position, row
         return [
             self.page(rows, args, parent)
             for rows, (parent, args) in zip(positioned, keys, strict=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from db.privacy import board_visible
+from db.waves import Row
 from loaders.base import AFTER, CountByIdLoader, PageByParentLoader, RowByIdLoader
 from loaders.rows import BoardRow, board_columns, board_row
 
@@ -18,8 +17,8 @@ class BoardByIdLoader(RowByIdLoader[BoardRow]):
         where b.id = any($2::bigint[]) and {board_visible("b")}
     """
 
-    def make_row(self, record: asyncpg.Record) -> BoardRow:
-        return board_row(record)
+    def make_row(self, record: Row, at: int) -> BoardRow:
+        return board_row(record, at)
 
 
 class BoardCountByOwnerIdLoader(CountByIdLoader):
@@ -42,5 +41,5 @@ class BoardsByOwnerIdLoader(PageByParentLoader[BoardRow]):
         order by b.id desc limit k.lim
     """
 
-    def make_row(self, record: asyncpg.Record) -> BoardRow:
-        return board_row(record)
+    def make_row(self, record: Row, at: int) -> BoardRow:
+        return board_row(record, at)

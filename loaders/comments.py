@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from db.privacy import board_visible
+from db.waves import Row
 from loaders.base import AFTER, CountByIdLoader, PageByParentLoader, RowByIdLoader
 from loaders.rows import CommentRow, comment_columns, comment_row
 
@@ -23,8 +22,8 @@ class CommentByIdLoader(RowByIdLoader[CommentRow]):
         where c.id = any($2::bigint[]) and {board_visible("b")}
     """
 
-    def make_row(self, record: asyncpg.Record) -> CommentRow:
-        return comment_row(record)
+    def make_row(self, record: Row, at: int) -> CommentRow:
+        return comment_row(record, at)
 
 
 class CommentCountByPinIdLoader(CountByIdLoader):
@@ -47,5 +46,5 @@ class CommentsByPinIdLoader(PageByParentLoader[CommentRow]):
         order by c.id desc limit k.lim
     """
 
-    def make_row(self, record: asyncpg.Record) -> CommentRow:
-        return comment_row(record)
+    def make_row(self, record: Row, at: int) -> CommentRow:
+        return comment_row(record, at)

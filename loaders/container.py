@@ -1,13 +1,15 @@
-"""The per-request set of loaders, one per access pattern, all bound to one session and viewer."""
+"""The per-request set of loaders, one per access pattern, all bound to one session and viewer;
+each is built when a field first uses it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from typing import Any
 
 from aiodataloader import DataLoader
 
 from db.pool import Session
-from loaders.base import PageByParentLoader
+from loaders.base import PageByParentLoader, SqlLoader
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
 from loaders.comments import CommentByIdLoader, CommentCountByPinIdLoader, CommentsByPinIdLoader
 from loaders.pins import (
@@ -33,12 +35,21 @@ from loaders.users import (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
     """Every loader of one request. Build one per request with `Loaders.build`, never share:
-    they cache what one viewer may see."""
+    they cache what one viewer may see. A loader is built on first use (`__getattr__`), so
+    a request pays only for the loaders its query needs.
+
+    A connection's `totalCount` uses a count loader of its own, never the one behind a count
+    field (`followerCount`, `pinCount`, `commentCount`): sharing one would let the two merge
+    into one statement or not depending on event-loop timing, which varies with list sizes,
+    and a request's statement count must depend on its shape alone.
+    """
 
     viewer_id: int | None
+    session: Session
+    planned: bool
+    """Loaders for the fast path (SqlLoader.planned)."""
     user_by_id: UserByIdLoader
     user_by_username: UserByUsernameLoader
     follower_count_by_user_id: FollowerCountByUserIdLoader
@@ -63,65 +74,73 @@ class Loaders:
     comment_count_by_pin_id: CommentCountByPinIdLoader
     comments_by_pin_id: CommentsByPinIdLoader
 
+    def __init__(self, session: Session, viewer_id: int | None, planned: bool) -> None:
+        self.session = session
+        self.viewer_id = viewer_id
+        self.planned = planned
+
+    @classmethod
+    def build(cls, session: Session, viewer_id: int | None, *, planned: bool = False) -> Loaders:
+        """Fresh loaders for one request of `viewer_id` (None: anonymous); `planned`: for
+        the fast path, its statements sent wave by wave (SqlLoader.planned)."""
+        return cls(session, viewer_id, planned)
+
+    def __getattr__(self, name: str) -> Any:
+        """Builds a loader at its first use (later uses find it as an attribute)."""
+        make = _MAKERS.get(name)
+        if make is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        loader = make(self)
+        loader.planned = self.planned
+        if isinstance(loader, PageByParentLoader):
+            loader.counts.planned = self.planned
+        setattr(self, name, loader)
+        return loader
+
     def clear(self) -> None:
         """Forgets everything loaded so far: after a write, later fields read the new state."""
-        for field in fields(self):
-            loader = getattr(self, field.name)
+        for loader in list(vars(self).values()):
             if isinstance(loader, DataLoader):
                 loader.clear_all()
             if isinstance(loader, PageByParentLoader):  # its totalCount loader is its own
                 loader.counts.clear_all()
 
-    @classmethod
-    def build(cls, session: Session, viewer_id: int | None) -> Loaders:
-        """Fresh loaders for one request of `viewer_id` (None: anonymous).
 
-        A connection's `totalCount` uses a count loader of its own, never the one behind a
-        count field (`followerCount`, `pinCount`, `commentCount`): sharing one would let the
-        two merge into one statement or not depending on event-loop timing, which varies with
-        list sizes, and a request's statement count must depend on its shape alone.
-        """
-        users = UserByIdLoader(session, viewer_id)
-        follower_count = FollowerCountByUserIdLoader(session, viewer_id)
-        following_count = FollowingCountByUserIdLoader(session, viewer_id)
-        boards = BoardByIdLoader(session, viewer_id)
-        board_count = BoardCountByOwnerIdLoader(session, viewer_id)
-        pin_count_by_board = PinCountByBoardIdLoader(session, viewer_id)
-        pin_count_by_creator = PinCountByCreatorIdLoader(session, viewer_id)
-        latest_count = LatestPinCountLoader(session, viewer_id)
-        feed_count = HomeFeedCountLoader(session, viewer_id)
-        comment_count = CommentCountByPinIdLoader(session, viewer_id)
-        return cls(
-            viewer_id=viewer_id,
-            user_by_id=users,
-            user_by_username=UserByUsernameLoader(users),
-            follower_count_by_user_id=follower_count,
-            following_count_by_user_id=following_count,
-            followers_by_user_id=FollowersByUserIdLoader(
-                session, viewer_id, FollowerCountByUserIdLoader(session, viewer_id)
-            ),
-            following_by_user_id=FollowingByUserIdLoader(
-                session, viewer_id, FollowingCountByUserIdLoader(session, viewer_id)
-            ),
-            viewer_follows_by_user_id=ViewerFollowsByUserIdLoader(session, viewer_id),
-            board_by_id=boards,
-            board_count_by_owner_id=board_count,
-            boards_by_owner_id=BoardsByOwnerIdLoader(session, viewer_id, board_count),
-            pin_by_id=PinByIdLoader(boards),
-            pin_count_by_board_id=pin_count_by_board,
-            pins_by_board_id=PinsByBoardIdLoader(
-                boards, PinCountByBoardIdLoader(session, viewer_id)
-            ),
-            pin_count_by_creator_id=pin_count_by_creator,
-            pins_by_creator_id=PinsByCreatorIdLoader(boards, pin_count_by_creator),
-            save_count_by_pin_id=SaveCountByPinIdLoader(session, viewer_id),
-            latest_pin_count=latest_count,
-            latest_pins=LatestPinsLoader(boards, latest_count),
-            home_feed_count=feed_count,
-            home_feed=HomeFeedLoader(boards, feed_count),
-            comment_by_id=CommentByIdLoader(session, viewer_id),
-            comment_count_by_pin_id=comment_count,
-            comments_by_pin_id=CommentsByPinIdLoader(
-                session, viewer_id, CommentCountByPinIdLoader(session, viewer_id)
-            ),
-        )
+_MAKERS: dict[str, Callable[[Loaders], SqlLoader[Any, Any]]] = {
+    "user_by_id": lambda ls: UserByIdLoader(ls.session, ls.viewer_id),
+    "user_by_username": lambda ls: UserByUsernameLoader(ls.user_by_id),
+    "follower_count_by_user_id": lambda ls: FollowerCountByUserIdLoader(ls.session, ls.viewer_id),
+    "following_count_by_user_id": lambda ls: FollowingCountByUserIdLoader(ls.session, ls.viewer_id),
+    "followers_by_user_id": lambda ls: FollowersByUserIdLoader(
+        ls.session, ls.viewer_id, FollowerCountByUserIdLoader(ls.session, ls.viewer_id)
+    ),
+    "following_by_user_id": lambda ls: FollowingByUserIdLoader(
+        ls.session, ls.viewer_id, FollowingCountByUserIdLoader(ls.session, ls.viewer_id)
+    ),
+    "viewer_follows_by_user_id": lambda ls: ViewerFollowsByUserIdLoader(ls.session, ls.viewer_id),
+    "board_by_id": lambda ls: BoardByIdLoader(ls.session, ls.viewer_id),
+    "board_count_by_owner_id": lambda ls: BoardCountByOwnerIdLoader(ls.session, ls.viewer_id),
+    "boards_by_owner_id": lambda ls: BoardsByOwnerIdLoader(
+        ls.session, ls.viewer_id, ls.board_count_by_owner_id
+    ),
+    "pin_by_id": lambda ls: PinByIdLoader(ls.board_by_id),
+    "pin_count_by_board_id": lambda ls: PinCountByBoardIdLoader(ls.session, ls.viewer_id),
+    "pins_by_board_id": lambda ls: PinsByBoardIdLoader(
+        ls.board_by_id, PinCountByBoardIdLoader(ls.session, ls.viewer_id)
+    ),
+    "pin_count_by_creator_id": lambda ls: PinCountByCreatorIdLoader(ls.session, ls.viewer_id),
+    "pins_by_creator_id": lambda ls: PinsByCreatorIdLoader(
+        ls.board_by_id, ls.pin_count_by_creator_id
+    ),
+    "save_count_by_pin_id": lambda ls: SaveCountByPinIdLoader(ls.session, ls.viewer_id),
+    "latest_pin_count": lambda ls: LatestPinCountLoader(ls.session, ls.viewer_id),
+    "latest_pins": lambda ls: LatestPinsLoader(ls.board_by_id, ls.latest_pin_count),
+    "home_feed_count": lambda ls: HomeFeedCountLoader(ls.session, ls.viewer_id),
+    "home_feed": lambda ls: HomeFeedLoader(ls.board_by_id, ls.home_feed_count),
+    "comment_by_id": lambda ls: CommentByIdLoader(ls.session, ls.viewer_id),
+    "comment_count_by_pin_id": lambda ls: CommentCountByPinIdLoader(ls.session, ls.viewer_id),
+    "comments_by_pin_id": lambda ls: CommentsByPinIdLoader(
+        ls.session, ls.viewer_id, CommentCountByPinIdLoader(ls.session, ls.viewer_id)
+    ),
+}
+"""How each loader is built from the request's others (names as the attributes above)."""

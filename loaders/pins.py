@@ -5,16 +5,15 @@ returns the board's columns too, priming BoardByIdLoader: `pin { board }` costs 
 
 from __future__ import annotations
 
-import asyncpg
-
 from db.privacy import VIEWER, board_visible
+from db.waves import Row
 from loaders.base import AFTER, ChildPage, CountByIdLoader, PageByParentLoader, RowByIdLoader
 from loaders.boards import BoardByIdLoader
 from loaders.errors import Unauthenticated
 from loaders.paging import Page
-from loaders.rows import PinRow, board_columns, board_row, pin_columns, pin_row
+from loaders.rows import PIN_WIDTH, PinRow, board_columns, board_row, pin_columns, pin_row
 
-# Select list and source of a pin the viewer may see, with its board's columns (prefix b_).
+# Select list and source of a pin the viewer may see, then its board's columns (prefix b_).
 PIN_WITH_BOARD = f"""
     {pin_columns()}, {board_columns("b", prefix="b_")}
     from pins p join boards b on b.id = p.board_id
@@ -26,9 +25,10 @@ class _PrimesBoards:
 
     boards: BoardByIdLoader
 
-    def make_row(self, record: asyncpg.Record) -> PinRow:
-        self.boards.prime(record["b_id"], board_row(record, prefix="b_"))
-        return pin_row(record)
+    def make_row(self, record: Row, at: int) -> PinRow:
+        board = board_row(record, at + PIN_WIDTH)
+        self.boards.prime(board.id, board)
+        return pin_row(record, at)
 
 
 class PinByIdLoader(_PrimesBoards, RowByIdLoader[PinRow]):

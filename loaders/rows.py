@@ -1,8 +1,10 @@
 """The rows loaders return: one frozen dataclass per node type, built from asyncpg records.
 
 Each row type comes with the SQL column list that fills it (columns read through the
-privacy rules) and a constructor from a record; `prefix` lets one statement carry two row
-types side by side (a pin and its board).
+privacy rules), its width, and a constructor reading those columns by position from a row at
+an offset: one statement can carry two row types side by side (a pin, then its board), and
+rows are read the same whether they come alone (asyncpg Records) or with the other statements
+of their wave (tuples, db/waves.py).
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import asyncpg
-
 from db.privacy import own_email, visible_saved_from
+from db.waves import Row
 
 
 class BoardPrivacy(Enum):
@@ -93,17 +94,12 @@ def user_columns(u: str = "u") -> str:
     )
 
 
-def user_row(r: asyncpg.Record) -> UserRow:
-    """A UserRow from a record selected with `user_columns`."""
-    return UserRow(
-        r["id"],
-        r["username"],
-        r["display_name"],
-        r["email"],
-        r["bio"],
-        r["avatar_url"],
-        r["created_at"],
-    )
+USER_WIDTH = 7
+
+
+def user_row(r: Row, at: int = 0) -> UserRow:
+    """A UserRow from the columns of `user_columns`, starting at `r[at]`."""
+    return UserRow(*r[at : at + USER_WIDTH])
 
 
 def board_columns(b: str = "b", prefix: str = "") -> str:
@@ -114,16 +110,12 @@ def board_columns(b: str = "b", prefix: str = "") -> str:
     return ", ".join(f"{b}.{n}{cast.get(n, '')} as {prefix}{n}" for n in names)
 
 
-def board_row(r: asyncpg.Record, prefix: str = "") -> BoardRow:
-    """A BoardRow from a record selected with `board_columns(prefix=prefix)`."""
-    return BoardRow(
-        r[prefix + "id"],
-        r[prefix + "owner_id"],
-        r[prefix + "name"],
-        r[prefix + "description"],
-        BoardPrivacy(r[prefix + "privacy"]),
-        r[prefix + "created_at"],
-    )
+BOARD_WIDTH = 6
+
+
+def board_row(r: Row, at: int = 0) -> BoardRow:
+    """A BoardRow from the columns of `board_columns`, starting at `r[at]`."""
+    return BoardRow(r[at], r[at + 1], r[at + 2], r[at + 3], BoardPrivacy(r[at + 4]), r[at + 5])
 
 
 def pin_columns(p: str = "p") -> str:
@@ -135,18 +127,21 @@ def pin_columns(p: str = "p") -> str:
     )
 
 
-def pin_row(r: asyncpg.Record) -> PinRow:
-    """A PinRow from a record selected with `pin_columns`."""
+PIN_WIDTH = 12
+
+
+def pin_row(r: Row, at: int = 0) -> PinRow:
+    """A PinRow from the columns of `pin_columns`, starting at `r[at]`."""
     return PinRow(
-        r["id"],
-        r["board_id"],
-        r["creator_id"],
-        r["title"],
-        r["description"],
-        r["link"],
-        Image(r["image_url"], r["image_width"], r["image_height"], r["dominant_color"]),
-        r["saved_from_id"],
-        r["created_at"],
+        r[at],
+        r[at + 1],
+        r[at + 2],
+        r[at + 3],
+        r[at + 4],
+        r[at + 5],
+        Image(r[at + 6], r[at + 7], r[at + 8], r[at + 9]),
+        r[at + 10],
+        r[at + 11],
     )
 
 
@@ -155,6 +150,9 @@ def comment_columns(c: str = "c") -> str:
     return f"{c}.id, {c}.pin_id, {c}.author_id, {c}.text, {c}.created_at"
 
 
-def comment_row(r: asyncpg.Record) -> CommentRow:
-    """A CommentRow from a record selected with `comment_columns`."""
-    return CommentRow(r["id"], r["pin_id"], r["author_id"], r["text"], r["created_at"])
+COMMENT_WIDTH = 5
+
+
+def comment_row(r: Row, at: int = 0) -> CommentRow:
+    """A CommentRow from the columns of `comment_columns`, starting at `r[at]`."""
+    return CommentRow(*r[at : at + COMMENT_WIDTH])

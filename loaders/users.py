@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
-
+from db.waves import Row
 from loaders.base import AFTER, CountByIdLoader, PageByParentLoader, RowByIdLoader, SqlLoader
 from loaders.rows import UserRow, user_columns, user_row
 
@@ -14,8 +13,8 @@ class UserByIdLoader(RowByIdLoader[UserRow]):
     # Returns the users with the given ids.
     sql = f"select {user_columns()} from users u where u.id = any($2::bigint[])"
 
-    def make_row(self, record: asyncpg.Record) -> UserRow:
-        return user_row(record)
+    def make_row(self, record: Row, at: int) -> UserRow:
+        return user_row(record, at)
 
 
 class UserByUsernameLoader(SqlLoader[str, UserRow | None]):
@@ -69,8 +68,8 @@ class FollowersByUserIdLoader(PageByParentLoader[UserRow]):
         order by f.id desc limit k.lim
     """
 
-    def make_row(self, record: asyncpg.Record) -> UserRow:
-        return user_row(record)
+    def make_row(self, record: Row, at: int) -> UserRow:
+        return user_row(record, at)
 
 
 class FollowingByUserIdLoader(PageByParentLoader[UserRow]):
@@ -83,8 +82,8 @@ class FollowingByUserIdLoader(PageByParentLoader[UserRow]):
         order by f.id desc limit k.lim
     """
 
-    def make_row(self, record: asyncpg.Record) -> UserRow:
-        return user_row(record)
+    def make_row(self, record: Row, at: int) -> UserRow:
+        return user_row(record, at)
 
 
 class ViewerFollowsByUserIdLoader(SqlLoader[int, bool]):

@@ -16,7 +16,7 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType
 
 from schema.build import build_schema
 from schema.execution import PreparedDocument, request_error
-from server.cost import actual_cost, cost_error, requested_cost
+from server.cost import RequestedCosts, actual_cost, cost_error
 from server.graphql_http import RequestError
 from server.rate_limit import RateLimiter, RateLimitUnavailable, Throttle, bucket_key
 from server.settings import Settings
@@ -57,6 +57,7 @@ class Admission:
     def __init__(self, settings: Settings, limiter: RateLimiter | None) -> None:
         self.settings = settings
         self.limiter = limiter
+        self.requested_cost = RequestedCosts(build_schema()._schema)
         self._refunds: set[asyncio.Task[None]] = set()
 
     async def admit(
@@ -77,7 +78,7 @@ class Admission:
             )
             return Refused(errors=[request_error(message, INTROSPECTION_DISABLED)])
         mutation = operation.operation is OperationType.MUTATION
-        requested = requested_cost(build_schema()._schema, prepared.document, operation, variables)
+        requested = self.requested_cost(prepared.sha256, prepared.document, operation, variables)
         if requested > self.settings.max_query_cost:
             cost = {"requestedQueryCost": requested, "actualQueryCost": None}
             return Refused(errors=[cost_error(requested, self.settings.max_query_cost)], cost=cost)

@@ -24,9 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from db.pool import Database
-from loaders import Loaders
 from loaders.base import batch_observer
-from resolvers.context import Context
 from schema.execution import (
     BAD_REQUEST,
     INTERNAL,
@@ -247,14 +245,14 @@ class GraphQLEndpoint:
         record.session = session
         deadline = self.settings.request_timeout_seconds
         try:
-            context = Context(loaders=Loaders.build(session, viewer_id), session=session)
             async with asyncio.timeout(deadline):
                 outcome = await run_prepared(
                     request.state.plans,
                     prepared,
                     operation,
                     params.variables,
-                    context,
+                    session,
+                    viewer_id,
                     request_id.get(),
                 )
             result, record.execution = outcome.result, outcome.execution

@@ -1,14 +1,21 @@
-"""One floor request: the loaders' SQL statements, run on one connection as one viewer, and
-the pieces every floor operation builds its JSON from."""
+"""One floor request: the loaders' SQL statements, sent wave by wave on one connection as one
+viewer, and the pieces every floor operation builds its JSON from.
+
+As on pinql's fast path, the statements of one level of a query go to PostgreSQL together:
+an operation gathers (`asyncio.gather`) one level's helpers in pinql's order, and each helper
+sends its statement through the request's `Wave` (db/waves.py), which combines those of the
+same event-loop turn into one statement (one alone is sent as it is). A helper with nothing
+to fetch sends no SQL. Rows come back as asyncpg Records (a statement alone) or tuples (a
+combined one): they are read by position, with the column positions below.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import asyncpg
-
 from db.pool import Connection
+from db.waves import Row, Wave
 from loaders.base import PAGED_SQL, PageByParentLoader
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
 from loaders.comments import CommentCountByPinIdLoader, CommentsByPinIdLoader
@@ -22,6 +29,7 @@ from loaders.pins import (
     PinsByCreatorIdLoader,
     SaveCountByPinIdLoader,
 )
+from loaders.rows import PIN_WIDTH
 from loaders.users import (
     FollowerCountByUserIdLoader,
     FollowingCountByUserIdLoader,
@@ -58,6 +66,20 @@ COMMENTS_PAGES = _paged(CommentsByPinIdLoader)
 PROFILE_PINS = PageArgs(12, None)  # ProfilePage's `pins(first: 12)`
 BOARD_PREVIEW = PageArgs(4, None)  # ProfilePage's `pins(first: 4)` per board
 
+# Column positions (loaders/rows.py). A user row (user_columns):
+U_ID, U_USERNAME, U_DISPLAY_NAME, U_EMAIL, U_BIO, U_AVATAR_URL, U_CREATED_AT = range(7)
+# A board row (board_columns; privacy as text):
+B_ID, B_OWNER_ID, B_NAME, B_DESCRIPTION, B_PRIVACY, B_CREATED_AT = range(6)
+# A pin row (pin_columns), then its board's columns (PIN_WITH_BOARD), from PIN_WIDTH on:
+P_ID, P_BOARD_ID, P_CREATOR_ID, P_TITLE, P_DESCRIPTION, P_LINK = range(6)
+P_IMAGE_URL, P_IMAGE_WIDTH, P_IMAGE_HEIGHT, P_DOMINANT_COLOR = range(6, 10)
+P_SAVED_FROM_ID, P_CREATED_AT = range(10, 12)
+P_BOARD = PIN_WIDTH
+# A comment row (comment_columns):
+C_ID, C_PIN_ID, C_AUTHOR_ID, C_TEXT, C_CREATED_AT = range(5)
+# A paged row (PAGED_SQL): the key's ordinal, the keyset position, then the row from ROW on.
+ORD, POSITION, ROW = range(3)
+
 
 class FloorError(Exception):
     """A request the floor does not answer with data: its HTTP status and why."""
@@ -68,18 +90,24 @@ class FloorError(Exception):
 
 
 class FloorRequest:
-    """One request's connection and viewer, and the users fetched so far: like pinql's
+    """One request's connection, wave and viewer, and the users fetched so far: like pinql's
     UserByIdLoader, a user id is fetched once per request (a missing one stays None)."""
 
     def __init__(self, conn: Connection, viewer: int | None) -> None:
         self.conn = conn
+        self.wave = Wave(conn.fetch)
         self.viewer = viewer
-        self.users: dict[int, asyncpg.Record | None] = {}
+        self.users: dict[int, Row | None] = {}
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Runs a viewer-scoped statement: the viewer is `$1`."""
-        records: list[asyncpg.Record] = await self.conn.fetch(sql, self.viewer, *args)
-        return records
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        """Runs a viewer-scoped statement (the viewer is `$1`) with this turn's others."""
+        return await self.wave.fetch(sql, self.viewer, *args)
+
+    async def rows(self, sql: str, ids: list[int]) -> Sequence[Row]:
+        """A row-by-id loader's statement for `ids` (none: no SQL)."""
+        if not ids:
+            return ()
+        return await self.fetch(sql, ids)
 
     async def load_users(self, ids: Iterable[int]) -> None:
         """Fetches, in one statement, the users among `ids` not fetched yet (none: no SQL)."""
@@ -87,75 +115,86 @@ class FloorRequest:
         if not missing:
             return
         self.users.update(dict.fromkeys(missing))
-        for record in await self.fetch(USERS, missing):
-            self.users[record["id"]] = record
+        for row in await self.fetch(USERS, missing):
+            self.users[row[U_ID]] = row
 
     async def counts(
         self, sql: str, ids: list[int], *, viewer_scoped: bool = True
     ) -> dict[int, int]:
-        """A count loader's statement for `ids` (none: no SQL), as {id: count}."""
+        """A count loader's statement for `ids` (none: no SQL), as {id: count}; a statement
+        not viewer-scoped takes its keys from `$1`."""
         if not ids:
             return {}
-        args = (self.viewer, ids) if viewer_scoped else (ids,)
-        return {r[0]: r[1] for r in await self.conn.fetch(sql, *args)}
+        rows = await (self.fetch(sql, ids) if viewer_scoped else self.wave.fetch(sql, ids))
+        return {r[0]: r[1] for r in rows}
 
     async def count(self, sql: str, id: int, *, viewer_scoped: bool = True) -> int:
         """One id's count (0 where the statement returns none)."""
         return (await self.counts(sql, [id], viewer_scoped=viewer_scoped)).get(id, 0)
 
-    async def pages(self, sql: str, keys: list[tuple[int, PageArgs]]) -> list[list[asyncpg.Record]]:
-        """A page loader's statement: up to first+1 records per (parent, page) key."""
+    async def pages(self, sql: str, keys: list[tuple[int, PageArgs]]) -> list[list[Row]]:
+        """A page loader's statement: up to first+1 paged rows per (parent, page) key (no
+        keys: no SQL)."""
         if not keys:
             return []
-        records = await self.fetch(
+        rows = await self.fetch(
             sql,
             [parent for parent, _ in keys],
             [args.after for _, args in keys],
             [args.first + 1 for _, args in keys],
         )
-        pages: list[list[asyncpg.Record]] = [[] for _ in keys]
-        for record in records:
-            pages[record["ord"] - 1].append(record)
+        pages: list[list[Row]] = [[] for _ in keys]
+        for row in rows:
+            pages[row[ORD] - 1].append(row)
         return pages
 
-    async def viewer_follows(self, user_id: int) -> bool:
-        """Whether the viewer follows the user (anonymous: False, no SQL)."""
-        if self.viewer is None:
-            return False
-        return bool(await self.fetch(VIEWER_FOLLOWS, [user_id]))
+    async def page(self, sql: str, parent: int, args: PageArgs) -> list[Row]:
+        """One parent's page (`pages` with one key)."""
+        (rows,) = await self.pages(sql, [(parent, args)])
+        return rows
+
+    async def viewer_follows(self, ids: list[int]) -> set[int]:
+        """The users among `ids` the viewer follows (anonymous or no ids: none, no SQL)."""
+        if self.viewer is None or not ids:
+            return set()
+        return {r[0] for r in await self.fetch(VIEWER_FOLLOWS, ids)}
 
     def user(self, id: int, *fields: str) -> Json | None:
         """A fetched user's `id` and the named fields (camelCase), or None."""
-        record = self.users.get(id)
-        if record is None:
+        row = self.users.get(id)
+        if row is None:
             return None
-        return {"id": encode_global_id("User", id), **{f: record[_COLUMN[f]] for f in fields}}
+        return {"id": encode_global_id("User", id), **{f: row[_COLUMN[f]] for f in fields}}
 
-    def pin_card(self, r: asyncpg.Record, saves: dict[int, int], comments: dict[int, int]) -> Json:
-        """The PinCard fragment of a pin record (with its board's `b_` columns)."""
+    def pin_card(self, r: Row, saves: dict[int, int], comments: dict[int, int]) -> Json:
+        """The PinCard fragment of a paged pin row (its board's columns after the pin's)."""
+        pin_id = r[ROW + P_ID]
         return {
-            "id": encode_global_id("Pin", r["id"]),
-            "title": r["title"],
+            "id": encode_global_id("Pin", pin_id),
+            "title": r[ROW + P_TITLE],
             "image": {
-                "url": r["image_url"],
-                "width": r["image_width"],
-                "height": r["image_height"],
-                "dominantColor": r["dominant_color"],
+                "url": r[ROW + P_IMAGE_URL],
+                "width": r[ROW + P_IMAGE_WIDTH],
+                "height": r[ROW + P_IMAGE_HEIGHT],
+                "dominantColor": r[ROW + P_DOMINANT_COLOR],
             },
-            "creator": self.user(r["creator_id"], "username", "displayName", "avatarUrl"),
-            "board": {"id": encode_global_id("Board", r["b_id"]), "name": r["b_name"]},
-            "saveCount": saves.get(r["id"], 0),
-            "commentCount": comments.get(r["id"], 0),
+            "creator": self.user(r[ROW + P_CREATOR_ID], "username", "displayName", "avatarUrl"),
+            "board": {
+                "id": encode_global_id("Board", r[ROW + P_BOARD + B_ID]),
+                "name": r[ROW + P_BOARD + B_NAME],
+            },
+            "saveCount": saves.get(pin_id, 0),
+            "commentCount": comments.get(pin_id, 0),
         }
 
 
 _COLUMN = {
-    "username": "username",
-    "displayName": "display_name",
-    "avatarUrl": "avatar_url",
-    "bio": "bio",
-    "email": "email",
-    "createdAt": "created_at",
+    "username": U_USERNAME,
+    "displayName": U_DISPLAY_NAME,
+    "avatarUrl": U_AVATAR_URL,
+    "bio": U_BIO,
+    "email": U_EMAIL,
+    "createdAt": U_CREATED_AT,
 }
 
 
@@ -167,5 +206,10 @@ def required(variables: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def end_cursor(rows: list[asyncpg.Record]) -> str | None:
-    return encode_cursor(rows[-1]["position"]) if rows else None
+def cursor(row: Row) -> str:
+    """A paged row's cursor."""
+    return encode_cursor(row[POSITION])
+
+
+def end_cursor(rows: list[Row]) -> str | None:
+    return cursor(rows[-1]) if rows else None

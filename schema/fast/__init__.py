@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from graphql import ExecutionResult, OperationDefinitionNode
 
+from db.pool import Session
+from loaders import Loaders
 from resolvers.context import Context
 from schema.execution import PreparedDocument, run
 from schema.fast.cache import PlanCache
@@ -44,16 +46,20 @@ async def run_prepared(
     prepared: PreparedDocument,
     operation: OperationDefinitionNode,
     variables: Mapping[str, Any] | None,
-    context: Context,
+    session: Session,
+    viewer_id: int | None,
     request_id: str | None = None,
 ) -> Outcome:
-    """Runs one operation of a valid document: on the fast path when `plans` (None: the
-    fast path is off) has a plan for it, else on the normal path."""
+    """Runs one operation of a valid document for `viewer_id` on the request's session: on
+    the fast path, with planned loaders, when `plans` (None: the fast path is off) has a plan
+    for it, else on the normal path."""
     planned = plans.get(prepared, operation) if plans is not None else None
     if planned is None:
+        context = Context(loaders=Loaders.build(session, viewer_id), session=session)
         result = await run(prepared, operation, variables, context, request_id)
         return Outcome(result, "graphql" if plans is None else "fallback")
-    result, fast = await execute_counted(planned, variables, context.loaders, request_id)
+    loaders = Loaders.build(session, viewer_id, planned=True)
+    result, fast = await execute_counted(planned, variables, loaders, request_id)
     return Outcome(result, "fast" if fast else "rerun")
 
 

@@ -98,7 +98,7 @@ async def _normal(
     plan: Plan, variables: Mapping[str, Any] | None, loaders: Loaders, request_id: str | None
 ) -> ExecutionResult:
     """The request on the normal path, with fresh loaders on the same session."""
-    session = loaders.user_by_id.session  # every loader of a request shares its session
+    session = loaders.session
     context = Context(loaders=Loaders.build(session, loaders.viewer_id), session=session)
     # `run` reads only the document of a prepared one (its text and hash name it in caches)
     prepared = PreparedDocument(text="", sha256="", document=plan.document, errors=())

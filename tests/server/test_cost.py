@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schema.build import build_schema
-from server.cost import MUTATION_FIELD_COST, actual_cost, cost_error, requested_cost
+from server.cost import (
+    MUTATION_FIELD_COST,
+    RequestedCosts,
+    actual_cost,
+    cost_error,
+    requested_cost,
+)
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "operations"
 
@@ -394,3 +400,48 @@ def test_a_mutation_response_costs_what_was_requested() -> None:
     }
     requested = cost(text, {"input": {"userId": "1"}})
     assert actual_cost(data, mutation=True) == requested == 14
+
+
+# Which variables the costing reads depends on their values: `$n` only counts when `$a` holds.
+GUARDED = """
+query Guarded($a: Boolean!, $n: Int = 3, $m: Int, $title: String) {
+  pins(first: 2) { nodes { id title } }
+  more: pins(first: $m) @include(if: $a) { nodes { id comments(first: $n) { nodes { id } } } }
+  pin(id: $title) { id }
+}
+"""
+
+
+def test_remembered_costs_equal_fresh_ones_whatever_the_order_of_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = build_schema()._schema
+    document = parse(GUARDED)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    costs = RequestedCosts(schema)
+    requests: list[dict[str, Any]] = [
+        {"a": False, "m": 5},
+        {"a": True, "m": 5},
+        {"a": True, "m": 5, "n": 10},
+        {"a": False, "m": 50, "n": 10},
+        {"a": True, "m": 5, "n": None},
+        {"a": True, "m": 5, "n": 10, "title": "x"},
+        {"a": True, "m": 50, "n": 10},
+        {"a": True, "m": 5},
+        {"a": True, "m": 5, "n": 10, "title": "y"},
+    ]
+    expected = [requested_cost(schema, document, operation, v) for v in requests]
+    assert len(set(expected)) > 3  # the requests do cost differently
+
+    assert [costs("sha", document, operation, v) for v in requests] == expected
+    assert [costs("sha", document, operation, v) for v in reversed(requests)] == expected[::-1]
+
+    def refuse(*_: Any) -> int:
+        raise AssertionError("costed again")
+
+    monkeypatch.setattr("server.cost._requested_cost", refuse)
+    # the title is read by no costing: any title finds the remembered cost
+    assert (
+        costs("sha", document, operation, {"a": True, "m": 5, "n": 10, "title": "z"})
+        == (expected[2])
+    )
