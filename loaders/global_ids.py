@@ -19,9 +19,14 @@ class GlobalId(NamedTuple):
     id: int
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def encode_global_id(type_name: str, id: int) -> str:
     """`Pin`, 42 → `UGluOjQy` (unpadded URL-safe base64 of `Pin:42`)."""
-    return base64.urlsafe_b64encode(f"{type_name}:{id}".encode()).decode().rstrip("=")
+    # base64.urlsafe_b64encode, without its two Python-level calls: ~90 per board page
+    encoded = binascii.b2a_base64(f"{type_name}:{id}".encode(), newline=False)
+    return encoded.translate(_URL_SAFE).rstrip(b"=").decode()
 
 
 def decode_global_id(value: str, argument: str = "id") -> GlobalId:

@@ -99,9 +99,15 @@ class Admission:
             )
         return Admitted(requested, mutation, key, throttle)
 
-    def settle(self, admitted: Admitted, data: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The response's `extensions.cost`; gives the unused points back in the background."""
-        actual = min(actual_cost(data, mutation=admitted.mutation), admitted.requested)
+    def settle(
+        self, admitted: Admitted, data: Mapping[str, Any] | None, objects: int | None = None
+    ) -> dict[str, Any]:
+        """The response's `extensions.cost`; gives the unused points back in the background.
+        `objects`: the objects `data` holds, when execution counted them (else `data` is
+        walked)."""
+        if objects is None or admitted.mutation:
+            objects = actual_cost(data, mutation=admitted.mutation)
+        actual = min(objects, admitted.requested)
         unused = admitted.requested - actual
         throttle = admitted.throttle
         if throttle is not None and admitted.key is not None and unused > 0:

@@ -256,6 +256,7 @@ class GraphQLEndpoint:
                     request_id.get(),
                 )
             result, record.execution = outcome.result, outcome.execution
+            objects = outcome.objects
         except TimeoutError:
             message = (
                 f"the request ran past its {deadline:g} s deadline "
@@ -283,7 +284,7 @@ class GraphQLEndpoint:
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body = {"errors": formatted(result.errors), "data": result.data}
-        body["extensions"] = {"cost": admission.settle(admitted, result.data)}
+        body["extensions"] = {"cost": admission.settle(admitted, result.data, objects)}
         headers = {}
         if request.method == "GET":
             cacheable = viewer_id is None and not result.errors and self.get_max_age > 0

@@ -34,6 +34,8 @@ class Outcome:
 
     result: ExecutionResult
     route: Route
+    objects: int | None = None
+    """The objects `result.data` holds, when the fast path counted them (else: walk it)."""
 
     @property
     def execution(self) -> str:
@@ -59,8 +61,8 @@ async def run_prepared(
         result = await run(prepared, operation, variables, context, request_id)
         return Outcome(result, "graphql" if plans is None else "fallback")
     loaders = Loaders.build(session, viewer_id, planned=True)
-    result, fast = await execute_counted(planned, variables, loaders, request_id)
-    return Outcome(result, "fast" if fast else "rerun")
+    result, fast, objects = await execute_counted(planned, variables, loaders, request_id)
+    return Outcome(result, "fast" if fast else "rerun", objects)
 
 
 __all__ = ["Outcome", "Plan", "PlanCache", "Route", "execute", "plan", "run_prepared"]

@@ -61,7 +61,7 @@ async def execute(
 ) -> ExecutionResult:
     """Executes a planned query with this request's loaders: the same result as
     `schema.execution.run` (data, errors, their codes and masking)."""
-    result, _fast = await execute_counted(plan, variables, loaders, request_id)
+    result, _fast, _objects = await execute_counted(plan, variables, loaders, request_id)
     return result
 
 
@@ -70,28 +70,30 @@ async def execute_counted(
     variables: Mapping[str, Any] | None,
     loaders: Loaders,
     request_id: str | None = None,
-) -> tuple[ExecutionResult, bool]:
-    """`execute`, and whether the fast path answered (False: the normal path ran)."""
+) -> tuple[ExecutionResult, bool, int | None]:
+    """`execute`, whether the fast path answered (False: the normal path ran), and the
+    objects its `data` holds (`server.cost.actual_cost`) when that is known without walking
+    it: a response without errors holds every object the fast path built."""
     raw = dict(variables) if variables is not None else {}
     coerced = get_variable_values(
         plan.schema, plan.operation.variable_definitions or (), raw, MAX_VARIABLE_ERRORS
     )
     if isinstance(coerced, list):  # as graphql-core answers, before executing anything
-        return ExecutionResult(None, [_coded(e, request_id) for e in coerced]), True
+        return ExecutionResult(None, [_coded(e, request_id) for e in coerced]), True, None
     root = plan.root(coerced.coerced)
     if root is None:
-        return await _normal(plan, variables, loaders, request_id), False
+        return await _normal(plan, variables, loaders, request_id), False, None
     runner = _Runner(loaders, coerced)
     data: dict[str, Any] = {}
     runner.select(root, [None], [data], [None])
     await runner.drain()
     errors = runner.errors
     if runner.give_up:
-        return await _normal(plan, variables, loaders, request_id), False
+        return await _normal(plan, variables, loaders, request_id), False, None
     if not errors:
-        return ExecutionResult(data, None), True
+        return ExecutionResult(data, None), True, runner.built
     settled, located = settle(data, errors)
-    return ExecutionResult(settled, [_coded(e, request_id) for e in located]), True
+    return ExecutionResult(settled, [_coded(e, request_id) for e in located]), True, None
 
 
 async def _normal(
@@ -108,7 +110,16 @@ async def _normal(
 class _Runner:
     """One request's execution of a plan."""
 
-    __slots__ = ("arguments", "errors", "give_up", "loaders", "nulled", "variables", "waiting")
+    __slots__ = (
+        "arguments",
+        "built",
+        "errors",
+        "give_up",
+        "loaders",
+        "nulled",
+        "variables",
+        "waiting",
+    )
 
     def __init__(self, loaders: Loaders, variables: VariableValues) -> None:
         self.loaders = loaders
@@ -118,6 +129,8 @@ class _Runner:
         self.errors: list[FieldError] = []
         self.give_up = False
         """Set when the normal path must answer: stop starting work."""
+        self.built = 0
+        """Objects (dicts) built below `data` so far."""
         self.nulled: set[Slot] = set()
         """Where errors nulled the response: what waits below is not completed (graphql-core
         cancels it)."""
@@ -239,6 +252,7 @@ class _Runner:
             return
         fn = field.fn
         loaders = self.loaders
+        keywords = dict(arguments) if arguments else None  # most fields take none
         values: list[Any] = []
         ready_outs: list[dict[str, Any]] = []
         ready_positions: list[Position | None] = []
@@ -247,7 +261,7 @@ class _Runner:
         waiting_positions: list[Position | None] = []
         for parent, out, position in zip(parents, outs, positions, strict=True):
             try:
-                value = fn(loaders, parent, **arguments)
+                value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
             except Exception as error:
                 out[key] = None
                 self.fail(field, out, position, None, error)
@@ -291,9 +305,13 @@ class _Runner:
         selection together)."""
         key = field.key
         if field.leaf is not None and not field.is_list:
-            as_is = field.leaf_type if field.leaf_mode == LeafMode.AS_IS else None
+            mode = field.leaf_mode
+            as_is = field.leaf_type if mode == LeafMode.AS_IS else None
+            ints = mode == LeafMode.INT
             for value, out, position in zip(values, outs, positions, strict=True):
-                if type(value) is as_is:
+                if type(value) is as_is or (
+                    ints and type(value) is int and INT_MIN <= value <= INT_MAX
+                ):
                     out[key] = value
                 elif value is None:
                     out[key] = None
@@ -345,6 +363,7 @@ class _Runner:
                     child_outs.append(child)
                     child_positions.append((position, out, key, index, field))
         if children:
+            self.built += len(children)
             self.objects(field, children, child_outs, child_positions)
 
     @staticmethod

@@ -39,6 +39,7 @@ from loaders.users import UserByIdLoader
 from schema.build import build_schema
 from schema.execution import PreparedDocument, formatted, prepare
 from schema.fast import PlanCache, Route, execute, plan, run_prepared
+from server.cost import actual_cost
 from tests import world
 from tests.schema.demo import SIZES, Picks, operation, query_files
 from tests.server.test_fuzz import SCALARS, SDL, lift
@@ -117,6 +118,9 @@ async def answer(
     finally:
         await session.close()
     await asyncio.sleep(0)  # asyncpg reports a statement on the loop's next turn
+    if outcome.objects is not None:  # what admission takes as the response's actual cost
+        assert outcome.objects == actual_cost(outcome.result.data, mutation=False)
+        assert outcome.route == "fast" and not outcome.result.errors
     return Answer(as_json(outcome.result), pool.log.count, outcome.route)
 
 
