@@ -62,10 +62,16 @@ def decode_cursor(cursor: str, argument: str = "after") -> int:
 
 @dataclass(frozen=True, slots=True)
 class Edge(Generic[R]):
-    """One row of a page and the cursor just after it."""
+    """One row of a page and its keyset position."""
 
-    cursor: str
+    position: int
     node: R
+
+    @property
+    def cursor(self) -> str:
+        """The cursor just after this row (made when asked for: most pages only show
+        their nodes)."""
+        return encode_cursor(self.position)
 
 
 @dataclass(slots=True)
@@ -113,7 +119,7 @@ def make_page(
 
     Forward pagination only: `hasPreviousPage` is true when the page starts after a cursor.
     """
-    edges = [Edge(encode_cursor(position), row) for position, row in positioned[: args.first]]
+    edges = [Edge(position, row) for position, row in positioned[: args.first]]
     return Page(
         edges=edges,
         has_next_page=len(positioned) > args.first,

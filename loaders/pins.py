@@ -5,6 +5,8 @@ returns the board's columns too, priming BoardByIdLoader: `pin { board }` costs 
 
 from __future__ import annotations
 
+from typing import Any
+
 from db.privacy import VIEWER, board_visible
 from db.waves import Row
 from loaders.base import AFTER, ChildPage, CountByIdLoader, PageByParentLoader, RowByIdLoader
@@ -21,14 +23,23 @@ PIN_WITH_BOARD = f"""
 
 
 class _PrimesBoards:
-    """Pin loaders build PinRows and hand the joined board to the BoardByIdLoader."""
+    """Pin loaders build PinRows and hand the joined board to the BoardByIdLoader (once per
+    board: the pins of a page often share theirs)."""
 
     boards: BoardByIdLoader
+    primed: set[int]
 
     def make_row(self, record: Row, at: int) -> PinRow:
-        board = board_row(record, at + PIN_WIDTH)
-        self.boards.prime(board.id, board)
+        board_id = record[at + PIN_WIDTH]
+        if board_id not in self.primed:
+            self.primed.add(board_id)
+            self.boards.prime(board_id, board_row(record, at + PIN_WIDTH))
         return pin_row(record, at)
+
+    def clear_all(self) -> Any:
+        """Forgets every pin (DataLoader.clear_all) and which boards were primed."""
+        self.primed.clear()
+        return super().clear_all()  # type: ignore[misc]
 
 
 class PinByIdLoader(_PrimesBoards, RowByIdLoader[PinRow]):
@@ -40,12 +51,14 @@ class PinByIdLoader(_PrimesBoards, RowByIdLoader[PinRow]):
     def __init__(self, boards: BoardByIdLoader) -> None:
         super().__init__(boards.session, boards.viewer_id)
         self.boards = boards
+        self.primed = set()
 
 
 class _PinPageLoader(_PrimesBoards, PageByParentLoader[PinRow]):
     def __init__(self, boards: BoardByIdLoader, counts: CountByIdLoader) -> None:
         super().__init__(boards.session, boards.viewer_id, counts)
         self.boards = boards
+        self.primed = set()
 
 
 class PinCountByBoardIdLoader(CountByIdLoader):

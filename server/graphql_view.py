@@ -34,7 +34,7 @@ from schema.execution import (
 )
 from schema.fast import run_prepared
 from server.admission import Admission, Admitted, Refused
-from server.auth import InvalidToken, viewer_from_header
+from server.auth import InvalidToken, Viewers
 from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
 from server.graphql_http import (
@@ -76,7 +76,7 @@ class GraphQLEndpoint:
         self, settings: Settings, metrics: Metrics | None = None, tracing: Tracing | None = None
     ) -> None:
         self.settings = settings
-        self.secret = settings.secret
+        self.viewers = Viewers(settings.secret)
         self.get_max_age = settings.get_max_age
         self.metrics = metrics
         self.tracing = tracing
@@ -143,7 +143,7 @@ class GraphQLEndpoint:
         try:
             client = client_from_headers(request.headers)
             record.client, record.client_version = client.name, client.version
-            viewer_id = viewer_from_header(request.headers.get("authorization"), self.secret)
+            viewer_id = self.viewers.from_header(request.headers.get("authorization"))
             params = await read_params(
                 request,
                 max_body_bytes=self.settings.max_body_bytes,

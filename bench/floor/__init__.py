@@ -25,7 +25,7 @@ from bench.floor.operations import OPERATIONS, FloorOperation
 from bench.floor.request import FloorError, FloorRequest
 from db.pool import ConnectionInit, Database
 from loaders.errors import BadUserInput
-from server.auth import InvalidToken, viewer_from_header
+from server.auth import InvalidToken, Viewers
 
 
 def _variables(body: bytes) -> Mapping[str, Any]:
@@ -39,10 +39,12 @@ def _variables(body: bytes) -> Mapping[str, Any]:
     return variables
 
 
-def _endpoint(operation: FloorOperation, secret: str) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    operation: FloorOperation, viewers: Viewers
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
-            viewer = viewer_from_header(request.headers.get("authorization"), secret)
+            viewer = viewers.from_header(request.headers.get("authorization"))
             variables = _variables(await request.body())
             database: Database = request.state.database
             async with database.pool.acquire() as conn:
@@ -63,9 +65,11 @@ def _error(status: int, message: str) -> Response:
 
 
 def routes(secret: str) -> list[Route]:
-    """`POST /floor/<key>` for each operation; tokens are checked with `secret`."""
+    """`POST /floor/<key>` for each operation; tokens are checked with `secret` (and
+    remembered, as pinql does)."""
+    viewers = Viewers(secret)
     return [
-        Route(f"/floor/{key}", _endpoint(operation, secret), methods=["POST"])
+        Route(f"/floor/{key}", _endpoint(operation, viewers), methods=["POST"])
         for key, operation in OPERATIONS.items()
     ]
 
