@@ -1,15 +1,15 @@
-"""One round trip per wave: the statements a request sends in the same event-loop turn go to
-PostgreSQL as one statement.
+"""One round trip per wave: statements that can go together are sent to PostgreSQL as one.
 
-A wave of loads (every loader the fast path calls for one level of a query) dispatches its
-batches in the same turn. `Wave.fetch` holds the first statement for one turn, lets the
-others of that turn join it, and sends them as
+`fetch_together` sends a list of statements as
 
     select array(select s from (<statement 1>) as s), array(select s from (<statement 2>) as s)
 
 each statement keeping its own parameters (renumbered after the previous ones') and its rows,
-in order, as one `record[]` column. A statement alone in its turn is sent as it is. So a
-request's round trips depend on its query's depth, not on how many loaders each level uses.
+in order, as one `record[]` column; a lone statement is sent as it is. The fast path's
+planned loaders (loaders/waves.py) send each level of a query this way, so a request's round
+trips depend on its query's depth, not on how many loaders each level uses. `Wave` does the
+same for statements issued concurrently in one event-loop turn (`asyncio.gather`): the
+benchmark's floor (bench/floor/) sends pinql's statements with it.
 
 Rows of a combined statement are tuples, those of a statement sent alone asyncpg Records:
 callers read both by position.
@@ -54,6 +54,18 @@ def combined_sql(statements: Sequence[tuple[str, int]]) -> str:
             _combined.clear()  # a bounded cache: texts are rebuilt when needed
         _combined[key] = text
     return text
+
+
+async def fetch_together(
+    fetch: Fetch, statements: Sequence[tuple[str, Sequence[Any]]]
+) -> list[Sequence[Row]]:
+    """The rows of each statement, all sent in one round trip (a lone one as it is)."""
+    if len(statements) == 1:
+        sql, args = statements[0]
+        return [await fetch(sql, *args)]
+    texts = [(sql, len(args)) for sql, args in statements]
+    (row,) = await fetch(combined_sql(texts), *(arg for _, args in statements for arg in args))
+    return list(row)
 
 
 class Wave:

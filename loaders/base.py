@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -21,6 +22,7 @@ from aiodataloader import DataLoader
 from db.pool import Session
 from db.waves import Row
 from loaders.paging import Page, PageArgs, make_page
+from loaders.waves import BatchObserver, Pending, Planned
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -28,9 +30,6 @@ R = TypeVar("R")
 
 ChildPage = tuple[int, PageArgs]
 """A page of a parent's children: (parent id, page arguments). Top-level lists use parent 0."""
-
-BatchObserver = Callable[[str, int], None]
-"""Called with (loader class name, number of keys) before each batch runs."""
 
 batch_observer: ContextVar[BatchObserver | None] = ContextVar("pinql_batch_observer", default=None)
 """The observer of the loaders built in this context (none: batches are not observed)."""
@@ -46,12 +45,22 @@ cross join lateral ({body}) as c
 AFTER = "coalesce(k.after_id, 9223372036854775807)"
 
 
+Statement = tuple[str, tuple[Any, ...]]
+"""A batch's SQL and its arguments (the viewer included)."""
+
+
 class SqlLoader(DataLoader[K, V]):
     """A DataLoader that runs its SQL on one request's session, as one viewer.
 
     Its statements take the viewer as `$1` and the batch's keys from `$2` on; a loader whose
     answer is the same for every viewer sets `viewer_scoped = False`, and its keys start at
     `$1` (PostgreSQL refuses a parameter that a statement never uses).
+
+    A batch is two plain steps: `statement(keys)` (None: answered without SQL) and
+    `values(keys, rows)`. On the normal path aiodataloader runs them (`batch_load_fn`); for
+    the fast path a loader is `planned` (loaders/waves.py): `load` returns the value when
+    it is known, else a `Pending`, and the fast path sends every pending batch of a level
+    together, without a future or a task per key.
     """
 
     viewer_scoped: ClassVar[bool] = True
@@ -60,33 +69,69 @@ class SqlLoader(DataLoader[K, V]):
         super().__init__()
         self.session = session
         self.viewer_id = viewer_id
-        self.planned = False
-        """Whether batches go with the other statements of their event-loop turn: set for
-        the fast path, whose waves are the query's levels (Loaders.build)."""
-        observe = batch_observer.get()
-        if observe is not None:
-            self.batch_load_fn = _observed(self.batch_load_fn, type(self).__name__, observe)
+        self.planned: Planned | None = None
+        """Set by `Loaders.build(..., planned=True)`: the request's pending batches."""
+        self.known: dict[K, Pending] = {}
+        """Planned: the keys loaded (or primed) so far, their Pending done."""
+        self.pending: dict[K, Pending] = {}
+        """Planned: the keys asked for since the last wave."""
 
-    def load(self, key: K) -> asyncio.Future[V]:
-        """The value for `key`. Shielded: several fields may await one result, and
-        graphql-core cancels a field's siblings when it fails; cancelling one awaiting field
-        must not cancel the result the others share. A failure nobody awaits any more (its
-        fields were cancelled) is not reported as "never retrieved". The fast path (planned
-        loaders) never cancels a field alone and reads every result: its loads are not
-        shielded."""
+    # aiodataloader's load returns a Future; a planned loader returns a Pending
+    def load(self, key: K) -> Awaitable[V]:  # type: ignore[override]
+        """The value for `key`.
+
+        Planned: the key's `Pending` (done when the value is known). Otherwise a future,
+        shielded: several fields may await one result, and graphql-core cancels a field's
+        siblings when it fails; cancelling one awaiting field must not cancel the result the
+        others share. A failure nobody awaits any more (its fields were cancelled) is not
+        reported as "never retrieved"."""
+        planned = self.planned
+        if planned is not None:
+            pending = self.known.get(key) or self.pending.get(key)
+            if pending is None:
+                if not self.pending:
+                    planned.waiting.append(self)
+                pending = self.pending[key] = Pending()
+            return pending
         shared = super().load(key)
-        if self.planned:
-            return shared
         shared.add_done_callback(_retrieved)
         return asyncio.shield(shared)
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        """Runs `sql` with the viewer as $1 (if viewer-scoped) and then `args`: with the
-        other statements of its event-loop turn when `planned` (db/waves.py)."""
-        fetch = self.session.wave.fetch if self.planned else self.session.fetch
-        if self.viewer_scoped:
-            return await fetch(sql, self.viewer_id, *args)
-        return await fetch(sql, *args)
+    def prime(self, key: K, value: V) -> SqlLoader[K, V]:
+        """Adds a value loaded by another statement, unless the key's is already known."""
+        if self.planned is not None:
+            if key not in self.known:
+                self.known[key] = Pending(value)
+            return self
+        super().prime(key, value)
+        return self
+
+    def clear_all(self) -> SqlLoader[K, V]:
+        """Forgets every value loaded so far."""
+        self.known.clear()
+        super().clear_all()
+        return self
+
+    def arguments(self, *args: Any) -> tuple[Any, ...]:
+        """A statement's arguments: the viewer as $1 (if viewer-scoped), then `args`."""
+        return (self.viewer_id, *args) if self.viewer_scoped else args
+
+    @abstractmethod
+    def statement(self, keys: list[K]) -> Statement | None:
+        """The batch's SQL and arguments; None when its values need no SQL."""
+
+    @abstractmethod
+    def values(self, keys: list[K], rows: Sequence[Row]) -> list[V]:
+        """One value per key, in key order, from the statement's rows (none: no SQL)."""
+
+    async def batch_load_fn(self, keys: list[K]) -> list[V]:
+        """aiodataloader's batch: the statement, sent alone, then the values."""
+        observe = batch_observer.get()
+        if observe is not None:
+            observe(type(self).__name__, len(keys))
+        statement = self.statement(keys)
+        rows = () if statement is None else await self.session.fetch(statement[0], *statement[1])
+        return self.values(keys, rows)
 
 
 class RowByIdLoader(SqlLoader[int, R | None], Generic[R]):
@@ -99,8 +144,11 @@ class RowByIdLoader(SqlLoader[int, R | None], Generic[R]):
     def make_row(self, record: Row, at: int) -> R:
         """Builds the row from the columns of `sql`, from `record[at]` on (`at` = 0)."""
 
-    async def batch_load_fn(self, keys: list[int]) -> list[R | None]:
-        by_id = {r[0]: self.make_row(r, 0) for r in await self.fetch(self.sql, keys)}
+    def statement(self, keys: list[int]) -> Statement | None:
+        return self.sql, self.arguments(keys)
+
+    def values(self, keys: list[int], rows: Sequence[Row]) -> list[R | None]:
+        by_id = {r[0]: self.make_row(r, 0) for r in rows}
         return [by_id.get(k) for k in keys]
 
 
@@ -110,8 +158,11 @@ class CountByIdLoader(SqlLoader[int, int]):
     sql: ClassVar[str]
     """Returns (id, n) rows for the ids in `$2::bigint[]` (`$1` if not viewer-scoped)."""
 
-    async def batch_load_fn(self, keys: list[int]) -> list[int]:
-        counts: dict[int, int] = {r[0]: r[1] for r in await self.fetch(self.sql, keys)}
+    def statement(self, keys: list[int]) -> Statement | None:
+        return self.sql, self.arguments(keys)
+
+    def values(self, keys: list[int], rows: Sequence[Row]) -> list[int]:
+        counts: dict[int, int] = {r[0]: r[1] for r in rows}
         return [counts.get(k, 0) for k in keys]
 
 
@@ -128,25 +179,27 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
     def __init__(self, session: Session, viewer_id: int | None, counts: CountByIdLoader) -> None:
         super().__init__(session, viewer_id)
         self.counts = counts
+        self.sql = _paged_sql(self.body)
 
     @abstractmethod
     def make_row(self, record: Row, at: int) -> R:
         """Builds the row from the columns `body` selects after `position`, from
         `record[at]` on."""
 
-    async def batch_load_fn(self, keys: list[ChildPage]) -> list[Page[R]]:
-        records = await self.fetch(
-            PAGED_SQL.format(body=self.body),
+    def statement(self, keys: list[ChildPage]) -> Statement | None:
+        return self.sql, self.arguments(
             [parent for parent, _ in keys],
             [args.after for _, args in keys],
             [args.first + 1 for _, args in keys],
         )
+
+    def values(self, keys: list[ChildPage], rows: Sequence[Row]) -> list[Page[R]]:
         positioned: list[list[tuple[int, R]]] = [[] for _ in keys]
-        for r in records:
+        for r in rows:
             positioned[r[0] - 1].append((r[1], self.make_row(r, 2)))  # ord, position, row
         return [
-            self.page(rows, args, parent)
-            for rows, (parent, args) in zip(positioned, keys, strict=True)
+            self.page(page_rows, args, parent)
+            for page_rows, (parent, args) in zip(positioned, keys, strict=True)
         ]
 
     def page(self, rows: Sequence[tuple[int, R]], args: PageArgs, parent: int) -> Page[R]:
@@ -154,18 +207,9 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
         return make_page(rows, args, lambda: self.counts.load(parent))
 
 
-def _observed(
-    batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]],
-    name: str,
-    observe: BatchObserver,
-) -> Callable[[list[K]], Coroutine[Any, Any, list[V]]]:
-    """`batch_load_fn`, telling `observe` each batch's size first."""
-
-    async def observed(keys: list[K]) -> list[V]:
-        observe(name, len(keys))
-        return await batch_load_fn(keys)
-
-    return observed
+@cache
+def _paged_sql(body: str) -> str:
+    return PAGED_SQL.format(body=body)
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:

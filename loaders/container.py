@@ -9,7 +9,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from db.pool import Session
-from loaders.base import PageByParentLoader, SqlLoader
+from loaders.base import PageByParentLoader, SqlLoader, batch_observer
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
 from loaders.comments import CommentByIdLoader, CommentCountByPinIdLoader, CommentsByPinIdLoader
 from loaders.pins import (
@@ -33,6 +33,7 @@ from loaders.users import (
     UserByUsernameLoader,
     ViewerFollowsByUserIdLoader,
 )
+from loaders.waves import Planned
 
 
 class Loaders:
@@ -48,8 +49,8 @@ class Loaders:
 
     viewer_id: int | None
     session: Session
-    planned: bool
-    """Loaders for the fast path (SqlLoader.planned)."""
+    planned: Planned | None
+    """For the fast path: the request's planned loading (loaders/waves.py)."""
     user_by_id: UserByIdLoader
     user_by_username: UserByUsernameLoader
     follower_count_by_user_id: FollowerCountByUserIdLoader
@@ -74,7 +75,7 @@ class Loaders:
     comment_count_by_pin_id: CommentCountByPinIdLoader
     comments_by_pin_id: CommentsByPinIdLoader
 
-    def __init__(self, session: Session, viewer_id: int | None, planned: bool) -> None:
+    def __init__(self, session: Session, viewer_id: int | None, planned: Planned | None) -> None:
         self.session = session
         self.viewer_id = viewer_id
         self.planned = planned
@@ -82,8 +83,13 @@ class Loaders:
     @classmethod
     def build(cls, session: Session, viewer_id: int | None, *, planned: bool = False) -> Loaders:
         """Fresh loaders for one request of `viewer_id` (None: anonymous); `planned`: for
-        the fast path, its statements sent wave by wave (SqlLoader.planned)."""
-        return cls(session, viewer_id, planned)
+        the fast path, loading a level of the query at a time (loaders/waves.py)."""
+        return cls(session, viewer_id, Planned(session, batch_observer.get()) if planned else None)
+
+    async def run_wave(self) -> None:
+        """Planned: loads every key asked for since the last wave, in one round trip."""
+        assert self.planned is not None
+        await self.planned.run_wave()
 
     def __getattr__(self, name: str) -> Any:
         """Builds a loader at its first use (later uses find it as an attribute)."""

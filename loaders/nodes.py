@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable
 
 from loaders.container import Loaders
 from loaders.errors import BadUserInput
@@ -24,22 +24,24 @@ def global_id_of(row: NodeRow) -> str:
     return encode_global_id(NODE_TYPE_NAMES[type(row)], row.id)
 
 
-async def load_node(loaders: Loaders, global_id: str, argument: str = "id") -> NodeRow | None:
+def load_node(loaders: Loaders, global_id: str, argument: str = "id") -> Awaitable[NodeRow | None]:
     """The node a global ID names, or None where it does not exist or is not visible."""
     type_name, id = decode_global_id(global_id, argument)
     if type_name == "User":
-        return await loaders.user_by_id.load(id)
+        return loaders.user_by_id.load(id)
     if type_name == "Board":
-        return await loaders.board_by_id.load(id)
+        return loaders.board_by_id.load(id)
     if type_name == "Pin":
-        return await loaders.pin_by_id.load(id)
-    return await loaders.comment_by_id.load(id)
+        return loaders.pin_by_id.load(id)
+    return loaders.comment_by_id.load(id)
 
 
 async def load_nodes(loaders: Loaders, global_ids: list[str]) -> list[NodeRow | None]:
-    """The nodes of up to 100 global IDs, in order; all IDs are checked before any is loaded."""
+    """The nodes of up to 100 global IDs, in order; all IDs are checked before any is loaded,
+    and all are asked for before any is awaited (one batch per node type)."""
     if len(global_ids) > MAX_NODES:
         raise BadUserInput("ids", f"ids may hold at most {MAX_NODES} IDs, got {len(global_ids)}")
     for i, global_id in enumerate(global_ids):
         decode_global_id(global_id, f"ids[{i}]")
-    return list(await asyncio.gather(*(load_node(loaders, g) for g in global_ids)))
+    loads = [load_node(loaders, g) for g in global_ids]
+    return [await load for load in loads]

@@ -9,10 +9,16 @@ from typing import Any
 
 from db.privacy import VIEWER, board_visible
 from db.waves import Row
-from loaders.base import AFTER, ChildPage, CountByIdLoader, PageByParentLoader, RowByIdLoader
+from loaders.base import (
+    AFTER,
+    ChildPage,
+    CountByIdLoader,
+    PageByParentLoader,
+    RowByIdLoader,
+    Statement,
+)
 from loaders.boards import BoardByIdLoader
 from loaders.errors import Unauthenticated
-from loaders.paging import Page
 from loaders.rows import PIN_WIDTH, PinRow, board_columns, board_row, pin_columns, pin_row
 
 # Select list and source of a pin the viewer may see, then its board's columns (prefix b_).
@@ -167,7 +173,7 @@ class HomeFeedLoader(_PinPageLoader):
         order by fp.position desc limit k.lim
     """
 
-    async def batch_load_fn(self, keys: list[ChildPage]) -> list[Page[PinRow]]:
+    def statement(self, keys: list[ChildPage]) -> Statement | None:
         if self.viewer_id is None:
             raise Unauthenticated("homeFeed needs a signed-in viewer: send a bearer token")
-        return await super().batch_load_fn(keys)
+        return super().statement(keys)

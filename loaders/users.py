@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from db.waves import Row
-from loaders.base import AFTER, CountByIdLoader, PageByParentLoader, RowByIdLoader, SqlLoader
+from loaders.base import (
+    AFTER,
+    CountByIdLoader,
+    PageByParentLoader,
+    RowByIdLoader,
+    SqlLoader,
+    Statement,
+)
 from loaders.rows import UserRow, user_columns, user_row
 
 
@@ -27,9 +36,12 @@ class UserByUsernameLoader(SqlLoader[str, UserRow | None]):
         super().__init__(by_id.session, by_id.viewer_id)
         self.by_id = by_id
 
-    async def batch_load_fn(self, keys: list[str]) -> list[UserRow | None]:
+    def statement(self, keys: list[str]) -> Statement | None:
+        return self.sql, self.arguments(keys)
+
+    def values(self, keys: list[str], rows: Sequence[Row]) -> list[UserRow | None]:
         by_name = {}
-        for record in await self.fetch(self.sql, keys):
+        for record in rows:
             row = user_row(record)
             self.by_id.prime(row.id, row)
             by_name[row.username] = row
@@ -95,8 +107,11 @@ class ViewerFollowsByUserIdLoader(SqlLoader[int, bool]):
         where f.follower_id = $1::bigint and f.followee_id = any($2::bigint[])
     """
 
-    async def batch_load_fn(self, keys: list[int]) -> list[bool]:
+    def statement(self, keys: list[int]) -> Statement | None:
         if self.viewer_id is None:
-            return [False] * len(keys)
-        followed = {r[0] for r in await self.fetch(self.sql, keys)}
+            return None  # an anonymous viewer follows nobody
+        return self.sql, self.arguments(keys)
+
+    def values(self, keys: list[int], rows: Sequence[Row]) -> list[bool]:
+        followed = {r[0] for r in rows}
         return [k in followed for k in keys]

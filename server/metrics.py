@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -236,6 +237,7 @@ class Metrics:
         self._executions: dict[str, Counter] = {}
         self._pool_collector: PoolCollector | None = None
         self._pool_sampler: asyncio.Task[None] | None = None
+        self._pool_sample: Callable[[], None] | None = None
 
     @classmethod
     def for_process(cls) -> Metrics:
@@ -298,6 +300,7 @@ class Metrics:
             multiprocess_mode="livesum",
         )
         self._pool_sampler = asyncio.create_task(_sample(pool, gauge))
+        self._pool_sample = partial(_sample_once, pool, gauge)
 
     async def close(self) -> None:
         """Stops watching the pool; in multiprocess mode, drops this worker's live gauge."""
@@ -309,11 +312,15 @@ class Metrics:
             with suppress(asyncio.CancelledError):
                 await self._pool_sampler
             self._pool_sampler = None
+            self._pool_sample = None
         if self.multiprocess is not None:
             mark_process_dead(os.getpid(), self.multiprocess)  # type: ignore[no-untyped-call]
 
     def exposition(self) -> bytes:
-        """Every metric in Prometheus' text format (all workers' in multiprocess mode)."""
+        """Every metric in Prometheus' text format (all workers' in multiprocess mode, this
+        worker's pool as it is now)."""
+        if self._pool_sample is not None:
+            self._pool_sample()
         return generate_latest(self.registry)
 
     async def endpoint(self, request: Request) -> Response:
@@ -322,9 +329,12 @@ class Metrics:
 
 
 async def _sample(pool: asyncpg.Pool, gauge: Gauge) -> None:
-    in_use, idle = gauge.labels("in_use"), gauge.labels("idle")
     while True:
-        idle_now = pool.get_idle_size()
-        in_use.set(pool.get_size() - idle_now)
-        idle.set(idle_now)
+        _sample_once(pool, gauge)
         await asyncio.sleep(POOL_SAMPLE_SECONDS)
+
+
+def _sample_once(pool: asyncpg.Pool, gauge: Gauge) -> None:
+    idle = pool.get_idle_size()
+    gauge.labels("in_use").set(pool.get_size() - idle)
+    gauge.labels("idle").set(idle)

@@ -1,10 +1,12 @@
-"""Running a plan: every field of a selection for all its parents at once, loads batched.
+"""Running a plan: every field of a selection for all its parents at once, loads planned.
 
 Each selection runs for all its parent objects together, field by field, so response keys
 come in collection order. A field that loads calls its resolver's plain function for every
-parent; futures already settled (primed or cached rows) complete at once, the others wait
-for the next wave, awaited one after the other in this task (no task per item): all the
-loads a wave makes reach each DataLoader in the same tick, as one batch (one statement).
+parent with the request's planned loaders (loaders/waves.py): a value already known completes
+at once, the others wait for the next wave. A wave sends every batch its level asked for as
+one round trip (`Loaders.run_wave`), then completes what it brought, which asks for the next
+level's loads. No future, task or callback per item: plain functions written as coroutines
+(`node`, `nodes`) are driven here, step by step, each step waiting for a wave.
 
 Errors: variables are coerced by graphql-core (the same errors); a field error is located,
 nulls its nearest nullable position (schema/fast/errors.py) and is coded as on the normal
@@ -17,7 +19,7 @@ fresh loaders, so its answer is the normal path's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, get_argument_values
@@ -25,6 +27,7 @@ from graphql.execution import Executor
 from graphql.execution.values import VariableValues, get_variable_values
 
 from loaders import Loaders
+from loaders.waves import Pending
 from resolvers.context import Context
 from schema.execution import PreparedDocument, _coded, run
 from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
@@ -35,20 +38,61 @@ MAX_VARIABLE_ERRORS = 50  # graphql-core's default, as on the normal path
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
-class _Waiting:
-    """A field's pending values: its futures, for these objects."""
+class _Driven:
+    """A plain function written as a coroutine, stepped by the fast path: each step runs it
+    to its next wait for a planned load (a `Pending`); done when it returned or raised."""
 
-    __slots__ = ("field", "futures", "outs", "positions")
+    __slots__ = ("coroutine", "done", "error", "gave_up", "value", "waits_for")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        self.coroutine = coroutine
+        self.done = False
+        self.value: Any = None
+        self.error: Exception | None = None
+        self.gave_up = False
+        """It awaited something else than a planned load: the normal path must answer."""
+        self.waits_for: Pending | None = None
+        self.step()
+
+    def step(self) -> None:
+        """Runs it to its next wait, if what it waits for has come."""
+        waits_for = self.waits_for
+        if self.done or (waits_for is not None and not waits_for.done):
+            return
+        try:
+            awaited = self.coroutine.send(None)
+        except StopIteration as stop:
+            self.value, self.done = stop.value, True
+            return
+        except Exception as error:
+            self.error, self.done = error, True
+            return
+        if type(awaited) is not Pending:
+            self.coroutine.close()
+            self.gave_up = self.done = True
+            self.error = RuntimeError(f"a plain function awaited {awaited!r}")
+            return
+        self.waits_for = awaited
+
+
+Waited = Pending | _Driven
+"""A value to come: done (`value` or `error`) after some wave."""
+
+
+class _Waiting:
+    """A field's values to come, for these objects."""
+
+    __slots__ = ("field", "outs", "positions", "waited")
 
     def __init__(
         self,
         field: FieldPlan,
-        futures: list[asyncio.Future[Any]],
+        waited: list[Waited],
         outs: list[dict[str, Any]],
         positions: list[Position | None],
     ) -> None:
         self.field = field
-        self.futures = futures
+        self.waited = waited
         self.outs = outs
         self.positions = positions
 
@@ -74,6 +118,8 @@ async def execute_counted(
     """`execute`, whether the fast path answered (False: the normal path ran), and the
     objects its `data` holds (`server.cost.actual_cost`) when that is known without walking
     it: a response without errors holds every object the fast path built."""
+    if loaders.planned is None:
+        raise ValueError("the fast path loads through planned loaders: Loaders.build(planned=True)")
     raw = dict(variables) if variables is not None else {}
     coerced = get_variable_values(
         plan.schema, plan.operation.variable_definitions or (), raw, MAX_VARIABLE_ERRORS
@@ -162,12 +208,10 @@ class _Runner:
         return False
 
     async def drain(self) -> None:
-        """Waits for the pending loads, wave after wave, completing what they bring."""
-        while self.waiting:
+        """Runs the waves of planned loads, completing what each brings."""
+        while self.waiting and not self.give_up:
             waiting, self.waiting = self.waiting, []
-            await _settled([future for w in waiting for future in w.futures])
-            if self.give_up:
-                continue  # every started load is awaited: none is left unretrieved
+            await self.loaders.run_wave()
             for w in waiting:
                 self.resumed(w)
 
@@ -176,23 +220,36 @@ class _Runner:
         values: list[Any] = []
         outs: list[dict[str, Any]] = []
         positions: list[Position | None] = []
+        later: list[Waited] = []
+        later_outs: list[dict[str, Any]] = []
+        later_positions: list[Position | None] = []
         nulled = bool(self.nulled)
-        for future, out, position in zip(
-            waiting.futures, waiting.outs, waiting.positions, strict=True
+        for waited, out, position in zip(
+            waiting.waited, waiting.outs, waiting.positions, strict=True
         ):
-            error = future.exception()  # (cancelled: raises, as graphql-core lets it)
+            if type(waited) is _Driven and not waited.done:
+                waited.step()
+                if waited.gave_up:
+                    self.give_up = True
+                    return
+                if not waited.done:
+                    later.append(waited)
+                    later_outs.append(out)
+                    later_positions.append(position)
+                    continue
+            error = waited.error
             if error is not None:
-                if not isinstance(error, Exception):
-                    raise error
                 self.fail(field, out, position, None, error)  # counted, even where nulled
                 continue
             if nulled and (
                 self.under_nulled(position) or (id(out), field.key, None) in self.nulled
             ):
                 continue  # nulled by an error meanwhile: graphql-core cancels what lies below
-            values.append(future.result())
+            values.append(waited.value)
             outs.append(out)
             positions.append(position)
+        if later:
+            self.waiting.append(_Waiting(field, later, later_outs, later_positions))
         if values:
             self.complete(field, values, outs, positions)
 
@@ -256,7 +313,7 @@ class _Runner:
         values: list[Any] = []
         ready_outs: list[dict[str, Any]] = []
         ready_positions: list[Position | None] = []
-        futures: list[asyncio.Future[Any]] = []
+        waited: list[Waited] = []
         waiting_outs: list[dict[str, Any]] = []
         waiting_positions: list[Position | None] = []
         for parent, out, position in zip(parents, outs, positions, strict=True):
@@ -266,33 +323,30 @@ class _Runner:
                 out[key] = None
                 self.fail(field, out, position, None, error)
                 continue
-            if isinstance(value, asyncio.Future):
-                if value.done() and not value.cancelled():
-                    failure = value.exception()
-                    if isinstance(failure, Exception):
-                        out[key] = None
-                        self.fail(field, out, position, None, failure)
-                        continue
-                    value = value.result()
-                else:
+            if type(value) is not Pending and asyncio.iscoroutine(value):  # node, nodes
+                value = _Driven(value)
+                if value.gave_up:
+                    self.give_up = True
+                    return
+            if type(value) is Pending or type(value) is _Driven:
+                if not value.done:
                     out[key] = None  # its place in the response, filled when loaded
-                    futures.append(value)
+                    waited.append(value)
                     waiting_outs.append(out)
                     waiting_positions.append(position)
                     continue
-            elif asyncio.iscoroutine(value):
-                out[key] = None
-                futures.append(asyncio.ensure_future(value))  # node(id:), nodes(ids:)
-                waiting_outs.append(out)
-                waiting_positions.append(position)
-                continue
+                if value.error is not None:
+                    out[key] = None
+                    self.fail(field, out, position, None, value.error)
+                    continue
+                value = value.value
             values.append(value)
             ready_outs.append(out)
             ready_positions.append(position)
         if values:
             self.complete(field, values, ready_outs, ready_positions)
-        if futures:
-            self.waiting.append(_Waiting(field, futures, waiting_outs, waiting_positions))
+        if waited:
+            self.waiting.append(_Waiting(field, waited, waiting_outs, waiting_positions))
 
     def complete(
         self,
@@ -404,20 +458,3 @@ class _Runner:
             group[2].append(position)
         for name, (group_values, group_outs, group_positions) in groups.items():
             self.select(field.selections[name], group_values, group_outs, group_positions)
-
-
-async def _settled(futures: list[asyncio.Future[Any]]) -> None:
-    """Waits until every future is done (failed ones included). One at a time: the futures
-    of a batch finish in the same tick, so this wakes up about once per batch, where
-    `gather` would run a callback per future. Cancelled, it cancels those still pending."""
-    for index, future in enumerate(futures):
-        if future.done():
-            continue
-        try:
-            await future
-        except asyncio.CancelledError:
-            for pending in futures[index:]:
-                pending.cancel()
-            raise
-        except Exception:  # noqa: S112 (read where the future's field completes)
-            continue

@@ -13,10 +13,10 @@ from tests.support import GraphQLClient
 async def test_an_unexpected_error_is_masked_and_logged(
     world_client: GraphQLClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(self: UserByIdLoader, keys: list[int]) -> list[object]:
+    def broken(self: UserByIdLoader, keys: list[int], rows: object) -> list[object]:
         raise RuntimeError("connection to 10.1.2.3 failed: password for pinql_admin wrong")
 
-    monkeypatch.setattr(UserByIdLoader, "batch_load_fn", broken)
+    monkeypatch.setattr(UserByIdLoader, "values", broken)  # on either path
     with caplog.at_level(logging.ERROR):
         response = await world_client.post("{ pins(first: 1) { nodes { title creator { id } } } }")
     body = response.json()

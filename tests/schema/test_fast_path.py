@@ -424,12 +424,12 @@ async def test_plans_are_shared_by_concurrent_requests(world_pool: Pool) -> None
 
 
 def failing_users(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
-    """Every batch of users by id raises `error`."""
+    """Every batch of users by id raises `error` (on either path)."""
 
-    async def broken(self: UserByIdLoader, keys: list[int]) -> list[object]:
+    def broken(self: UserByIdLoader, keys: list[int], rows: object) -> list[object]:
         raise error
 
-    monkeypatch.setattr(UserByIdLoader, "batch_load_fn", broken)
+    monkeypatch.setattr(UserByIdLoader, "values", broken)
 
 
 FAULTY = {
@@ -462,11 +462,10 @@ async def test_failing_loads_are_coded_and_masked_alike(
 async def test_a_request_stopped_at_its_deadline_leaves_nothing_behind(
     world_pool: Pool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def slow(self: UserByIdLoader, keys: list[int]) -> list[object]:
-        await asyncio.sleep(5)
-        raise AssertionError("cancelled before")
+    def slow(self: UserByIdLoader, keys: list[int]) -> tuple[str, tuple[object, ...]]:
+        return "select pg_sleep(5), $1::bigint[]", (keys,)
 
-    monkeypatch.setattr(UserByIdLoader, "batch_load_fn", slow)
+    monkeypatch.setattr(UserByIdLoader, "statement", slow)
     prepared = prepare(operation("LatestPins.graphql"))
     definition = prepared.operation(None)
     assert prepared.document is not None and not isinstance(definition, graphql.GraphQLError)

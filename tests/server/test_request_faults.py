@@ -61,10 +61,10 @@ async def test_every_response_has_a_request_id(world_database: str) -> None:
 async def test_a_masked_error_carries_the_request_id_the_log_has(
     world_database: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(self: UserByIdLoader, keys: list[int]) -> list[object]:
+    def broken(self: UserByIdLoader, keys: list[int], rows: object) -> list[object]:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(UserByIdLoader, "batch_load_fn", broken)
+    monkeypatch.setattr(UserByIdLoader, "values", broken)  # on either path
     async with serve(world_database) as client:
         with caplog.at_level(logging.ERROR):
             response = await client.post("{ pins(first: 1) { nodes { creator { id } } } }")

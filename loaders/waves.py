@@ -1,0 +1,116 @@
+"""Planned loading, for the fast path: loads are noted as they are asked for, and a whole level
+of the query is then loaded in one round trip, with no future, task or callback per key.
+
+A planned loader's `load(key)` returns the key's `Pending`: done when its value is known (a
+loader keeps them), else noted, with the loader, in its request's `Planned`. `run_wave()`
+takes every noted batch, builds each loader's statement (`SqlLoader.statement`), sends them
+together (`db.waves.fetch_together`: one statement, one round trip), and gives each key its
+value (`SqlLoader.values`), or the batch's error. The fast path (schema/fast/execute.py)
+reads the `Pending` objects it holds once the wave ran, and drives plain functions written as
+coroutines itself: awaiting a `Pending` suspends them until the next wave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from db.waves import Row, fetch_together
+
+if TYPE_CHECKING:
+    from db.pool import Session
+    from loaders.base import SqlLoader
+
+BatchObserver = Callable[[str, int], None]
+"""Called with (loader class name, number of keys) before each batch runs."""
+
+_UNSET: Any = object()
+
+
+class Pending:
+    """A planned load: its value (or error) once its wave ran."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: Any = _UNSET) -> None:
+        self.value: Any = value
+        self.error: Exception | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether its wave ran (or its value was known)."""
+        return self.value is not _UNSET or self.error is not None
+
+    def result(self) -> Any:
+        """The loaded value; raises the batch's error."""
+        if self.error is not None:
+            raise self.error
+        if self.value is _UNSET:
+            raise RuntimeError("read before its wave ran")
+        return self.value
+
+    def __await__(self) -> Generator[Pending, None, Any]:
+        """In a coroutine the fast path drives: suspends it until the wave ran."""
+        if not self.done:
+            yield self
+        return self.result()
+
+
+class Planned:
+    """One request's planned loading: the loaders with keys waiting for the next wave."""
+
+    __slots__ = ("observe", "session", "waiting")
+
+    def __init__(self, session: Session, observe: BatchObserver | None) -> None:
+        self.session = session
+        self.observe = observe
+        self.waiting: list[SqlLoader[Any, Any]] = []
+        """Loaders with pending keys, in the order they were first asked (the order of the
+        statements in the wave)."""
+
+    async def run_wave(self) -> None:
+        """Loads every pending key: one round trip for all the batches (none if no batch
+        needs SQL)."""
+        loaders, self.waiting = self.waiting, []
+        batches: list[tuple[SqlLoader[Any, Any], list[Any], list[Pending]]] = []
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        sent: list[int] = []  # index in `batches` of each statement
+        failed: dict[int, Exception] = {}
+        for loader in loaders:
+            asked, loader.pending = loader.pending, {}
+            keys = list(asked)
+            index = len(batches)
+            batches.append((loader, keys, list(asked.values())))
+            if self.observe is not None:
+                self.observe(type(loader).__name__, len(keys))
+            try:
+                statement = loader.statement(keys)
+            except Exception as exc:  # e.g. homeFeed for an anonymous viewer
+                failed[index] = exc
+                continue
+            if statement is not None:
+                statements.append(statement)
+                sent.append(index)
+        results: dict[int, Sequence[Row]] = {}
+        if statements:
+            try:
+                rows = await fetch_together(self.session.fetch, statements)
+            except Exception as exc:
+                failed.update(dict.fromkeys(sent, exc))
+            else:
+                results = dict(zip(sent, rows, strict=True))
+        for index, (loader, keys, pendings) in enumerate(batches):
+            error = failed.get(index)
+            if error is None:
+                try:
+                    values = loader.values(keys, results.get(index, ()))
+                except Exception as exc:
+                    error = exc
+            if error is not None:  # nothing is kept: a later load asks again
+                for pending in pendings:
+                    pending.error = error
+                continue
+            known = loader.known
+            for key, pending, value in zip(keys, pendings, values, strict=True):
+                pending.value = value
+                known[key] = pending
