@@ -47,7 +47,7 @@ def _endpoint(
             viewer = viewers.from_header(request.headers.get("authorization"))
             variables = _variables(await request.body())
             database: Database = request.state.database
-            async with database.pool.acquire() as conn:
+            async with database.connection() as conn:  # served in turn, as pinql's
                 data = await operation(FloorRequest(conn, viewer), variables)
         except InvalidToken as exc:
             return _error(401, str(exc))

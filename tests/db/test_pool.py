@@ -275,3 +275,27 @@ async def test_a_closed_session_keeps_refusing(database: Database) -> None:
     await session.close()
     await session.close()  # twice is fine
     assert database.pool.get_idle_size() == 1
+
+
+async def test_callers_get_a_connection_in_the_order_they_asked(database: Database) -> None:
+    """A caller giving its connection back and asking again at once (a worker under load)
+    queues behind those already waiting: asyncpg's pool alone would hand it back to it."""
+    order: list[str] = []
+    greedy_conn = await database.acquire()  # the pool's only connection
+
+    async def polite(name: str) -> None:
+        conn = await database.acquire()
+        order.append(name)
+        await database.pool.release(conn)
+
+    waiting = [asyncio.ensure_future(polite(name)) for name in ("a", "b", "c")]
+    await asyncio.sleep(0.05)  # all three wait
+    order.append("greedy")
+    for _ in range(2):
+        await database.pool.release(greedy_conn)
+        greedy_conn = await database.acquire()
+        order.append("greedy")
+    await database.pool.release(greedy_conn)
+    await asyncio.gather(*waiting)
+
+    assert order == ["greedy", "a", "b", "c", "greedy", "greedy"]
