@@ -1,4 +1,6 @@
-"""The rows loaders return: one frozen dataclass per node type, built from asyncpg records.
+"""The rows loaders return: one immutable NamedTuple per node type, built from result rows
+(NamedTuples: a page of pins builds about a hundred rows, and a tuple is built in C where a
+frozen dataclass sets each field through `object.__setattr__`).
 
 Each row type comes with the SQL column list that fills it (columns read through the
 privacy rules), its width, and a constructor reading those columns by position from a row at
@@ -9,9 +11,9 @@ of their wave (tuples, db/waves.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import NamedTuple
 
 from db.privacy import own_email, visible_saved_from
 from db.waves import Row
@@ -24,8 +26,7 @@ class BoardPrivacy(Enum):
     SECRET = "SECRET"  # noqa: S105 (a privacy level, not a password)
 
 
-@dataclass(frozen=True, slots=True)
-class UserRow:
+class UserRow(NamedTuple):
     """A user as the viewer may see it (email only on the viewer's own row)."""
 
     id: int
@@ -37,8 +38,7 @@ class UserRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class BoardRow:
+class BoardRow(NamedTuple):
     """A board the viewer may see."""
 
     id: int
@@ -49,8 +49,7 @@ class BoardRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
+class Image(NamedTuple):
     """A pin's image."""
 
     url: str
@@ -59,8 +58,7 @@ class Image:
     dominant_color: str
 
 
-@dataclass(frozen=True, slots=True)
-class PinRow:
+class PinRow(NamedTuple):
     """A pin the viewer may see (its board is visible to the viewer); `saved_from_id` is
     None when the pin it was saved from is hidden from the viewer."""
 
@@ -75,8 +73,7 @@ class PinRow:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class CommentRow:
+class CommentRow(NamedTuple):
     """A comment on a pin the viewer may see."""
 
     id: int
@@ -99,7 +96,7 @@ USER_WIDTH = 7
 
 def user_row(r: Row, at: int = 0) -> UserRow:
     """A UserRow from the columns of `user_columns`, starting at `r[at]`."""
-    return UserRow(*r[at : at + USER_WIDTH])
+    return UserRow._make(r[at : at + USER_WIDTH])
 
 
 def board_columns(b: str = "b", prefix: str = "") -> str:
@@ -111,11 +108,12 @@ def board_columns(b: str = "b", prefix: str = "") -> str:
 
 
 BOARD_WIDTH = 6
+PRIVACY = {privacy.value: privacy for privacy in BoardPrivacy}
 
 
 def board_row(r: Row, at: int = 0) -> BoardRow:
     """A BoardRow from the columns of `board_columns`, starting at `r[at]`."""
-    return BoardRow(r[at], r[at + 1], r[at + 2], r[at + 3], BoardPrivacy(r[at + 4]), r[at + 5])
+    return BoardRow._make((r[at], r[at + 1], r[at + 2], r[at + 3], PRIVACY[r[at + 4]], r[at + 5]))
 
 
 def pin_columns(p: str = "p") -> str:
@@ -132,16 +130,18 @@ PIN_WIDTH = 12
 
 def pin_row(r: Row, at: int = 0) -> PinRow:
     """A PinRow from the columns of `pin_columns`, starting at `r[at]`."""
-    return PinRow(
-        r[at],
-        r[at + 1],
-        r[at + 2],
-        r[at + 3],
-        r[at + 4],
-        r[at + 5],
-        Image(r[at + 6], r[at + 7], r[at + 8], r[at + 9]),
-        r[at + 10],
-        r[at + 11],
+    return PinRow._make(
+        (
+            r[at],
+            r[at + 1],
+            r[at + 2],
+            r[at + 3],
+            r[at + 4],
+            r[at + 5],
+            Image._make(r[at + 6 : at + 10]),
+            r[at + 10],
+            r[at + 11],
+        )
     )
 
 
@@ -155,4 +155,4 @@ COMMENT_WIDTH = 5
 
 def comment_row(r: Row, at: int = 0) -> CommentRow:
     """A CommentRow from the columns of `comment_columns`, starting at `r[at]`."""
-    return CommentRow(*r[at : at + COMMENT_WIDTH])
+    return CommentRow._make(r[at : at + COMMENT_WIDTH])
