@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (2 cores shared)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per row")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds per operation (its rows take turns; duration split)",
+    )
+    parser.add_argument(
         "--operations",
         type=_keys,
         default=list(ROOT_FIELDS),
@@ -69,8 +75,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--soak-interval", type=int, default=10, help="seconds between samples")
     args = parser.parse_args(argv)
-    if args.workers < 1 or args.duration < 1 or args.connections < 1 or args.soak < 0:
-        parser.error("--workers, --duration and --connections must be >= 1, --soak >= 0")
+    if (
+        args.workers < 1
+        or args.duration < 1
+        or args.connections < 1
+        or args.rounds < 1
+        or args.soak < 0
+    ):
+        parser.error("--workers, --duration, --connections and --rounds must be >= 1, --soak >= 0")
     return args
 
 

@@ -58,6 +58,19 @@ class Usage:
     load: float
     """The 1-minute load average at the end."""
 
+    def __add__(self, later: Usage) -> Usage:
+        """This usage and a later one's, as one (RSS and load: the later one's)."""
+        return Usage(
+            seconds=self.seconds + later.seconds,
+            counts=self.counts + later.counts,
+            server_cpu=self.server_cpu + later.server_cpu,
+            postgres_cpu=self.postgres_cpu + later.postgres_cpu,
+            harness_cpu=self.harness_cpu + later.harness_cpu,
+            other_cpu=self.other_cpu + later.other_cpu,
+            rss=later.rss,
+            load=later.load,
+        )
+
     def per_request_ms(self, cpu_seconds: float) -> float:
         """CPU milliseconds per request counted by the workers."""
         return 1000 * cpu_seconds / self.counts.requests if self.counts.requests else 0.0

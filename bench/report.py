@@ -203,7 +203,9 @@ class Report:
                 f"- server: `{h.server.command}` with "
                 + ", ".join(f"{k}={v}" for k, v in h.environment.items()),
                 f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
-                f"row after {a.warmup} s of warm-up, in the order of the table",
+                f"row after {a.warmup} s of warm-up, in {a.rounds} interleaved rounds of "
+                f"{max(1, round(a.duration / a.rounds))} s (text, hash, floor, text...; "
+                "the latency percentiles are the rounds' means)",
                 "",
                 "## How to read it",
                 "",

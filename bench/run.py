@@ -5,6 +5,8 @@ meter what every request cost."""
 from __future__ import annotations
 
 import argparse
+import functools
+import operator
 import os
 import shlex
 import sys
@@ -18,10 +20,10 @@ import orjson
 from bench.counters import read_counters, total
 from bench.harness import Harness, harness
 from bench.machine import Machine
-from bench.meters import busy_cores
+from bench.meters import Usage, busy_cores
 from bench.operations import ROOT_FIELDS, VARIANTS, Operation
 from bench.report import Measured, Report, write_report
-from bench.wrk import WrkRequest, find_wrk, run_wrk, write_script
+from bench.wrk import WrkRequest, WrkResult, combined, find_wrk, run_wrk, write_script
 
 IDLE_CHECK_SECONDS = 5.0
 BUSY_CORES = 0.3
@@ -94,20 +96,33 @@ def check(h: Harness) -> dict[str, dict[str, int]]:
 
 
 def measure(h: Harness, args: argparse.Namespace) -> list[Measured]:
-    """wrk drives each operation each way (after a warm-up); the meters say what it cost."""
+    """wrk drives each operation each way (after a warm-up); the meters say what it cost.
+
+    An operation's ways are measured in `args.rounds` interleaved rounds (text, hash, floor,
+    text, hash, floor...) of `duration / rounds` seconds each, so that a drift of the
+    machine's speed during the operation's rows weighs on every way alike."""
     wrk = find_wrk()
     statements = check(h)
     results = []
+    seconds = max(1, round(args.duration / args.rounds))  # wrk takes whole seconds
     for key, operation in h.operations.items():
-        for variant, request in operation.requests(h.token).items():
-            script = write_script(h.directory / f"{key}-{variant}.lua", request)
-            if args.warmup > 0:
+        scripts = {
+            variant: write_script(h.directory / f"{key}-{variant}.lua", request)
+            for variant, request in operation.requests(h.token).items()
+        }
+        if args.warmup > 0:
+            for script in scripts.values():
                 run_wrk(wrk, script, h.server.base, args.warmup, args.connections, args.threads)
-            before = h.meter.snapshot()
-            result = run_wrk(
-                wrk, script, h.server.base, args.duration, args.connections, args.threads
-            )
-            usage = h.meter.usage(before, h.meter.snapshot())
+        runs: dict[str, list[tuple[WrkResult, Usage]]] = {variant: [] for variant in scripts}
+        for _ in range(args.rounds):
+            for variant, script in scripts.items():
+                before = h.meter.snapshot()
+                run = run_wrk(wrk, script, h.server.base, seconds, args.connections, args.threads)
+                runs[variant].append((run, h.meter.usage(before, h.meter.snapshot())))
+        for variant, measured in runs.items():
+            request = operation.requests(h.token)[variant]
+            result = combined([run for run, _ in measured])
+            usage = functools.reduce(operator.add, [used for _, used in measured])
             results.append(Measured(key, variant, result, usage, statements[key][variant]))
             marked = f" FAILED: {'; '.join(result.failures)}" if result.failures else ""
             print(

@@ -186,6 +186,29 @@ def start_wrk(
     return process, shlex.join(command)
 
 
+def combined(results: list[WrkResult]) -> WrkResult:
+    """Several runs of one request as one: counts and time add up; the latency percentiles
+    are the runs' means (wrk reports no histogram to merge)."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    requests = sum(r.requests for r in results)
+    seconds = sum(r.seconds for r in results)
+    return WrkResult(
+        requests_per_second=requests / seconds if seconds else 0.0,
+        p50_ms=sum(r.p50_ms for r in results) / len(results),
+        p95_ms=sum(r.p95_ms for r in results) / len(results),
+        p99_ms=sum(r.p99_ms for r in results) / len(results),
+        requests=requests,
+        seconds=seconds,
+        non_2xx=sum(r.non_2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+        good_bodies=sum(r.good_bodies for r in results),
+        bad_bodies=sum(r.bad_bodies for r in results),
+        command=first.command,
+    )
+
+
 _DURATION_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
