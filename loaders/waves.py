@@ -30,22 +30,19 @@ _UNSET: Any = object()
 class Pending:
     """A planned load: its value (or error) once its wave ran."""
 
-    __slots__ = ("error", "value")
+    __slots__ = ("done", "error", "value")
 
     def __init__(self, value: Any = _UNSET) -> None:
         self.value: Any = value
         self.error: Exception | None = None
-
-    @property
-    def done(self) -> bool:
+        self.done = value is not _UNSET
         """Whether its wave ran (or its value was known)."""
-        return self.value is not _UNSET or self.error is not None
 
     def result(self) -> Any:
         """The loaded value; raises the batch's error."""
         if self.error is not None:
             raise self.error
-        if self.value is _UNSET:
+        if not self.done:
             raise RuntimeError("read before its wave ran")
         return self.value
 
@@ -108,9 +105,9 @@ class Planned:
                     error = exc
             if error is not None:  # nothing is kept: a later load asks again
                 for pending in pendings:
-                    pending.error = error
+                    pending.error, pending.done = error, True
                 continue
             known = loader.known
             for key, pending, value in zip(keys, pendings, values, strict=True):
-                pending.value = value
+                pending.value, pending.done = value, True
                 known[key] = pending
