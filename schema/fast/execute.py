@@ -32,6 +32,7 @@ from resolvers.context import Context
 from schema.execution import PreparedDocument, _coded, run
 from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
 from schema.fast.fields import Kind
+from schema.fast.fill import Filler
 from schema.fast.plan import FieldPlan, LeafMode, Plan
 
 MAX_VARIABLE_ERRORS = 50  # graphql-core's default, as on the normal path
@@ -129,7 +130,7 @@ async def execute_counted(
     root = plan.root(coerced.coerced)
     if root is None:
         return await _normal(plan, variables, loaders, request_id), False, None
-    runner = _Runner(loaders, coerced)
+    runner = _Runner(loaders, coerced, plan.fillers)
     data: dict[str, Any] = {}
     runner.select(root, [None], [data], [None])
     await runner.drain()
@@ -160,6 +161,7 @@ class _Runner:
         "arguments",
         "built",
         "errors",
+        "fillers",
         "give_up",
         "loaders",
         "nulled",
@@ -167,8 +169,11 @@ class _Runner:
         "waiting",
     )
 
-    def __init__(self, loaders: Loaders, variables: VariableValues) -> None:
+    def __init__(
+        self, loaders: Loaders, variables: VariableValues, fillers: Mapping[int, Filler]
+    ) -> None:
         self.loaders = loaders
+        self.fillers = fillers
         self.variables = variables
         self.arguments: dict[int, Mapping[str, Any]] = {}
         self.waiting: list[_Waiting] = []
@@ -273,6 +278,9 @@ class _Runner:
         """Runs a selection for these parents, writing into their response objects."""
         if self.give_up:
             return
+        filler = self.fillers.get(id(fields))
+        if filler is not None and filler.fill(parents, outs):
+            fields = filler.rest  # the leaves are written (and the others' places kept)
         for field in fields:
             kind = field.kind
             key = field.key

@@ -11,10 +11,10 @@ runtime type under an interface). A plan is immutable and shared between request
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import product
 from types import MappingProxyType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from graphql import (
     BooleanValueNode,
@@ -52,6 +52,9 @@ from graphql.execution.values import VariableValues
 from graphql.language import Visitor, visit
 
 from schema.fast.fields import Kind, source_of
+
+if TYPE_CHECKING:
+    from schema.fast.fill import Filler
 
 MAX_CONDITIONS = 4
 """At most this many variables in `@include`/`@skip` (2**4 trees); more: not planned."""
@@ -126,6 +129,8 @@ class Plan:
     """The variables `@include`/`@skip` read, in the order of the `trees` keys."""
     trees: Mapping[tuple[bool, ...], tuple[FieldPlan, ...]]
     """The root selection for each combination of the conditions' values."""
+    fillers: Mapping[int, Filler] = field(default_factory=dict)
+    """Its selections' compiled leaves (schema/fast/fill.py), by the selection's id."""
 
     def root(self, variables: Mapping[str, Any]) -> tuple[FieldPlan, ...] | None:
         """The root selection for these coerced variables; None when a condition variable
@@ -165,7 +170,16 @@ def plan(
             trees[values] = planner.root()
     except (_Unplannable, GraphQLError, RecursionError):
         return None
-    return Plan(schema, document, operation, conditions, MappingProxyType(trees))
+    from schema.fast.fill import fillers  # (fill.py reads this module's FieldPlan)
+
+    return Plan(
+        schema,
+        document,
+        operation,
+        conditions,
+        MappingProxyType(trees),
+        MappingProxyType(fillers(trees.values())),
+    )
 
 
 class _ConditionFinder(Visitor):

@@ -1,0 +1,138 @@
+"""A selection's leaf fields compiled: one generated function writes, for each object of a
+batch, every leaf it selects (and a placeholder for each other field, to keep GraphQL's key
+order) in a single pass, where the executor would loop over the batch once per field.
+
+The function only writes values it has checked as graphql-core would accept them (a `str`
+for String and ID, an `int` in 32 bits for Int, anything else through the leaf type's own
+serialization); on anything else (a null in a non-null field, a value of the wrong type, an
+exception) it stops and answers False, and the executor completes the selection field by
+field as before, errors and all, writing the same keys in the same order.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from graphql.execution import Executor
+
+from schema.fast.fields import Kind
+from schema.fast.plan import FieldPlan, LeafMode
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+Fill = Callable[[list[Any], list[dict[str, Any]]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Filler:
+    """A selection's leaves written in one pass (`fill`), and the fields left to the
+    executor (`rest`, in selection order)."""
+
+    fill: Fill
+    rest: tuple[FieldPlan, ...]
+
+
+def fillers(trees: Iterable[tuple[FieldPlan, ...]]) -> dict[int, Filler]:
+    """The filler of every selection of a plan's trees with a leaf to fill, by the
+    selection's id (the plan keeps its selections alive, so their ids stay theirs)."""
+    found: dict[int, Filler] = {}
+    for root in trees:
+        _walk(root, found)
+    return found
+
+
+def _walk(selection: tuple[FieldPlan, ...], found: dict[int, Filler]) -> None:
+    if id(selection) in found:
+        return
+    filler = compile_filler(selection)
+    if filler is not None:
+        found[id(selection)] = filler
+    for field in selection:
+        if field.selection is not None:
+            _walk(field.selection, found)
+        for nested in (field.selections or {}).values():
+            _walk(nested, found)
+
+
+def _fillable(field: FieldPlan) -> bool:
+    if field.kind is Kind.TYPENAME:
+        return True
+    if field.leaf is None or field.is_list:
+        return False
+    if field.kind is Kind.ROOT:
+        return True
+    return (
+        field.kind is Kind.ATTRIBUTE
+        and field.attribute.isidentifier()
+        and not keyword.iskeyword(field.attribute)
+    )
+
+
+def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
+    """The filler of a selection; None when it has no leaf to fill."""
+    fields = tuple(selection)
+    if not any(_fillable(f) and f.kind is not Kind.TYPENAME for f in fields):
+        return None
+    names: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "str": str, "bool": bool}
+    reads: list[str] = []
+    checks: list[str] = []
+    converts: list[str] = []
+    writes: list[str] = []
+    for i, field in enumerate(fields):
+        key = repr(field.key)
+        if not _fillable(field):
+            writes.append(f"out[{key}] = None")  # its place; the executor fills it
+            continue
+        if field.kind is Kind.TYPENAME:
+            writes.append(f"out[{key}] = {field.attribute!r}")
+            continue
+        value = f"v{i}"
+        if field.kind is Kind.ROOT:
+            names[f"f{i}"] = field.fn
+            reads.append(f"{value} = f{i}(p)")
+        else:
+            reads.append(f"{value} = p.{field.attribute}")
+        checks.append(_check(field, value, names, converts, i))
+        writes.append(f"out[{key}] = {value}")
+    body = "\n".join(
+        [
+            "def fill(parents, outs):",
+            "    try:",
+            "        for p, out in zip(parents, outs):",
+            *(f"            {line}" for line in reads),
+            f"            if not ({' and '.join(checks)}):",
+            "                return False",
+            *(f"            {line}" for line in converts),
+            *(f"            {line}" for line in writes),
+            "    except Exception:",
+            "        return False",
+            "    return True",
+        ]
+    )
+    exec(compile(body, "<schema.fast.fill>", "exec"), names)  # noqa: S102 (our own source)
+    rest = tuple(f for f in fields if not _fillable(f))
+    return Filler(fill=names["fill"], rest=rest)
+
+
+def _check(field: FieldPlan, value: str, names: dict[str, Any], converts: list[str], i: int) -> str:
+    """The condition under which `value` is written as it is (or converted, in `converts`)."""
+    if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
+        ok = f"type({value}) is {field.leaf_type.__name__}"
+    elif field.leaf_mode == LeafMode.INT:
+        ok = f"(type({value}) is int and INT_MIN <= {value} <= INT_MAX)"
+    else:  # the type's own serialization (DateTime, enums...): raises on a bad value
+        assert field.leaf is not None
+        names[f"s{i}"] = partial(Executor.complete_leaf_value, field.leaf)
+        converts.append(
+            f"{value} = s{i}({value})"
+            if field.non_null
+            else f"{value} = None if {value} is None else s{i}({value})"
+        )
+        ok = "True"
+    if field.non_null:
+        return f"{value} is not None and {ok}" if ok == "True" else ok
+    return f"({value} is None or {ok})"

@@ -1,0 +1,71 @@
+"""The fast path's compiled leaves (schema/fast/fill.py): every leaf of a batch written in
+key order, or nothing decided: False on any value graphql-core would not take as it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from loaders.rows import Image, PinRow
+from schema.build import build_schema
+from schema.execution import prepare
+from schema.fast.fill import Filler
+from schema.fast.plan import plan
+
+QUERY = '{ pin(id: "UGluOjE") { __typename id title link image { url } createdAt saveCount } }'
+WHEN = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def pin(**changes: Any) -> PinRow:
+    row = PinRow(7, 1, 2, "Title", "", None, Image("u", 1, 2, "#fff"), None, WHEN)
+    return row._replace(**changes)
+
+
+@pytest.fixture(scope="module")
+def filler() -> Filler:
+    prepared = prepare(QUERY)
+    operation = prepared.operation(None)
+    assert prepared.document is not None and not isinstance(operation, Exception)
+    planned = plan(build_schema()._schema, prepared.document, operation)
+    assert planned is not None
+    [root] = planned.trees.values()
+    [pin_field] = root
+    assert pin_field.selection is not None
+    return planned.fillers[id(pin_field.selection)]
+
+
+def test_leaves_are_written_in_order_with_the_other_fields_places_kept(filler: Filler) -> None:
+    outs: list[dict[str, Any]] = [{}, {}]
+
+    assert filler.fill([pin(), pin(id=8, link="https://x.test")], outs)
+
+    assert list(outs[0]) == ["__typename", "id", "title", "link", "image", "createdAt", "saveCount"]
+    assert outs[0] == {
+        "__typename": "Pin",
+        "id": "UGluOjc",
+        "title": "Title",
+        "link": None,
+        "image": None,  # the executor completes it
+        "createdAt": "2026-11-26T12:00:00+00:00",
+        "saveCount": None,  # loaded later
+    }
+    assert outs[1]["link"] == "https://x.test"
+    assert [f.key for f in filler.rest] == ["image", "saveCount"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"title": None},  # String!: an error, the executor's to report
+        {"title": 42},  # serialized as "42" by graphql-core, not as it is
+        {"created_at": "yesterday"},  # DateTime refuses it
+        {"link": 3},
+    ],
+    ids=["null in non-null", "int for String", "bad DateTime", "int for nullable String"],
+)
+def test_anything_graphql_core_would_not_take_as_it_is_is_left_to_the_executor(
+    filler: Filler, bad: dict[str, Any]
+) -> None:
+    assert not filler.fill([pin(), pin(**bad)], [{}, {}])
