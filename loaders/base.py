@@ -95,7 +95,9 @@ class SqlLoader(DataLoader[K, V]):
             return pending
         shared = super().load(key)
         shared.add_done_callback(_retrieved)
-        return asyncio.shield(shared)
+        shielded = asyncio.shield(shared)
+        shielded.add_done_callback(_retrieved)  # `nodes` stops at its first failing load
+        return shielded
 
     def prime(self, key: K, value: V) -> SqlLoader[K, V]:
         """Adds a value loaded by another statement, unless the key's is already known."""

@@ -18,6 +18,10 @@ from typing import NamedTuple
 from db.privacy import own_email, visible_saved_from
 from db.waves import Row
 
+_new = tuple.__new__
+"""Builds a row from a tuple of its fields (NamedTuple._make without its Python frame and
+length check: the column lists above fix the widths)."""
+
 
 class BoardPrivacy(Enum):
     """Who may see a board: everyone, or its owner only."""
@@ -96,7 +100,7 @@ USER_WIDTH = 7
 
 def user_row(r: Row, at: int = 0) -> UserRow:
     """A UserRow from the columns of `user_columns`, starting at `r[at]`."""
-    return UserRow._make(r[at : at + USER_WIDTH])
+    return _new(UserRow, r[at : at + USER_WIDTH])
 
 
 def board_columns(b: str = "b", prefix: str = "") -> str:
@@ -113,7 +117,7 @@ PRIVACY = {privacy.value: privacy for privacy in BoardPrivacy}
 
 def board_row(r: Row, at: int = 0) -> BoardRow:
     """A BoardRow from the columns of `board_columns`, starting at `r[at]`."""
-    return BoardRow._make((r[at], r[at + 1], r[at + 2], r[at + 3], PRIVACY[r[at + 4]], r[at + 5]))
+    return _new(BoardRow, (r[at], r[at + 1], r[at + 2], r[at + 3], PRIVACY[r[at + 4]], r[at + 5]))
 
 
 def pin_columns(p: str = "p") -> str:
@@ -130,7 +134,8 @@ PIN_WIDTH = 12
 
 def pin_row(r: Row, at: int = 0) -> PinRow:
     """A PinRow from the columns of `pin_columns`, starting at `r[at]`."""
-    return PinRow._make(
+    return _new(
+        PinRow,
         (
             r[at],
             r[at + 1],
@@ -138,10 +143,10 @@ def pin_row(r: Row, at: int = 0) -> PinRow:
             r[at + 3],
             r[at + 4],
             r[at + 5],
-            Image._make(r[at + 6 : at + 10]),
+            _new(Image, r[at + 6 : at + 10]),
             r[at + 10],
             r[at + 11],
-        )
+        ),
     )
 
 
@@ -155,4 +160,4 @@ COMMENT_WIDTH = 5
 
 def comment_row(r: Row, at: int = 0) -> CommentRow:
     """A CommentRow from the columns of `comment_columns`, starting at `r[at]`."""
-    return CommentRow._make(r[at : at + COMMENT_WIDTH])
+    return _new(CommentRow, r[at : at + COMMENT_WIDTH])

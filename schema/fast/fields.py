@@ -18,6 +18,7 @@ from typing import Any
 from graphql import GraphQLField
 from strawberry.types.field import StrawberryField
 
+from loaders.nodes import global_id_of
 from resolvers import boards, comments, connections, nodes, pins, query, users
 
 STRAWBERRY_DEFINITION = "strawberry-definition"
@@ -78,8 +79,9 @@ PLAIN: dict[Callable[..., Any], Callable[..., Any]] = {
     comments.pin: comments.load_pin,
     connections.total_count: connections.load_total_count,
 }
-# Synchronous resolvers that take the parent alone.
-ROOT_ONLY: frozenset[Callable[..., Any]] = frozenset({nodes.global_id})
+# Synchronous resolvers that take the parent alone → what the fast path calls (the same
+# value: `global_id` only wraps it in strawberry.ID, a NewType, so the identity).
+ROOT_ONLY: dict[Callable[..., Any], Callable[..., Any]] = {nodes.global_id: global_id_of}
 
 
 def source_of(field: GraphQLField) -> Source | None:
@@ -99,7 +101,7 @@ def source_of(field: GraphQLField) -> Source | None:
     if {argument.python_name for argument in definition.arguments} != set(field.args):
         return None
     if wrapped in ROOT_ONLY and not field.args:
-        return Source(Kind.ROOT, fn=wrapped)
+        return Source(Kind.ROOT, fn=ROOT_ONLY[wrapped])
     plain = PLAIN.get(wrapped)
     if plain is None:
         return None
