@@ -60,9 +60,9 @@ def decode_cursor(cursor: str, argument: str = "after") -> int:
     return position
 
 
-@dataclass(frozen=True, slots=True)
-class Edge(Generic[R]):
-    """One row of a page and its keyset position."""
+class Edge(NamedTuple, Generic[R]):
+    """One row of a page and its keyset position (a NamedTuple: built for every row of every
+    page)."""
 
     position: int
     node: R
