@@ -25,7 +25,6 @@ from db.errors import (
     StatementTimeout,
     os_error_reason,
 )
-from db.waves import Wave
 
 log = logging.getLogger("pinql.db")
 
@@ -284,9 +283,6 @@ class Session:
         """Their time, from sending each to its last row received."""
         self._on_statement = on_statement
         self._logger = self._logged  # one bound method: asyncpg removes loggers by equality
-        self.wave = Wave(self.fetch)
-        """`self.wave.fetch`: a statement sent with the others of its event-loop turn, as one
-        round trip (db/waves.py)."""
 
     def _ran(self, sql: str, seconds: float, exception: BaseException | None) -> None:
         """Counts one statement."""

@@ -69,7 +69,8 @@ async def fetch_together(
 
 
 class Wave:
-    """The statements of one request's current event-loop turn, sent together by `fetch`."""
+    """Statements issued concurrently on one connection (in one event-loop turn), sent
+    together by `fetch`: `Wave(conn.fetch)`, then `asyncio.gather` of `wave.fetch` calls."""
 
     __slots__ = ("_fetch", "_joined")
 
@@ -87,13 +88,10 @@ class Wave:
             return await future
         self._joined = joined = []
         try:
-            await asyncio.sleep(0)  # the other loaders of this turn join meanwhile
+            await asyncio.sleep(0)  # the other statements of this turn join meanwhile
             self._joined = None
-            if not joined:
-                return await self._fetch(sql, *args)
-            statements = [(sql, len(args))] + [(s, len(a)) for s, a, _ in joined]
-            every = [*args] + [arg for _, a, _ in joined for arg in a]
-            (row,) = await self._fetch(combined_sql(statements), *every)
+            statements = [(sql, args)] + [(s, a) for s, a, _ in joined]
+            rows = await fetch_together(self._fetch, statements)
         except BaseException as exc:
             self._joined = None
             for _, _, waiting in joined:  # they share the statement's fate
@@ -104,8 +102,7 @@ class Wave:
                 else:
                     waiting.cancel()
             raise
-        for index, (_, _, waiting) in enumerate(joined, 1):
-            if not waiting.done():  # (a cancelled loader no longer waits)
-                waiting.set_result(row[index])
-        rows: Sequence[Row] = row[0]
-        return rows
+        for (_, _, waiting), theirs in zip(joined, rows[1:], strict=True):
+            if not waiting.done():  # (a cancelled caller no longer waits)
+                waiting.set_result(theirs)
+        return rows[0]

@@ -1,5 +1,6 @@
-"""One round trip per wave (db/waves.py): statements sent in one event-loop turn go as one
-statement with the same rows each would get alone; failures and cancellation reach them all."""
+"""One round trip per wave (db/waves.py): statements sent together (by `Wave`, in one
+event-loop turn) go as one statement with the same rows each would get alone; failures and
+cancellation reach them all."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from db.errors import StatementTimeout
 from db.pool import Database, Session
-from db.waves import combined_sql
+from db.waves import Wave, combined_sql
 from tests.conftest import MakeDatabase, new_database
 
 # (statement, its arguments): parameters of several types, a viewer-like $1, ordered rows.
@@ -49,13 +50,12 @@ async def test_statements_of_one_turn_are_one_round_trip_with_each_ones_rows(
     database: Database,
 ) -> None:
     session = database.session()
+    wave = Wave(session.fetch)
     try:
         alone = await _each_alone(session)
         sent = session.statements
 
-        together = await asyncio.gather(
-            *(session.wave.fetch(sql, *args) for sql, args in STATEMENTS)
-        )
+        together = await asyncio.gather(*(wave.fetch(sql, *args) for sql, args in STATEMENTS))
 
         assert session.statements == sent + 1
         assert [_plain(rows) for rows in together] == alone
@@ -68,9 +68,10 @@ async def test_statements_of_one_turn_are_one_round_trip_with_each_ones_rows(
 async def test_a_statement_alone_in_its_turn_is_sent_as_it_is(database: Database) -> None:
     texts: list[str] = []
     session = database.session(lambda sql, _seconds, _error: texts.append(sql))
+    wave = Wave(session.fetch)
     try:
-        rows = await session.wave.fetch("select $1::int + 1 as n", 41)
-        later = await session.wave.fetch("select 2 as m")  # the next turn: a wave of its own
+        rows = await wave.fetch("select $1::int + 1 as n", 41)
+        later = await wave.fetch("select 2 as m")  # the next turn: a wave of its own
     finally:
         await session.close()
 
@@ -90,15 +91,16 @@ def test_parameters_are_renumbered_after_the_previous_statements() -> None:
 
 async def test_a_failing_wave_fails_every_statement_in_it(database: Database) -> None:
     session = database.session()
+    wave = Wave(session.fetch)
     try:
         results = await asyncio.gather(
-            session.wave.fetch("select 1"),
-            session.wave.fetch("select pg_sleep(2)"),
-            session.wave.fetch("select 3"),
+            wave.fetch("select 1"),
+            wave.fetch("select pg_sleep(2)"),
+            wave.fetch("select 3"),
             return_exceptions=True,
         )
         assert all(isinstance(r, StatementTimeout) for r in results), results
-        assert (await session.wave.fetch("select 4"))[0][0] == 4  # the session goes on
+        assert (await wave.fetch("select 4"))[0][0] == 4  # the session goes on
     finally:
         await session.close()
 
@@ -107,15 +109,16 @@ async def test_cancelling_the_statement_that_sends_a_wave_cancels_the_others(
     database: Database,
 ) -> None:
     session = database.session()
+    wave = Wave(session.fetch)
     try:
-        sender = asyncio.ensure_future(session.wave.fetch("select pg_sleep(0.2)"))
-        joined = asyncio.ensure_future(session.wave.fetch("select 2"))
+        sender = asyncio.ensure_future(wave.fetch("select pg_sleep(0.2)"))
+        joined = asyncio.ensure_future(wave.fetch("select 2"))
         await asyncio.sleep(0.05)  # both have been sent, as one statement
 
         sender.cancel()
 
         with pytest.raises(asyncio.CancelledError):
             await joined
-        assert (await session.wave.fetch("select 5"))[0][0] == 5
+        assert (await wave.fetch("select 5"))[0][0] == 5
     finally:
         await session.close()
