@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -34,26 +35,18 @@ PARAMETER = re.compile(r"\$(\d+)")
 MAX_COMBINED_TEXTS = 512
 """Combined statement texts kept per process (the waves of every operation seen)."""
 
-_combined: dict[tuple[tuple[str, int], ...], str] = {}
 
-
-def combined_sql(statements: Sequence[tuple[str, int]]) -> str:
+@lru_cache(maxsize=MAX_COMBINED_TEXTS)
+def combined_sql(statements: tuple[tuple[str, int], ...]) -> str:
     """One statement returning each of `statements` (text, parameter count) as a `record[]`
     column, in order; each statement's `$n` is renumbered after the previous ones'."""
-    key = tuple(statements)
-    text = _combined.get(key)
-    if text is None:
-        columns = []
-        offset = 0
-        for sql, count in statements:
-            renumbered = PARAMETER.sub(lambda m, o=offset: f"${int(m[1]) + o}", sql)  # type: ignore[misc]
-            columns.append(f"array(select s from ({renumbered}) as s)")
-            offset += count
-        text = "select " + ", ".join(columns)
-        if len(_combined) >= MAX_COMBINED_TEXTS:
-            _combined.clear()  # a bounded cache: texts are rebuilt when needed
-        _combined[key] = text
-    return text
+    columns = []
+    offset = 0
+    for sql, count in statements:
+        renumbered = PARAMETER.sub(lambda m, o=offset: f"${int(m[1]) + o}", sql)  # type: ignore[misc]
+        columns.append(f"array(select s from ({renumbered}) as s)")
+        offset += count
+    return "select " + ", ".join(columns)
 
 
 async def fetch_together(
@@ -63,7 +56,7 @@ async def fetch_together(
     if len(statements) == 1:
         sql, args = statements[0]
         return [await fetch(sql, *args)]
-    texts = [(sql, len(args)) for sql, args in statements]
+    texts = tuple((sql, len(args)) for sql, args in statements)
     (row,) = await fetch(combined_sql(texts), *(arg for _, args in statements for arg in args))
     return list(row)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import jwt
+from cachetools import LRUCache
 
 ALGORITHM = "HS256"
 
@@ -34,8 +35,7 @@ class Viewers:
 
     def __init__(self, secret: str, size: int = 10_000) -> None:
         self.secret = secret
-        self.size = size
-        self._verified: dict[str, tuple[int, int]] = {}
+        self._verified: LRUCache[str, tuple[int, int]] = LRUCache(size)
 
     def from_header(self, authorization: str | None, now: float | None = None) -> int | None:
         """The viewer's user id from the header; None if absent. InvalidToken as
@@ -51,8 +51,6 @@ class Viewers:
             del self._verified[token]
             raise InvalidToken("bearer token has expired")
         viewer, expires = _verified(token, self.secret, now)
-        if len(self._verified) >= self.size:
-            del self._verified[next(iter(self._verified))]  # the oldest
         self._verified[token] = (viewer, expires)
         return viewer
 

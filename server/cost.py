@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     BooleanValueNode,
     DocumentNode,
@@ -105,9 +106,8 @@ class RequestedCosts:
 
     def __init__(self, schema: GraphQLSchema, size: int = 4096) -> None:
         self.schema = schema
-        self.size = size
-        self._reads: dict[tuple[str, str | None], tuple[str, ...]] = {}
-        self._costs: dict[tuple[Any, ...], int] = {}
+        self._reads: LRUCache[tuple[str, str | None], tuple[str, ...]] = LRUCache(size)
+        self._costs: LRUCache[tuple[Any, ...], int] = LRUCache(size)
 
     def __call__(
         self,
@@ -128,11 +128,7 @@ class RequestedCosts:
         recorded = _ReadVariables(values)
         cost = _requested_cost(self.schema, document, operation, recorded)
         reads = tuple(sorted(recorded.read.union(reads)))
-        self._reads[operation_key] = reads
-        if len(self._costs) >= self.size:
-            del self._costs[next(iter(self._costs))]  # the oldest entry
-        if len(self._reads) > self.size:
-            self._reads.clear()  # (entries keyed by older reads are then never found)
+        self._reads[operation_key] = reads  # (costs keyed by older reads are then never found)
         self._costs[(operation_key, *(_variable_key(values, n) for n in reads))] = cost
         return cost
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
+from cachetools import LRUCache
 from graphql import GraphQLSchema, OperationDefinitionNode
 
 from schema.execution import PreparedDocument
@@ -21,8 +20,7 @@ class PlanCache:
 
     def __init__(self, schema: GraphQLSchema, size: int = DEFAULT_SIZE) -> None:
         self.schema = schema
-        self.size = size
-        self._plans: OrderedDict[PlanKey, Plan | None] = OrderedDict()
+        self._plans: LRUCache[PlanKey, Plan | None] = LRUCache(size)
         self.hits = 0
         self.misses = 0
 
@@ -37,11 +35,8 @@ class PlanCache:
         plans = self._plans
         if key in plans:
             self.hits += 1
-            plans.move_to_end(key)
-            return plans[key]
+            return plans[key]  # (and the most recently used now)
         self.misses += 1
         planned = None if prepared.introspects else plan(self.schema, prepared.document, operation)
         plans[key] = planned
-        if len(plans) > self.size:
-            plans.popitem(last=False)
         return planned

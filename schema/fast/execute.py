@@ -33,10 +33,9 @@ from schema.execution import PreparedDocument, _coded, run
 from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
 from schema.fast.fields import Kind
 from schema.fast.fill import Filler
-from schema.fast.plan import FieldPlan, LeafMode, Plan
+from schema.fast.plan import INT_MAX, INT_MIN, FieldPlan, LeafMode, Plan
 
 MAX_VARIABLE_ERRORS = 50  # graphql-core's default, as on the normal path
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 class _Driven:

@@ -20,9 +20,7 @@ from typing import Any
 from graphql.execution import Executor
 
 from schema.fast.fields import Kind
-from schema.fast.plan import FieldPlan, LeafMode
-
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+from schema.fast.plan import INT_MAX, INT_MIN, FieldPlan, LeafMode
 
 Fill = Callable[[list[Any], list[dict[str, Any]]], bool]
 

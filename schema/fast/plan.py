@@ -62,6 +62,10 @@ CONDITIONS = frozenset({"include", "skip"})
 META_FIELDS = frozenset({"__schema", "__type"})
 
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+"""GraphQL's Int: 32 bits, signed."""
+
+
 class LeafMode:
     """How a leaf value is serialized: as it is when its type matches, else as graphql-core
     does (`complete_leaf_value`)."""

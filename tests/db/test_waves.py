@@ -80,7 +80,7 @@ async def test_a_statement_alone_in_its_turn_is_sent_as_it_is(database: Database
 
 
 def test_parameters_are_renumbered_after_the_previous_statements() -> None:
-    sql = combined_sql([("select $1, $2, $12", 12), ("select $1::int, $2", 2), ("select $1", 1)])
+    sql = combined_sql((("select $1, $2, $12", 12), ("select $1::int, $2", 2), ("select $1", 1)))
 
     assert sql == (
         "select array(select s from (select $1, $2, $12) as s), "
