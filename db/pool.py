@@ -282,7 +282,6 @@ class Session:
         self.sql_seconds = 0.0
         """Their time, from sending each to its last row received."""
         self._on_statement = on_statement
-        self._logger = self._logged  # one bound method: asyncpg removes loggers by equality
 
     def _ran(self, sql: str, seconds: float, exception: BaseException | None) -> None:
         """Counts one statement."""
@@ -350,14 +349,17 @@ class Session:
         """The request's connection inside one transaction, for a write: committed when the
         block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
         async with self._using() as conn:
-            conn.add_query_logger(self._logger)
+            # One bound method, added and removed (asyncpg finds it by equality); never kept
+            # on `self`, where it would make the session a reference cycle.
+            logger = self._logged
+            conn.add_query_logger(logger)
             try:
                 async with conn.transaction():
                     yield conn
                 self.commits += 1
             finally:
                 with suppress(pg.InterfaceError):  # the connection is gone
-                    conn.remove_query_logger(self._logger)
+                    conn.remove_query_logger(logger)
 
     async def close(self) -> None:
         """Gives the connection back to the pool, if one was taken, and refuses statements

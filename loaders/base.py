@@ -14,7 +14,7 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, partial
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -205,8 +205,12 @@ class PageByParentLoader(SqlLoader[ChildPage, Page[R]], Generic[R]):
         ]
 
     def page(self, rows: Sequence[tuple[int, R]], args: PageArgs, parent: int) -> Page[R]:
-        """One key's page; its totalCount comes from the count loader of the same parent."""
-        return make_page(rows, args, lambda: self.counts.load(parent))
+        """One key's page; its totalCount comes from the count loader of the same parent.
+
+        The page holds that count loader, never `self`: `self` keeps the page (in `known`),
+        and a page holding it back would make a cycle of the whole page, freed only by the
+        garbage collector."""
+        return make_page(rows, args, partial(self.counts.load, parent))
 
 
 @cache

@@ -28,7 +28,7 @@ from graphql import (
 )
 from graphql.language import Visitor, visit
 from strawberry.execution import optimized_is_awaitable
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 
 from db.errors import DatabaseUnavailable, StatementTimeout
 from loaders.errors import PinqlError
@@ -157,6 +157,17 @@ def _introspects(document: DocumentNode) -> bool:
     return finder.found
 
 
+class _Executor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor, letting go of the request's context once the response is
+    built. graphql-core's executor is a reference cycle (it holds bound methods of itself,
+    `async_helpers`), freed only by the garbage collector: through `context_value` it would
+    keep every loader, row and page of the request alive until a collection finds it."""
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        self.context_value = None
+        return super().build_response(data)
+
+
 async def run(
     prepared: PreparedDocument,
     operation: OperationDefinitionNode,
@@ -175,7 +186,7 @@ async def run(
         operation_name=operation.name.value if operation.name else None,
         context_value=context,
         is_awaitable=cast(Any, optimized_is_awaitable),
-        executor_class=schema.execution_context_class,
+        executor_class=_Executor,
     )
     if not isinstance(result, ExecutionResult):
         result = await result

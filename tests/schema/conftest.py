@@ -37,6 +37,13 @@ async def picks(demo_database: str, subjects: Subjects) -> Picks:
     return Picks(subjects, lookup)
 
 
+@pytest.fixture(scope="module")
+async def normal_path_client(demo_database: str) -> AsyncIterator[GraphQLClient]:
+    """A client of pinql serving the demo data set with the fast path off."""
+    async with serve(demo_database, fast_path=False) as client:
+        yield client
+
+
 # For modules that write: each defines its own module-scoped `database` (tests/conftest.py's
 # new_database), and gets these two on it.
 

@@ -6,14 +6,14 @@ introspection) cannot leak into a count, and counted twice, so a count is a stab
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pytest
 
 from loaders.global_ids import encode_global_id
 from tests.schema.demo import SIZES, Picks, Subjects, operation, query_files
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient
 
 MAX_STATEMENTS = 5
 
@@ -46,13 +46,6 @@ PINNED_NORMAL_PATH: dict[str, Pinned] = {
     "LatestPins.graphql": Pinned(signed_in=5, anonymous=5),
     "NodeLookup.graphql": Pinned(signed_in=6, anonymous=6),
 }
-
-
-@pytest.fixture(scope="module")
-async def normal_path_client(demo_database: str) -> AsyncIterator[GraphQLClient]:
-    """A client of pinql serving the demo data set with the fast path off."""
-    async with serve(demo_database, fast_path=False) as client:
-        yield client
 
 
 # The issue's explore query: the latest pins, each with its board, owner and first comments.
