@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
 from loaders.errors import BadUserInput
+from loaders.opaque import clear_text, opaque
 
 DEFAULT_FIRST = 20
 MAX_FIRST = 100
@@ -35,8 +34,8 @@ def page_args(first: int | None, after: str | None) -> PageArgs:
 
 
 def encode_cursor(position: int) -> str:
-    """The opaque cursor of a row at keyset position `position`."""
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{position}".encode()).decode().rstrip("=")
+    """The opaque cursor of a row at keyset position `position` (unpadded URL-safe base64)."""
+    return opaque(f"{_CURSOR_PREFIX}{position}")
 
 
 def decode_cursor(cursor: str, argument: str = "after") -> int:
@@ -47,10 +46,9 @@ def decode_cursor(cursor: str, argument: str = "after") -> int:
     )
     if not cursor or len(cursor) > 64:
         raise invalid
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid from None
+    raw = clear_text(cursor)
+    if raw is None:
+        raise invalid
     digits = raw.removeprefix(_CURSOR_PREFIX)
     if digits == raw or not digits.isdigit() or not digits.isascii():
         raise invalid

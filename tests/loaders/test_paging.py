@@ -7,7 +7,12 @@ import base64
 import pytest
 
 from loaders.errors import BadUserInput
-from loaders.global_ids import decode_global_id, decode_id_of, encode_global_id
+from loaders.global_ids import (
+    GLOBAL_IDS_REMEMBERED,
+    decode_global_id,
+    decode_id_of,
+    encode_global_id,
+)
 from loaders.paging import PageArgs, decode_cursor, encode_cursor, page_args
 
 
@@ -83,3 +88,19 @@ def test_error_messages_cut_huge_values_short() -> None:
     with pytest.raises(BadUserInput) as error:
         decode_global_id("A" * 10_000)
     assert len(error.value.message) < 100
+
+
+@pytest.mark.parametrize("position", [1, 42, 1234567, 2**63 - 1])
+def test_cursors_and_global_ids_stay_unpadded_url_safe_base64(position: int) -> None:
+    # Clients keep both: their encoding may never change.
+    assert encode_cursor(position) == _b64(f"cursor:{position}")
+    assert encode_global_id("Comment", position) == _b64(f"Comment:{position}")
+    assert encode_global_id("Pin", 42) == "UGluOjQy"
+
+
+def test_remembered_global_ids_are_bounded() -> None:
+    for id in range(1, GLOBAL_IDS_REMEMBERED + 100):
+        assert decode_global_id(encode_global_id("User", id)) == ("User", id)
+
+    assert encode_global_id.cache_info().currsize == GLOBAL_IDS_REMEMBERED
+    assert encode_global_id.cache_info().maxsize == GLOBAL_IDS_REMEMBERED
