@@ -315,16 +315,24 @@ class Session:
             try:
                 yield conn
             except Exception as exc:
-                fault = self._database.fault(exc)
-                if fault is None and isinstance(exc, pg.InterfaceError) and _gone(conn):
-                    fault = DatabaseUnavailable("lost the connection to PostgreSQL: it is closed")
-                if fault is None or fault is exc:
+                fault = self._fault(conn, exc)
+                if fault is exc:
                     raise
-                if isinstance(fault, DatabaseUnavailable):
-                    self._discard(conn)
                 raise fault from exc
             finally:
                 self._user = None
+
+    def _fault(self, conn: asyncpg.pool.PoolConnectionProxy, exc: Exception) -> Exception:
+        """What a statement's failure comes out as: pinql's exception for a database fault
+        (a broken connection is dropped), else `exc` itself."""
+        fault = self._database.fault(exc)
+        if fault is None and isinstance(exc, pg.InterfaceError) and _gone(conn):
+            fault = DatabaseUnavailable("lost the connection to PostgreSQL: it is closed")
+        if fault is None:
+            return exc
+        if isinstance(fault, DatabaseUnavailable):
+            self._discard(conn)
+        return fault
 
     def _discard(self, conn: asyncpg.pool.PoolConnectionProxy) -> None:
         """Terminates a connection that failed: the pool opens a new one in its place."""
@@ -333,14 +341,25 @@ class Session:
             conn.terminate()
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Runs one statement on the request's connection and returns its rows."""
-        async with self._using() as conn:
+        """Runs one statement on the request's connection and returns its rows.
+
+        `_using`'s work, written out: a request's every round trip comes through here, and
+        an async context manager costs a generator and two more awaits each time."""
+        async with self._lock:
+            conn = await self._connection()
+            self._user = asyncio.current_task()
             started = time.perf_counter()
             try:
                 rows = await conn.fetch(sql, *args)
             except BaseException as exc:
                 self._ran(sql, time.perf_counter() - started, exc)
+                if isinstance(exc, Exception):
+                    fault = self._fault(conn, exc)
+                    if fault is not exc:
+                        raise fault from exc
                 raise
+            finally:
+                self._user = None
             self._ran(sql, time.perf_counter() - started, None)
             return rows
 
