@@ -19,7 +19,7 @@ fresh loaders, so its answer is the normal path's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, get_argument_values
@@ -77,6 +77,41 @@ class _Driven:
 
 Waited = Pending | _Driven
 """A value to come: done (`value` or `error`) after some wave."""
+
+
+WAITING, LOADED, MIXED = 0, 1, 2
+
+
+def _readiness(values: list[Any]) -> int:
+    """WAITING: all are `Pending`, none done yet (the usual case before a wave); LOADED: all
+    are done `Pending` without an error (after a wave, or primed); else MIXED. (A loop: a
+    generator in `all()` costs more than the check, for every item.)"""
+    waiting = loaded = False
+    for value in values:
+        if type(value) is not Pending:
+            return MIXED
+        if not value.done:
+            waiting = True
+        elif value.error is None:
+            loaded = True
+        else:
+            return MIXED
+    if waiting:
+        return MIXED if loaded else WAITING
+    return LOADED
+
+
+def _of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
+    """Whether every value is of the field's type. Strawberry's is_type_of checks the row's
+    class: one value of each class will do."""
+    checked: set[type] = set()
+    for value in values:
+        cls = type(value)
+        if cls not in checked:
+            if not is_type_of(value, None):
+                return False
+            checked.add(cls)
+    return True
 
 
 class _Waiting:
@@ -221,7 +256,11 @@ class _Runner:
 
     def resumed(self, waiting: _Waiting) -> None:
         field = waiting.field
-        values: list[Any] = []
+        if not self.nulled and _readiness(waiting.waited) == LOADED:  # the usual case
+            values = [w.value for w in waiting.waited]
+            self.complete(field, values, waiting.outs, waiting.positions)
+            return
+        values = []
         outs: list[dict[str, Any]] = []
         positions: list[Position | None] = []
         later: list[Waited] = []
@@ -317,19 +356,42 @@ class _Runner:
         fn = field.fn
         loaders = self.loaders
         keywords = dict(arguments) if arguments else None  # most fields take none
+        called: list[Any] = []
+        loaded: list[Any] | None = called
+        try:
+            for parent in parents:
+                called.append(fn(loaders, parent, **keywords) if keywords else fn(loaders, parent))
+        except Exception:
+            for value in called:
+                if asyncio.iscoroutine(value):
+                    value.close()  # (node, nodes) called again below, and driven there
+            loaded = None  # some parent's call raised: each is called again, below, alone
+        if loaded is not None:
+            readiness = _readiness(loaded)
+            if readiness == WAITING:  # the usual cases: all wait for the next wave...
+                for out in outs:
+                    out[key] = None  # its place in the response, filled when loaded
+                self.waiting.append(_Waiting(field, loaded, outs, positions))
+                return
+            if readiness == LOADED:  # ... or all are known
+                self.complete(field, [value.value for value in loaded], outs, positions)
+                return
         values: list[Any] = []
         ready_outs: list[dict[str, Any]] = []
         ready_positions: list[Position | None] = []
         waited: list[Waited] = []
         waiting_outs: list[dict[str, Any]] = []
         waiting_positions: list[Position | None] = []
-        for parent, out, position in zip(parents, outs, positions, strict=True):
-            try:
-                value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
-            except Exception as error:
-                out[key] = None
-                self.fail(field, out, position, None, error)
-                continue
+        for index, (parent, out, position) in enumerate(zip(parents, outs, positions, strict=True)):
+            if loaded is not None:
+                value = loaded[index]
+            else:
+                try:
+                    value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
+                except Exception as error:
+                    out[key] = None
+                    self.fail(field, out, position, None, error)
+                    continue
             if type(value) is not Pending and asyncio.iscoroutine(value):  # node, nodes
                 value = _Driven(value)
                 if value.gave_up:
@@ -448,9 +510,7 @@ class _Runner:
         if field.selection is not None:
             is_type_of = field.is_type_of
             # Strawberry's is_type_of checks the row's class: one value of each class will do
-            if is_type_of is not None and not all(
-                is_type_of(v, None) for v in {type(v): v for v in values}.values()
-            ):
+            if is_type_of is not None and not _of_type(is_type_of, values):
                 self.give_up = True  # graphql-core: "Expected value of type..." (a bug)
                 return
             self.select(field.selection, values, outs, positions)
