@@ -20,7 +20,8 @@ NODE_TYPE_NAMES: dict[type[NodeRow], str] = {
 
 
 def global_id_of(row: NodeRow) -> str:
-    """The global ID of a node row."""
+    """The global ID of a node row. (schema/fast/fill.py writes this body out in the code it
+    generates: keep the two the same.)"""
     return encode_global_id(NODE_TYPE_NAMES[type(row)], row.id)
 
 

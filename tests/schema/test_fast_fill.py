@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from loaders.nodes import global_id_of
 from loaders.rows import Image, PinRow
 from schema.build import build_schema
 from schema.execution import prepare
@@ -69,3 +70,18 @@ def test_anything_graphql_core_would_not_take_as_it_is_is_left_to_the_executor(
     filler: Filler, bad: dict[str, Any]
 ) -> None:
     assert not filler.fill([pin(), pin(**bad)], [{}, {}])
+
+
+def test_ids_are_the_global_ids_of_the_rows(filler: Filler) -> None:
+    outs: list[dict[str, Any]] = [{}, {}]
+
+    assert filler.fill([pin(id=1), pin(id=2**63 - 1)], outs)
+
+    assert [out["id"] for out in outs] == [global_id_of(pin(id=1)), global_id_of(pin(id=2**63 - 1))]
+
+
+def test_a_row_that_is_no_node_is_left_to_the_executor(filler: Filler) -> None:
+    class NotANode(PinRow):  # a row class global_id_of does not know
+        __slots__ = ()
+
+    assert not filler.fill([pin(), NotANode(*pin())], [{}, {}])
