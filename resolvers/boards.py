@@ -13,13 +13,16 @@ from loaders.paging import DEFAULT_FIRST, Page, page_args
 from loaders.rows import BoardRow, PinRow, UserRow
 from resolvers.arguments import After, First
 from resolvers.context import Info
+from resolvers.keyed import by_key
 
 
+@by_key("user_by_id", "owner_id")
 def load_owner(loaders: Loaders, root: BoardRow) -> Awaitable[UserRow | None]:
     """The user who owns the board."""
     return loaders.user_by_id.load(root.owner_id)
 
 
+@by_key("pin_count_by_board_id", "id")
 def load_pin_count(loaders: Loaders, root: BoardRow) -> Awaitable[int]:
     """How many pins the board holds."""
     return loaders.pin_count_by_board_id.load(root.id)

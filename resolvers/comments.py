@@ -11,13 +11,16 @@ from collections.abc import Awaitable
 from loaders import Loaders
 from loaders.rows import CommentRow, PinRow, UserRow
 from resolvers.context import Info
+from resolvers.keyed import by_key
 
 
+@by_key("user_by_id", "author_id")
 def load_author(loaders: Loaders, root: CommentRow) -> Awaitable[UserRow | None]:
     """The user who wrote the comment."""
     return loaders.user_by_id.load(root.author_id)
 
 
+@by_key("pin_by_id", "pin_id")
 def load_pin(loaders: Loaders, root: CommentRow) -> Awaitable[PinRow | None]:
     """The pin the comment is on."""
     return loaders.pin_by_id.load(root.pin_id)

@@ -13,13 +13,16 @@ from loaders.paging import DEFAULT_FIRST, Page, page_args
 from loaders.rows import BoardRow, CommentRow, PinRow, UserRow
 from resolvers.arguments import After, First
 from resolvers.context import Info
+from resolvers.keyed import by_key
 
 
+@by_key("user_by_id", "creator_id")
 def load_creator(loaders: Loaders, root: PinRow) -> Awaitable[UserRow | None]:
     """The user who pinned it."""
     return loaders.user_by_id.load(root.creator_id)
 
 
+@by_key("board_by_id", "board_id")
 def load_board(loaders: Loaders, root: PinRow) -> Awaitable[BoardRow | None]:
     """The board the pin is on (primed by the statement that loaded the pin)."""
     return loaders.board_by_id.load(root.board_id)
@@ -33,11 +36,13 @@ def load_saved_from(loaders: Loaders, root: PinRow) -> Awaitable[PinRow | None] 
     return loaders.pin_by_id.load(root.saved_from_id)
 
 
+@by_key("save_count_by_pin_id", "id")
 def load_save_count(loaders: Loaders, root: PinRow) -> Awaitable[int]:
     """How many times the pin was saved onto boards the viewer may see."""
     return loaders.save_count_by_pin_id.load(root.id)
 
 
+@by_key("comment_count_by_pin_id", "id")
 def load_comment_count(loaders: Loaders, root: PinRow) -> Awaitable[int]:
     """How many comments the pin has."""
     return loaders.comment_count_by_pin_id.load(root.id)

@@ -14,18 +14,22 @@ from loaders.paging import DEFAULT_FIRST, Page, page_args
 from loaders.rows import BoardRow, PinRow, UserRow
 from resolvers.arguments import After, First
 from resolvers.context import Info
+from resolvers.keyed import by_key
 
 
+@by_key("follower_count_by_user_id", "id")
 def load_follower_count(loaders: Loaders, root: UserRow) -> Awaitable[int]:
     """How many users follow this user."""
     return loaders.follower_count_by_user_id.load(root.id)
 
 
+@by_key("following_count_by_user_id", "id")
 def load_following_count(loaders: Loaders, root: UserRow) -> Awaitable[int]:
     """How many users this user follows."""
     return loaders.following_count_by_user_id.load(root.id)
 
 
+@by_key("viewer_follows_by_user_id", "id")
 def load_viewer_is_following(loaders: Loaders, root: UserRow) -> Awaitable[bool]:
     """Whether the viewer follows this user (false when anonymous)."""
     return loaders.viewer_follows_by_user_id.load(root.id)

@@ -358,9 +358,15 @@ class _Runner:
         keywords = dict(arguments) if arguments else None  # most fields take none
         called: list[Any] = []
         loaded: list[Any] | None = called
+        by_key = field.by_key
         try:
-            for parent in parents:
-                called.append(fn(loaders, parent, **keywords) if keywords else fn(loaders, parent))
+            if by_key is not None:  # fn is this load: ask for every parent's key at once
+                loader = getattr(loaders, by_key.loader)
+                loaded = loader.load_all(map(by_key.key_of, parents))
+            else:
+                for parent in parents:
+                    value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
+                    called.append(value)
         except Exception:
             for value in called:
                 if asyncio.iscoroutine(value):

@@ -20,6 +20,7 @@ from strawberry.types.field import StrawberryField
 
 from loaders.nodes import global_id_of
 from resolvers import boards, comments, connections, nodes, pins, query, users
+from resolvers.keyed import ByKey, by_key_of
 
 STRAWBERRY_DEFINITION = "strawberry-definition"
 
@@ -46,6 +47,8 @@ class Source:
     """ATTRIBUTE: the attribute; TYPENAME: the type's name."""
     fn: Callable[..., Any] | None = None
     """ROOT and LOAD: the function to call."""
+    by_key: ByKey | None = None
+    """LOAD: what `fn` loads, when it is one loader's value for a column of the parent."""
 
 
 # Each Strawberry resolver (as schema/ declares it) → its plain function, taking the field's
@@ -105,4 +108,4 @@ def source_of(field: GraphQLField) -> Source | None:
     plain = PLAIN.get(wrapped)
     if plain is None:
         return None
-    return Source(Kind.LOAD, fn=plain)
+    return Source(Kind.LOAD, fn=plain, by_key=by_key_of(plain))

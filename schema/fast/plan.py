@@ -51,6 +51,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from graphql.language import Visitor, visit
 
+from resolvers.keyed import ByKey
 from schema.fast.fields import Kind, source_of
 
 if TYPE_CHECKING:
@@ -99,6 +100,9 @@ class FieldPlan:
     """ATTRIBUTE: the row attribute; TYPENAME: the type name."""
     fn: Any = None
     """ROOT and LOAD: the function (resolvers/)."""
+    by_key: ByKey | None = None
+    """LOAD: what `fn` loads, when it is one loader's value for a column of the parent: the
+    executor asks for all the parents' keys at once."""
     arguments: Mapping[str, Any] | None = None
     """LOAD: the coerced arguments when they hold no variable."""
     variable_field: GraphQLField | None = None
@@ -283,7 +287,11 @@ class _Planner:
         elif field.args or first.arguments:
             raise _Unplannable(f"arguments of {parent.name}.{name}")
         plain = _plan(key, name, parent.name, nodes, source.kind, field.type).replace(
-            attribute=source.name, fn=source.fn, arguments=arguments, variable_field=variable_field
+            attribute=source.name,
+            fn=source.fn,
+            by_key=source.by_key,
+            arguments=arguments,
+            variable_field=variable_field,
         )
         named = _named(field.type)
         if is_leaf_type(named):
