@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, NamedTuple, TypeVar
 
 from loaders.errors import BadUserInput
@@ -33,8 +34,16 @@ def page_args(first: int | None, after: str | None) -> PageArgs:
     return PageArgs(first, None if after is None else decode_cursor(after))
 
 
+CURSORS_REMEMBERED = 16_384
+"""Per worker: about 4 MiB when full."""
+
+
+@lru_cache(maxsize=CURSORS_REMEMBERED)
 def encode_cursor(position: int) -> str:
-    """The opaque cursor of a row at keyset position `position` (unpadded URL-safe base64)."""
+    """The opaque cursor of a row at keyset position `position` (unpadded URL-safe base64).
+
+    Each edge of a page has one, and the pages of popular boards and feeds are asked for
+    over and over: the latest cursors are remembered."""
     return opaque(f"{_CURSOR_PREFIX}{position}")
 
 

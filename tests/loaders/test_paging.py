@@ -13,7 +13,7 @@ from loaders.global_ids import (
     decode_id_of,
     encode_global_id,
 )
-from loaders.paging import PageArgs, decode_cursor, encode_cursor, page_args
+from loaders.paging import CURSORS_REMEMBERED, PageArgs, decode_cursor, encode_cursor, page_args
 
 
 def _b64(text: str) -> str:
@@ -98,9 +98,13 @@ def test_cursors_and_global_ids_stay_unpadded_url_safe_base64(position: int) -> 
     assert encode_global_id("Pin", 42) == "UGluOjQy"
 
 
-def test_remembered_global_ids_are_bounded() -> None:
+def test_remembered_global_ids_and_cursors_are_bounded() -> None:
     for id in range(1, GLOBAL_IDS_REMEMBERED + 100):
         assert decode_global_id(encode_global_id("User", id)) == ("User", id)
+    for position in range(1, CURSORS_REMEMBERED + 100):
+        assert decode_cursor(encode_cursor(position)) == position
 
     assert encode_global_id.cache_info().currsize == GLOBAL_IDS_REMEMBERED
     assert encode_global_id.cache_info().maxsize == GLOBAL_IDS_REMEMBERED
+    assert encode_cursor.cache_info().currsize == CURSORS_REMEMBERED
+    assert encode_cursor.cache_info().maxsize == CURSORS_REMEMBERED
