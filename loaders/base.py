@@ -22,7 +22,7 @@ from aiodataloader import DataLoader
 from db.pool import Session
 from db.waves import Row
 from loaders.paging import Page, PageArgs, make_page
-from loaders.waves import BatchObserver, Pending, Planned
+from loaders.waves import LOADED, MIXED, WAITING, BatchObserver, Pending, Planned
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -89,7 +89,7 @@ class SqlLoader(DataLoader[K, V]):
         others share. A failure nobody awaits any more (its fields were cancelled) is not
         reported as "never retrieved"."""
         if self.planned is not None:
-            return self.load_all((key,))[0]
+            return self.load_all((key,))[0][0]
         if not self._batching:
             self._start_batching()
         shared = super().load(key)
@@ -98,23 +98,28 @@ class SqlLoader(DataLoader[K, V]):
         shielded.add_done_callback(_retrieved)  # `nodes` stops at its first failing load
         return shielded
 
-    def load_all(self, keys: Iterable[K]) -> list[Pending]:
+    def load_all(self, keys: Iterable[K]) -> tuple[list[Pending], int]:
         """Planned: each key's `Pending`, in order (the fast path asks for a batch of parents
-        at once)."""
+        at once), and how ready they are (loaders/waves.py: WAITING, LOADED or MIXED)."""
         planned = self.planned
         if planned is None:
             raise RuntimeError("load_all is for planned loaders (the fast path)")
         known = self.known
         pending = self.pending
         loads: list[Pending] = []
+        done = 0
         for key in keys:
-            load = known.get(key) or pending.get(key)
-            if load is None:
-                if not pending:
-                    planned.waiting.append(self)
-                load = pending[key] = Pending()
+            load = known.get(key)  # done, without an error: `known` keeps no failure
+            if load is not None:
+                done += 1
+            else:
+                load = pending.get(key)
+                if load is None:
+                    if not pending:
+                        planned.waiting.append(self)
+                    load = pending[key] = Pending()
             loads.append(load)
-        return loads
+        return loads, LOADED if done == len(loads) else WAITING if not done else MIXED
 
     def prime(self, key: K, value: V) -> SqlLoader[K, V]:
         """Adds a value loaded by another statement, unless the key's is already known."""

@@ -126,7 +126,8 @@ def make_page(
 
     Forward pagination only: `hasPreviousPage` is true when the page starts after a cursor.
     """
-    edges = [Edge(position, row) for position, row in positioned[: args.first]]
+    # Edge(position, row) for each pair, without a Python frame per edge (NamedTuple's __new__)
+    edges: list[Edge[R]] = [tuple.__new__(Edge, pair) for pair in positioned[: args.first]]
     return Page(
         edges=edges,
         has_next_page=len(positioned) > args.first,

@@ -27,6 +27,10 @@ BatchObserver = Callable[[str, int], None]
 _UNSET: Any = object()
 
 
+WAITING, LOADED, MIXED = 0, 1, 2
+"""How ready a batch of loads is: none done yet; all done without an error; anything else."""
+
+
 class Pending:
     """A planned load: its value (or error) once its wave ran."""
 
@@ -56,11 +60,13 @@ class Pending:
 class Planned:
     """One request's planned loading: the loaders with keys waiting for the next wave."""
 
-    __slots__ = ("observe", "session", "waiting")
+    __slots__ = ("failed", "observe", "session", "waiting")
 
     def __init__(self, session: Session, observe: BatchObserver | None) -> None:
         self.session = session
         self.observe = observe
+        self.failed = False
+        """Whether a batch of the last wave failed (False: every load it ran has its value)."""
         self.waiting: list[SqlLoader[Any, Any]] = []
         """Loaders with pending keys, in the order they were first asked (the order of the
         statements in the wave)."""
@@ -69,6 +75,7 @@ class Planned:
         """Loads every pending key: one round trip for all the batches (none if no batch
         needs SQL)."""
         loaders, self.waiting = self.waiting, []
+        self.failed = False
         batches: list[tuple[SqlLoader[Any, Any], list[Any], list[Pending]]] = []
         statements: list[tuple[str, tuple[Any, ...]]] = []
         sent: list[int] = []  # index in `batches` of each statement
@@ -104,6 +111,7 @@ class Planned:
                 except Exception as exc:
                     error = exc
             if error is not None:  # nothing is kept: a later load asks again
+                self.failed = True
                 for pending in pendings:
                     pending.error, pending.done = error, True
                 continue

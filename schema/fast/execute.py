@@ -27,7 +27,7 @@ from graphql.execution import Executor
 from graphql.execution.values import VariableValues, get_variable_values
 
 from loaders import Loaders
-from loaders.waves import Pending
+from loaders.waves import LOADED, MIXED, WAITING, Pending, Planned
 from resolvers.context import Context
 from schema.execution import PreparedDocument, _coded, run
 from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
@@ -79,9 +79,6 @@ Waited = Pending | _Driven
 """A value to come: done (`value` or `error`) after some wave."""
 
 
-WAITING, LOADED, MIXED = 0, 1, 2
-
-
 def _readiness(values: list[Any]) -> int:
     """WAITING: all are `Pending`, none done yet (the usual case before a wave); LOADED: all
     are done `Pending` without an error (after a wave, or primed); else MIXED. (A loop: a
@@ -117,19 +114,23 @@ def _of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
 class _Waiting:
     """A field's values to come, for these objects."""
 
-    __slots__ = ("field", "outs", "positions", "waited")
+    __slots__ = ("field", "outs", "plain", "positions", "waited")
 
     def __init__(
         self,
         field: FieldPlan,
-        waited: list[Waited],
+        waited: list[Waited] | list[Pending],
         outs: list[dict[str, Any]],
         positions: list[Position | None],
+        plain: bool = False,
     ) -> None:
         self.field = field
         self.waited = waited
         self.outs = outs
         self.positions = positions
+        self.plain = plain
+        """Only planned loads (`Pending`), none done when asked for: the next wave brings
+        them all, values or errors."""
 
 
 async def execute(
@@ -199,6 +200,7 @@ class _Runner:
         "give_up",
         "loaders",
         "nulled",
+        "planned",
         "variables",
         "waiting",
     )
@@ -207,6 +209,8 @@ class _Runner:
         self, loaders: Loaders, variables: VariableValues, fillers: Mapping[int, Filler]
     ) -> None:
         self.loaders = loaders
+        assert loaders.planned is not None
+        self.planned: Planned = loaders.planned
         self.fillers = fillers
         self.variables = variables
         self.arguments: dict[int, Mapping[str, Any]] = {}
@@ -256,7 +260,8 @@ class _Runner:
 
     def resumed(self, waiting: _Waiting) -> None:
         field = waiting.field
-        if not self.nulled and _readiness(waiting.waited) == LOADED:  # the usual case
+        if not self.nulled and waiting.plain and not self.planned.failed:
+            # the usual case: only planned loads, and the wave that just ran loaded them all
             values = [w.value for w in waiting.waited]
             self.complete(field, values, waiting.outs, waiting.positions)
             return
@@ -362,22 +367,22 @@ class _Runner:
         try:
             if by_key is not None:  # fn is this load: ask for every parent's key at once
                 loader = getattr(loaders, by_key.loader)
-                loaded = loader.load_all(map(by_key.key_of, parents))
+                loaded, readiness = loader.load_all(map(by_key.key_of, parents))
             else:
                 for parent in parents:
                     value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
                     called.append(value)
+                readiness = _readiness(called)
         except Exception:
             for value in called:
                 if asyncio.iscoroutine(value):
                     value.close()  # (node, nodes) called again below, and driven there
             loaded = None  # some parent's call raised: each is called again, below, alone
         if loaded is not None:
-            readiness = _readiness(loaded)
             if readiness == WAITING:  # the usual cases: all wait for the next wave...
                 for out in outs:
                     out[key] = None  # its place in the response, filled when loaded
-                self.waiting.append(_Waiting(field, loaded, outs, positions))
+                self.waiting.append(_Waiting(field, loaded, outs, positions, plain=True))
                 return
             if readiness == LOADED:  # ... or all are known
                 self.complete(field, [value.value for value in loaded], outs, positions)
