@@ -389,16 +389,26 @@ class Session:
         user = self._user
         if user is not None and user is not asyncio.current_task():
             user.cancel()
+        if not self._lock.locked():
+            # Nothing else uses the connection (the usual case): it goes back at once.
+            # asyncpg's Pool.release shields the release itself from a cancellation.
+            await self._give_back()
+            return
         await self._database.give_back(self._release())
 
     async def _release(self) -> None:
         async with self._lock:
-            if self._conn is not None:
-                conn, self._conn = self._conn, None
-                # asyncpg waits for a cancelled statement's end and rolls back an open
-                # transaction before the connection goes back to the pool; when that fails,
-                # it terminates the connection (the pool opens a new one) and raises.
-                try:
-                    await self._database.pool.release(conn)
-                except Exception as exc:
-                    log.warning("dropped a connection that failed on its way back: %r", exc)
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        """Gives the connection back (if one was taken): the caller holds the lock, or
+        nothing else could take it."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            # asyncpg waits for a cancelled statement's end and rolls back an open
+            # transaction before the connection goes back to the pool; when that fails,
+            # it terminates the connection (the pool opens a new one) and raises.
+            try:
+                await self._database.pool.release(conn)
+            except Exception as exc:
+                log.warning("dropped a connection that failed on its way back: %r", exc)

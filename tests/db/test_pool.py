@@ -6,6 +6,7 @@ running on the server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
@@ -216,6 +217,25 @@ async def test_the_connection_goes_back_even_when_close_is_cancelled(
         await closing
     assert loader.cancelled()
     await assert_clean(url, patient, pid)
+    assert patient.pool.get_idle_size() == patient.pool.get_size() == 1
+
+
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["idle", "in-transaction"])
+async def test_a_connection_nothing_else_uses_goes_back_even_when_close_is_cancelled(
+    url: str, patient: Database, in_transaction: bool
+) -> None:
+    # close() gives it back at once, without a task of its own: asyncpg shields the release
+    pid = await backend(patient)
+    session = patient.session()
+    await session.fetch("select 1")
+    if in_transaction:  # left open: asyncpg rolls it back on the way (a round trip)
+        await session._conn.execute("begin")  # type: ignore[union-attr]
+    closing = asyncio.create_task(session.close())
+    await asyncio.sleep(0)  # close() has started giving the connection back
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await closing
+    await assert_clean(url, patient, pid)  # the next session gets it at once, idle
     assert patient.pool.get_idle_size() == patient.pool.get_size() == 1
 
 
