@@ -461,41 +461,56 @@ class _Runner:
         children: list[Any] = []
         child_outs: list[dict[str, Any]] = []
         child_positions: list[Position | None] = []
-        for value, out, position in zip(values, outs, positions, strict=True):
-            if value is None:
-                out[key] = None
-                if field.non_null:
-                    self.fail(field, out, position, None, TypeError(field.null_message))
-                continue
-            if not field.is_list:
+        # (the loops below run for every object of a page: appends bound once, no per-item
+        # test of what the field is)
+        add_child, add_out, add_position = (
+            children.append,
+            child_outs.append,
+            child_positions.append,
+        )
+        if not field.is_list:
+            for value, out, position in zip(values, outs, positions, strict=True):
+                if value is None:
+                    out[key] = None
+                    if field.non_null:
+                        self.fail(field, out, position, None, TypeError(field.null_message))
+                    continue
                 child: dict[str, Any] = {}
                 out[key] = child
-                children.append(value)
-                child_outs.append(child)
-                child_positions.append((position, out, key, None, field))
-                continue
-            if not isinstance(value, list | tuple):
-                self.give_up = True  # graphql-core: "Expected Iterable" (never seen)
-                return
-            items: list[Any] = []
-            out[key] = items
-            for index, item in enumerate(value):
-                if item is None:
-                    items.append(None)
-                    if field.item_non_null:
-                        self.fail(field, out, position, index, TypeError(field.null_message))
-                elif field.leaf is not None:
-                    try:
-                        items.append(self.leaf(field, item))
-                    except Exception as error:
-                        items.append(None)
-                        self.fail(field, out, position, index, error)
-                else:
-                    child = {}
-                    items.append(child)
-                    children.append(item)
-                    child_outs.append(child)
-                    child_positions.append((position, out, key, index, field))
+                add_child(value)
+                add_out(child)
+                add_position((position, out, key, None, field))
+        else:
+            leaves = field.leaf is not None
+            for value, out, position in zip(values, outs, positions, strict=True):
+                if value is None:
+                    out[key] = None
+                    if field.non_null:
+                        self.fail(field, out, position, None, TypeError(field.null_message))
+                    continue
+                if not isinstance(value, list | tuple):
+                    self.give_up = True  # graphql-core: "Expected Iterable" (never seen)
+                    return
+                items: list[Any] = []
+                out[key] = items
+                add_item = items.append
+                for index, item in enumerate(value):
+                    if item is None:
+                        add_item(None)
+                        if field.item_non_null:
+                            self.fail(field, out, position, index, TypeError(field.null_message))
+                    elif leaves:
+                        try:
+                            add_item(self.leaf(field, item))
+                        except Exception as error:
+                            add_item(None)
+                            self.fail(field, out, position, index, error)
+                    else:
+                        child = {}
+                        add_item(child)
+                        add_child(item)
+                        add_out(child)
+                        add_position((position, out, key, index, field))
         if children:
             self.built += len(children)
             self.objects(field, children, child_outs, child_positions)
