@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import abstractmethod
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
 from functools import cache, partial
 from typing import Any, ClassVar, Generic, TypeVar
@@ -22,7 +22,7 @@ from aiodataloader import DataLoader
 from db.pool import Session
 from db.waves import Row
 from loaders.paging import Page, PageArgs, make_page
-from loaders.waves import LOADED, MIXED, WAITING, BatchObserver, Pending, Planned
+from loaders.waves import BatchObserver, Pending, Planned
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -74,10 +74,14 @@ class SqlLoader(DataLoader[K, V]):
         self.viewer_id = viewer_id
         self.planned: Planned | None = None
         """Set by `Loaders.build(..., planned=True)`: the request's pending batches."""
-        self.known: dict[K, Pending] = {}
-        """Planned: the keys loaded (or primed) so far, their Pending done."""
-        self.pending: dict[K, Pending] = {}
-        """Planned: the keys asked for since the last wave."""
+        self.known: dict[K, V] = {}
+        """Planned: the values loaded (or primed) so far, by key."""
+        self.pending: dict[K, Pending | None] = {}
+        """Planned: the keys asked for since the last wave, with the `Pending` a `load` of
+        the key returned (None: asked for by `ask`, a batch of parents' keys)."""
+        self.failed: dict[K, Exception] = {}
+        """Planned: the keys whose batch failed in this loader's last wave, and its error
+        (nothing failed is kept in `known`: a later load asks again)."""
 
     # aiodataloader's load returns a Future; a planned loader returns a Pending
     def load(self, key: K) -> Awaitable[V]:  # type: ignore[override]
@@ -88,8 +92,18 @@ class SqlLoader(DataLoader[K, V]):
         siblings when it fails; cancelling one awaiting field must not cancel the result the
         others share. A failure nobody awaits any more (its fields were cancelled) is not
         reported as "never retrieved"."""
-        if self.planned is not None:
-            return self.load_all((key,))[0][0]
+        planned = self.planned
+        if planned is not None:
+            known = self.known
+            if key in known:
+                return Pending(known[key])
+            pending = self.pending
+            load = pending.get(key)
+            if load is None:
+                if not pending:
+                    planned.waiting.append(self)
+                load = pending[key] = Pending()
+            return load
         if not self._batching:
             self._start_batching()
         shared = super().load(key)
@@ -98,34 +112,29 @@ class SqlLoader(DataLoader[K, V]):
         shielded.add_done_callback(_retrieved)  # `nodes` stops at its first failing load
         return shielded
 
-    def load_all(self, keys: Iterable[K]) -> tuple[list[Pending], int]:
-        """Planned: each key's `Pending`, in order (the fast path asks for a batch of parents
-        at once), and how ready they are (loaders/waves.py: WAITING, LOADED or MIXED)."""
+    def ask(self, keys: list[K]) -> bool:
+        """Planned: asks for the keys whose values are not known yet (the next wave loads
+        them: `known` has them after it, or `failed`); whether all were known. The fast path
+        asks for a batch of parents' keys at once, without a `Pending` per key."""
         planned = self.planned
         if planned is None:
-            raise RuntimeError("load_all is for planned loaders (the fast path)")
+            raise RuntimeError("ask is for planned loaders (the fast path)")
         known = self.known
+        missing = [key for key in keys if key not in known]
+        if not missing:
+            return True
         pending = self.pending
-        loads: list[Pending] = []
-        done = 0
-        for key in keys:
-            load = known.get(key)  # done, without an error: `known` keeps no failure
-            if load is not None:
-                done += 1
-            else:
-                load = pending.get(key)
-                if load is None:
-                    if not pending:
-                        planned.waiting.append(self)
-                    load = pending[key] = Pending()
-            loads.append(load)
-        return loads, LOADED if done == len(loads) else WAITING if not done else MIXED
+        if not pending:
+            planned.waiting.append(self)
+        for key in missing:
+            pending.setdefault(key, None)
+        return False
 
     def prime(self, key: K, value: V) -> SqlLoader[K, V]:
         """Adds a value loaded by another statement, unless the key's is already known."""
         if self.planned is not None:
             if key not in self.known:
-                self.known[key] = Pending(value)
+                self.known[key] = value
             return self
         if not self._batching:
             self._start_batching()
@@ -135,6 +144,7 @@ class SqlLoader(DataLoader[K, V]):
     def clear_all(self) -> SqlLoader[K, V]:
         """Forgets every value loaded so far."""
         self.known.clear()
+        self.failed.clear()
         if self._batching:
             super().clear_all()
         return self

@@ -27,10 +27,6 @@ BatchObserver = Callable[[str, int], None]
 _UNSET: Any = object()
 
 
-WAITING, LOADED, MIXED = 0, 1, 2
-"""How ready a batch of loads is: none done yet; all done without an error; anything else."""
-
-
 class Pending:
     """A planned load: its value (or error) once its wave ran."""
 
@@ -76,15 +72,16 @@ class Planned:
         needs SQL)."""
         loaders, self.waiting = self.waiting, []
         self.failed = False
-        batches: list[tuple[SqlLoader[Any, Any], list[Any], list[Pending]]] = []
+        batches: list[tuple[SqlLoader[Any, Any], list[Any], dict[Any, Pending | None]]] = []
         statements: list[tuple[str, tuple[Any, ...]]] = []
         sent: list[int] = []  # index in `batches` of each statement
         failed: dict[int, Exception] = {}
         for loader in loaders:
             asked, loader.pending = loader.pending, {}
+            loader.failed = {}
             keys = list(asked)
             index = len(batches)
-            batches.append((loader, keys, list(asked.values())))
+            batches.append((loader, keys, asked))
             if self.observe is not None:
                 self.observe(type(loader).__name__, len(keys))
             try:
@@ -103,7 +100,7 @@ class Planned:
                 failed.update(dict.fromkeys(sent, exc))
             else:
                 results = dict(zip(sent, rows, strict=True))
-        for index, (loader, keys, pendings) in enumerate(batches):
+        for index, (loader, keys, asked) in enumerate(batches):
             error = failed.get(index)
             if error is None:
                 try:
@@ -112,10 +109,13 @@ class Planned:
                     error = exc
             if error is not None:  # nothing is kept: a later load asks again
                 self.failed = True
-                for pending in pendings:
-                    pending.error, pending.done = error, True
+                loader.failed = dict.fromkeys(keys, error)
+                for pending in asked.values():
+                    if pending is not None:
+                        pending.error, pending.done = error, True
                 continue
-            known = loader.known
-            for key, pending, value in zip(keys, pendings, values, strict=True):
-                pending.value, pending.done = value, True
-                known[key] = pending
+            loader.known.update(zip(keys, values, strict=True))
+            if any(asked.values()):  # some keys were asked for by `load`: their Pending
+                for pending, value in zip(asked.values(), values, strict=True):
+                    if pending is not None:
+                        pending.value, pending.done = value, True

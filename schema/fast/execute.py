@@ -27,8 +27,10 @@ from graphql.execution import Executor
 from graphql.execution.values import VariableValues, get_variable_values
 
 from loaders import Loaders
-from loaders.waves import LOADED, MIXED, WAITING, Pending, Planned
+from loaders.base import SqlLoader
+from loaders.waves import Pending, Planned
 from resolvers.context import Context
+from resolvers.keyed import ByKey
 from schema.execution import PreparedDocument, _coded, run
 from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
 from schema.fast.fields import Kind
@@ -79,6 +81,9 @@ Waited = Pending | _Driven
 """A value to come: done (`value` or `error`) after some wave."""
 
 
+WAITING, LOADED, MIXED = 0, 1, 2
+
+
 def _readiness(values: list[Any]) -> int:
     """WAITING: all are `Pending`, none done yet (the usual case before a wave); LOADED: all
     are done `Pending` without an error (after a wave, or primed); else MIXED. (A loop: a
@@ -114,23 +119,27 @@ def _of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
 class _Waiting:
     """A field's values to come, for these objects."""
 
-    __slots__ = ("field", "outs", "plain", "positions", "waited")
+    __slots__ = ("field", "loader", "outs", "plain", "positions", "waited")
 
     def __init__(
         self,
         field: FieldPlan,
-        waited: list[Waited] | list[Pending],
+        waited: list[Any],
         outs: list[dict[str, Any]],
         positions: list[Position | None],
         plain: bool = False,
+        loader: SqlLoader[Any, Any] | None = None,
     ) -> None:
         self.field = field
         self.waited = waited
+        """What each object waits for: a `Pending` or a `_Driven`; with `loader`, a key."""
         self.outs = outs
         self.positions = positions
         self.plain = plain
         """Only planned loads (`Pending`), none done when asked for: the next wave brings
         them all, values or errors."""
+        self.loader = loader
+        """The loader `waited` holds keys of (`SqlLoader.ask`): the next wave loads them."""
 
 
 async def execute(
@@ -260,6 +269,9 @@ class _Runner:
 
     def resumed(self, waiting: _Waiting) -> None:
         field = waiting.field
+        if waiting.loader is not None:
+            self.resumed_keys(waiting, waiting.loader)
+            return
         if not self.nulled and waiting.plain and not self.planned.failed:
             # the usual case: only planned loads, and the wave that just ran loaded them all
             values = [w.value for w in waiting.waited]
@@ -298,6 +310,36 @@ class _Runner:
             positions.append(position)
         if later:
             self.waiting.append(_Waiting(field, later, later_outs, later_positions))
+        if values:
+            self.complete(field, values, outs, positions)
+
+    def resumed_keys(self, waiting: _Waiting, loader: SqlLoader[Any, Any]) -> None:
+        """Completes a field whose objects asked for keys of `loader`, after its wave."""
+        field = waiting.field
+        known = loader.known
+        if not self.nulled and not self.planned.failed:  # the usual case: all were loaded
+            values = [known[key] for key in waiting.waited]
+            self.complete(field, values, waiting.outs, waiting.positions)
+            return
+        failed = loader.failed
+        values = []
+        outs: list[dict[str, Any]] = []
+        positions: list[Position | None] = []
+        for key, out, position in zip(waiting.waited, waiting.outs, waiting.positions, strict=True):
+            if key not in known:
+                error = failed.get(key)
+                if error is None:
+                    self.give_up = True  # neither loaded nor failed: a bug, the normal path says
+                    return
+                self.fail(field, out, position, None, error)  # counted, even where nulled
+                continue
+            if self.nulled and (
+                self.under_nulled(position) or (id(out), field.key, None) in self.nulled
+            ):
+                continue  # nulled by an error meanwhile: graphql-core cancels what lies below
+            values.append(known[key])
+            outs.append(out)
+            positions.append(position)
         if values:
             self.complete(field, values, outs, positions)
 
@@ -363,16 +405,15 @@ class _Runner:
         keywords = dict(arguments) if arguments else None  # most fields take none
         called: list[Any] = []
         loaded: list[Any] | None = called
-        by_key = field.by_key
+        if field.by_key is not None and self.load_keys(
+            field, field.by_key, parents, outs, positions
+        ):
+            return
         try:
-            if by_key is not None:  # fn is this load: ask for every parent's key at once
-                loader = getattr(loaders, by_key.loader)
-                loaded, readiness = loader.load_all(map(by_key.key_of, parents))
-            else:
-                for parent in parents:
-                    value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
-                    called.append(value)
-                readiness = _readiness(called)
+            for parent in parents:
+                value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
+                called.append(value)
+            readiness = _readiness(called)
         except Exception:
             for value in called:
                 if asyncio.iscoroutine(value):
@@ -427,6 +468,34 @@ class _Runner:
             self.complete(field, values, ready_outs, ready_positions)
         if waited:
             self.waiting.append(_Waiting(field, waited, waiting_outs, waiting_positions))
+
+    def load_keys(
+        self,
+        field: FieldPlan,
+        by_key: ByKey,
+        parents: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> bool:
+        """A keyed field (its function is `by_key`'s load): asks its loader for every
+        parent's key at once, and completes the field now if all are known, else after the
+        next wave. False when the keys cannot be asked for (a row without the column, a key
+        that cannot be one): the function, called for each parent, says what is wrong."""
+        try:
+            loader: SqlLoader[Any, Any] = getattr(self.loaders, by_key.loader)
+            keys = list(map(by_key.key_of, parents))
+            all_known = loader.ask(keys)
+        except Exception:
+            return False
+        if all_known:
+            known = loader.known
+            self.complete(field, [known[k] for k in keys], outs, positions)
+            return True
+        key = field.key
+        for out in outs:
+            out[key] = None  # its place in the response, filled when loaded
+        self.waiting.append(_Waiting(field, keys, outs, positions, loader=loader))
+        return True
 
     def complete(
         self,

@@ -1,10 +1,11 @@
-"""Every plain function marked `by_key` does what its mark says: the fast path loads the
-mark (`SqlLoader.load_all`) instead of calling the function, so the two must be the same."""
+"""Every plain function marked `by_key` does what its mark says: the fast path asks the
+mark's loader for the mark's keys (`SqlLoader.ask`) instead of calling the function, so the
+two must load the same."""
 
 from __future__ import annotations
 
 from types import ModuleType, SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
@@ -12,7 +13,7 @@ from db.pool import Session
 from loaders import Loaders
 from loaders.waves import Pending
 from resolvers import boards, comments, connections, nodes, pins, query, users
-from resolvers.keyed import ByKey, by_key_of
+from resolvers.keyed import by_key_of
 
 MODULES: tuple[ModuleType, ...] = (boards, comments, connections, nodes, pins, query, users)
 MARKED = {
@@ -51,17 +52,26 @@ def test_a_marked_function_loads_what_its_mark_names(name: str) -> None:
     root = SimpleNamespace(**{mark.column: 42})
 
     called = fn(loaders, root)
-    marked, _ = getattr(loaders, mark.loader).load_all([42])
 
     assert type(called) is Pending
-    assert marked == [called]  # the same load of the same loader (a loader keeps one per key)
+    # the one load asked for, from the mark's loader, for the mark's key
+    assert loaders.planned is not None
+    assert [(type(loader), dict(loader.pending)) for loader in loaders.planned.waiting] == [
+        (type(getattr(loaders, mark.loader)), {42: called})
+    ]
 
 
-def test_a_mark_that_names_another_loader_is_caught() -> None:
+def test_asking_for_keys_asks_once_for_those_not_known() -> None:
     loaders = planned_loaders()
-    root: Any = SimpleNamespace(id=42)
-    called = pins.load_save_count(loaders, root)
+    counts = loaders.save_count_by_pin_id
+    counts.prime(1, 5)
 
-    wrong: Any = ByKey("comment_count_by_pin_id", "id")
-    loads, _ = getattr(loaders, wrong.loader).load_all([wrong.key_of(root)])
-    assert loads != [called]
+    assert counts.ask([1, 1]) is True  # all known: nothing asked for
+    assert counts.ask([1, 2, 3, 2]) is False
+    assert counts.ask([3]) is False
+
+    assert loaders.planned is not None
+    assert loaders.planned.waiting == [counts]
+    assert counts.pending == {2: None, 3: None}
+    single = counts.load(2)  # a load of an asked-for key: its Pending, for that wave
+    assert counts.pending == {2: single, 3: None}
