@@ -114,7 +114,10 @@ class Settings(BaseSettings):
     gc_tuning: bool = Field(
         default=True,
         validation_alias="PINQL_GC_TUNING",
-        description="Freeze startup objects so full GC collections skip them (server/runtime.py).",
+        description=(
+            "Freeze startup objects so full GC collections skip them, and collect young "
+            "objects every 10,000 allocations (server/runtime.py)."
+        ),
     )
 
     # Limits checked before execution (README, "Limits"); each refusal names its setting.
