@@ -1,13 +1,16 @@
 """Planned loading, for the fast path: loads are noted as they are asked for, and a whole level
 of the query is then loaded in one round trip, with no future, task or callback per key.
 
-A planned loader's `load(key)` returns the key's `Pending`: done when its value is known (a
-loader keeps them), else noted, with the loader, in its request's `Planned`. `run_wave()`
-takes every noted batch, builds each loader's statement (`SqlLoader.statement`), sends them
-together (`db.waves.fetch_together`: one statement, one round trip), and gives each key its
-value (`SqlLoader.values`), or the batch's error. The fast path (schema/fast/execute.py)
-reads the `Pending` objects it holds once the wave ran, and drives plain functions written as
-coroutines itself: awaiting a `Pending` suspends them until the next wave.
+A planned loader keeps the values it has loaded (`known`) and notes the keys asked for since
+the last wave (`pending`), the loader itself noted in its request's `Planned`. The fast path
+asks for a batch of parents' keys at once (`SqlLoader.ask`); `load(key)` returns the key's
+`Pending`, done at once when the value is known. `run_wave()` takes every noted batch, builds
+each loader's statement (`SqlLoader.statement`), sends them together
+(`db.waves.fetch_together`: one statement, one round trip), and gives each key its value
+(`SqlLoader.values`, into `known` and any `Pending`), or the batch's error (into `failed`
+and any `Pending`). The fast path (schema/fast/execute.py) reads them once the wave ran, and
+drives plain functions written as coroutines itself: awaiting a `Pending` suspends them
+until the next wave.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Running a plan: every field of a selection for all its parents at once, loads planned.
 
 Each selection runs for all its parent objects together, field by field, so response keys
-come in collection order. A field that loads calls its resolver's plain function for every
-parent with the request's planned loaders (loaders/waves.py): a value already known completes
-at once, the others wait for the next wave. A wave sends every batch its level asked for as
-one round trip (`Loaders.run_wave`), then completes what it brought, which asks for the next
-level's loads. No future, task or callback per item: plain functions written as coroutines
-(`node`, `nodes`) are driven here, step by step, each step waiting for a wave.
+come in collection order. A field that loads asks its loader for every parent's key at once
+when its plain function is just that (`resolvers/keyed.py`), else calls the function for
+every parent, with the request's planned loaders (loaders/waves.py): a value already known
+completes at once, the others wait for the next wave. A wave sends every batch its level
+asked for as one round trip (`Loaders.run_wave`), then completes what it brought, which asks
+for the next level's loads. No future, task or callback per item: plain functions written
+as coroutines (`node`, `nodes`) are driven here, step by step, each step waiting for a wave.
 
 Errors: variables are coerced by graphql-core (the same errors); a field error is located,
 nulls its nearest nullable position (schema/fast/errors.py) and is coded as on the normal
