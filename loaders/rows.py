@@ -134,20 +134,8 @@ PIN_WIDTH = 12
 
 def pin_row(r: Row, at: int = 0) -> PinRow:
     """A PinRow from the columns of `pin_columns`, starting at `r[at]`."""
-    return _new(
-        PinRow,
-        (
-            r[at],
-            r[at + 1],
-            r[at + 2],
-            r[at + 3],
-            r[at + 4],
-            r[at + 5],
-            _new(Image, r[at + 6 : at + 10]),
-            r[at + 10],
-            r[at + 11],
-        ),
-    )
+    # slices, not one index per column: a row of every page goes through here
+    return _new(PinRow, (*r[at : at + 6], _new(Image, r[at + 6 : at + 10]), *r[at + 10 : at + 12]))
 
 
 def comment_columns(c: str = "c") -> str:
