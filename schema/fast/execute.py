@@ -518,9 +518,7 @@ class _Runner:
                 ):
                     out[key] = value
                 elif value is None:
-                    out[key] = None
-                    if field.non_null:
-                        self.fail(field, out, position, None, TypeError(field.null_message))
+                    self.null(field, out, position)
                 else:
                     try:
                         out[key] = self.leaf(field, value)
@@ -541,9 +539,7 @@ class _Runner:
         if not field.is_list:
             for value, out, position in zip(values, outs, positions, strict=True):
                 if value is None:
-                    out[key] = None
-                    if field.non_null:
-                        self.fail(field, out, position, None, TypeError(field.null_message))
+                    self.null(field, out, position)
                     continue
                 child: dict[str, Any] = {}
                 out[key] = child
@@ -554,9 +550,7 @@ class _Runner:
             leaves = field.leaf is not None
             for value, out, position in zip(values, outs, positions, strict=True):
                 if value is None:
-                    out[key] = None
-                    if field.non_null:
-                        self.fail(field, out, position, None, TypeError(field.null_message))
+                    self.null(field, out, position)
                     continue
                 if not isinstance(value, list | tuple):
                     self.give_up = True  # graphql-core: "Expected Iterable" (never seen)
@@ -584,6 +578,12 @@ class _Runner:
         if children:
             self.built += len(children)
             self.objects(field, children, child_outs, child_positions)
+
+    def null(self, field: FieldPlan, out: dict[str, Any], position: Position | None) -> None:
+        """Writes a null value of `field`: an error where the field is non-null."""
+        out[field.key] = None
+        if field.non_null:
+            self.fail(field, out, position, None, TypeError(field.null_message))
 
     @staticmethod
     def leaf(field: FieldPlan, value: Any) -> Any:
