@@ -58,9 +58,9 @@ class SqlLoader(DataLoader[K, V]):
 
     A batch is two plain steps: `statement(keys)` (None: answered without SQL) and
     `values(keys, rows)`. On the normal path aiodataloader runs them (`batch_load_fn`); for
-    the fast path a loader is `planned` (loaders/waves.py): `load` returns the value when
-    it is known, else a `Pending`, and the fast path sends every pending batch of a level
-    together, without a future or a task per key.
+    the fast path a loader is `planned` (loaders/waves.py): it keeps the values it loaded,
+    `ask` notes a batch of parents' keys and `load` returns a key's `Pending`, and the fast
+    path sends every pending batch of a level together, without a future or a task per key.
     """
 
     viewer_scoped: ClassVar[bool] = True

@@ -260,6 +260,10 @@ class _Runner:
             position = parent
         return False
 
+    def nulled_at(self, field: FieldPlan, out: dict[str, Any], position: Position | None) -> bool:
+        """Whether `field`'s place in `out` (at `position`) was nulled by an error."""
+        return self.under_nulled(position) or (id(out), field.key, None) in self.nulled
+
     async def drain(self) -> None:
         """Runs the waves of planned loads, completing what each brings."""
         while self.waiting and not self.give_up:
@@ -302,9 +306,7 @@ class _Runner:
             if error is not None:
                 self.fail(field, out, position, None, error)  # counted, even where nulled
                 continue
-            if nulled and (
-                self.under_nulled(position) or (id(out), field.key, None) in self.nulled
-            ):
+            if nulled and self.nulled_at(field, out, position):
                 continue  # nulled by an error meanwhile: graphql-core cancels what lies below
             values.append(waited.value)
             outs.append(out)
@@ -334,9 +336,7 @@ class _Runner:
                     return
                 self.fail(field, out, position, None, error)  # counted, even where nulled
                 continue
-            if self.nulled and (
-                self.under_nulled(position) or (id(out), field.key, None) in self.nulled
-            ):
+            if self.nulled and self.nulled_at(field, out, position):
                 continue  # nulled by an error meanwhile: graphql-core cancels what lies below
             values.append(known[key])
             outs.append(out)
