@@ -107,14 +107,12 @@ def _readiness(values: list[Any]) -> int:
 def _of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
     """Whether every value is of the field's type. Strawberry's is_type_of checks the row's
     class: one value of each class will do."""
-    checked: set[type] = set()
-    for value in values:
-        cls = type(value)
-        if cls not in checked:
-            if not is_type_of(value, None):
-                return False
-            checked.add(cls)
-    return True
+    if len(values) == 1:
+        return bool(is_type_of(values[0], None))
+    types = set(map(type, values))  # (in C: the loop over a page costs more than the check)
+    if len(types) == 1:
+        return bool(is_type_of(values[0], None))
+    return all(is_type_of(next(v for v in values if type(v) is cls), None) for cls in types)
 
 
 class _Waiting:
@@ -367,6 +365,16 @@ class _Runner:
         filler = self.fillers.get(id(fields))
         if filler is not None and filler.fill(parents, outs):
             fields = filler.rest  # the leaves are written (and the others' places kept)
+        self.fields(fields, parents, outs, positions)
+
+    def fields(
+        self,
+        fields: tuple[FieldPlan, ...],
+        parents: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> None:
+        """Runs these fields of a selection for these parents, in order."""
         for field in fields:
             kind = field.kind
             key = field.key
@@ -526,6 +534,10 @@ class _Runner:
                         out[key] = None
                         self.fail(field, out, position, None, error)
             return
+        if field.selection is not None:
+            filler = self.fillers.get(id(field.selection))
+            if filler is not None and self.build(field, filler, values, outs, positions):
+                return
         children: list[Any] = []
         child_outs: list[dict[str, Any]] = []
         child_positions: list[Position | None] = []
@@ -578,6 +590,80 @@ class _Runner:
         if children:
             self.built += len(children)
             self.objects(field, children, child_outs, child_positions)
+
+    def build(
+        self,
+        field: FieldPlan,
+        filler: Filler,
+        values: list[Any],
+        outs: list[dict[str, Any]],
+        positions: list[Position | None],
+    ) -> bool:
+        """Completes an object field (of one object type) whose objects' leaves all pass
+        `filler`'s checks: each object's dict is built whole (`Filler.build`), then its
+        other fields run. False when some value is not such an object (a null, a list that
+        is not one, a row of another type, a leaf to check field by field): nothing that
+        counts was done, and `complete` goes field by field."""
+        key = field.key
+        single = not field.is_list
+        if single:
+            parents = values
+        elif len(values) == 1:  # a page's edges or nodes: the usual list
+            parents = values[0]
+            if type(parents) is not list and type(parents) is not tuple:
+                return False
+        else:
+            parents = []
+            for value in values:
+                if type(value) is not list and type(value) is not tuple:
+                    return False
+                parents.extend(value)
+        types = set(map(type, parents))
+        if len(types) != 1:  # a null (NoneType), rows of two types: left to `complete`
+            if parents:
+                return False
+            for out in outs:  # lists, all empty
+                out[key] = []
+            return True
+        (cls,) = types
+        is_type_of = field.is_type_of
+        if is_type_of is not None and not is_type_of(parents[0], None):
+            return False
+        children = filler.build(parents, cls)
+        if children is None:
+            return False
+        self.built += len(children)
+        rest = filler.rest
+        if single:
+            for out, child in zip(outs, children, strict=True):
+                out[key] = child
+            if rest:
+                child_positions: list[Position | None] = [
+                    (position, out, key, None, field)
+                    for out, position in zip(outs, positions, strict=True)
+                ]
+        elif len(values) == 1:
+            out = outs[0]
+            out[key] = children
+            if rest:
+                position = positions[0]
+                child_positions = [
+                    (position, out, key, index, field) for index in range(len(children))
+                ]
+        else:
+            start = 0
+            child_positions = []
+            for value, out, position in zip(values, outs, positions, strict=True):
+                end = start + len(value)
+                out[key] = children[start:end]
+                if rest:
+                    child_positions.extend(
+                        (position, out, key, index, field) for index in range(end - start)
+                    )
+                start = end
+        if rest:
+            self.fields(rest, parents, children, child_positions)
+        return True
 
     def null(self, field: FieldPlan, out: dict[str, Any], position: Position | None) -> None:
         """Writes a null value of `field`: an error where the field is non-null."""

@@ -1,12 +1,17 @@
-"""A selection's leaf fields compiled: one generated function writes, for each object of a
-batch, every leaf it selects (and a placeholder for each other field, to keep GraphQL's key
-order) in a single pass, where the executor would loop over the batch once per field.
+"""A selection's leaf fields compiled, two ways, for a batch of objects in a single pass
+where the executor would loop over the batch once per field:
 
-The function only writes values it has checked as graphql-core would accept them (a `str`
-for String and ID, an `int` in 32 bits for Int, anything else through the leaf type's own
+- `build(parents, cls)` makes each object's dict whole, as one dict display: every leaf it
+  selects, and a placeholder for each other field (GraphQL's key order). The executor
+  completes an object field this way, then runs the other fields (`_Runner.build`).
+- `fill(parents, outs)` writes the same keys into dicts made already (the root, a field of
+  an abstract type).
+
+Both only write values checked as graphql-core would accept them as they are (a `str` for
+String and ID, an `int` in 32 bits for Int, anything else through the leaf type's own
 serialization); on anything else (a null in a non-null field, a value of the wrong type, an
-exception) it stops and answers False, and the executor completes the selection field by
-field as before, errors and all, writing the same keys in the same order.
+exception) they stop and answer None (False), and the executor completes the selection field
+by field as before, errors and all, writing the same keys in the same order.
 """
 
 from __future__ import annotations
@@ -25,14 +30,16 @@ from schema.fast.fields import Kind
 from schema.fast.plan import INT_MAX, INT_MIN, FieldPlan, LeafMode
 
 Fill = Callable[[list[Any], list[dict[str, Any]]], bool]
+Build = Callable[[list[Any], type], list[dict[str, Any]] | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Filler:
-    """A selection's leaves written in one pass (`fill`), and the fields left to the
-    executor (`rest`, in selection order)."""
+    """A selection's leaves written in one pass (`build`, `fill`), and the fields left to
+    the executor (`rest`, in selection order)."""
 
     fill: Fill
+    build: Build
     rest: tuple[FieldPlan, ...]
 
 
@@ -78,6 +85,7 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     if not any(_fillable(f) and f.kind is not Kind.TYPENAME for f in fields):
         return None
     names: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "str": str, "bool": bool}
+    names["refuse"] = _refuse
     reads: list[str] = []
     checks: list[str] = []
     converts: list[str] = []
@@ -91,17 +99,10 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
             writes.append(f"out[{key}] = {field.attribute!r}")
             continue
         value = f"v{i}"
-        if field.fn is global_id_of:  # a node's `id`, ~90 per page: its body, without a call
-            names["encode_global_id"], names["NODE_TYPE_NAMES"] = encode_global_id, NODE_TYPE_NAMES
-            reads.append(f"{value} = encode_global_id(NODE_TYPE_NAMES[type(p)], p.id)")
-        elif field.kind is Kind.ROOT:
-            names[f"f{i}"] = field.fn
-            reads.append(f"{value} = f{i}(p)")
-        else:
-            reads.append(f"{value} = p.{field.attribute}")
+        reads.append(f"{value} = {_read(field, names, i)}")
         checks.append(_check(field, value, names, converts, i))
         writes.append(f"out[{key}] = {value}")
-    body = "\n".join(
+    fill = "\n".join(
         [
             "def fill(parents, outs):",
             "    try:",
@@ -116,9 +117,82 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
             "    return True",
         ]
     )
-    exec(compile(body, "<schema.fast.fill>", "exec"), names)  # noqa: S102 (our own source)
+    build = _build(fields, names)
+    exec(compile(f"{fill}\n\n{build}", "<schema.fast.fill>", "exec"), names)  # noqa: S102
     rest = tuple(f for f in fields if not _fillable(f))
-    return Filler(fill=names["fill"], rest=rest)
+    return Filler(fill=names["fill"], build=names["build"], rest=rest)
+
+
+class _Refused(Exception):
+    """A value `build` does not write as it is."""
+
+
+def _refuse() -> Any:
+    raise _Refused
+
+
+def _read(field: FieldPlan, names: dict[str, Any], i: int) -> str:
+    """The expression of the field's value for the parent `p`."""
+    if field.fn is global_id_of:  # a node's `id`, ~90 per page: its body, without a call
+        names["encode_global_id"], names["NODE_TYPE_NAMES"] = encode_global_id, NODE_TYPE_NAMES
+        return "encode_global_id(NODE_TYPE_NAMES[type(p)], p.id)"
+    if field.kind is Kind.ROOT:
+        names[f"f{i}"] = field.fn
+        return f"f{i}(p)"
+    return f"p.{field.attribute}"
+
+
+def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
+    """The source of `build(parents, cls)`: the dicts of a batch of objects, all of class
+    `cls`, every field in selection order, leaves written and the others' places kept; None
+    when a leaf is not as graphql-core would take it (`fill`'s checks, inline).
+
+    (Checking a column's types as a set, with `map` in C, was measured as costly as these
+    checks: Python 3.11 specializes `type(v) is str`.)"""
+    head: list[str] = []
+    items: list[str] = []
+    for i, field in enumerate(fields):
+        key = repr(field.key)
+        if not _fillable(field):
+            items.append(f"{key}: None")
+        elif field.kind is Kind.TYPENAME:
+            items.append(f"{key}: {field.attribute!r}")
+        elif field.fn is global_id_of:  # `global_id_of`'s body; it always answers a str
+            names["encode_global_id"], names["NODE_TYPE_NAMES"] = encode_global_id, NODE_TYPE_NAMES
+            head = ["type_name = NODE_TYPE_NAMES[cls]"]
+            items.append(f"{key}: encode_global_id(type_name, p.id)")
+        else:
+            items.append(f"{key}: {_checked(field, _read(field, names, i), i)}")
+    return "\n".join(
+        [
+            "def build(parents, cls):",
+            "    built = []",
+            "    add = built.append",
+            "    try:",
+            *(f"        {line}" for line in head),
+            "        for p in parents:",
+            "            add({" + ", ".join(items) + "})",
+            "    except Exception:",
+            "        return None",
+            "    return built",
+        ]
+    )
+
+
+def _checked(field: FieldPlan, read: str, i: int) -> str:
+    """The expression of a value `build` writes one object at a time: `read`, checked as
+    `_check` does (with the serializer `s{i}` it set up), or `refuse()`."""
+    if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
+        ok = f"type(v) is {field.leaf_type.__name__}"
+    elif field.leaf_mode == LeafMode.INT:
+        ok = "type(v) is int and INT_MIN <= v <= INT_MAX"
+    elif field.non_null:
+        return f"(s{i}(v) if (v := {read}) is not None else refuse())"
+    else:
+        return f"(None if (v := {read}) is None else s{i}(v))"
+    if field.non_null:
+        return f"(v if {ok.replace('type(v)', f'type(v := {read})', 1)} else refuse())"
+    return f"(v if (v := {read}) is None or {ok} else refuse())"
 
 
 def _check(field: FieldPlan, value: str, names: dict[str, Any], converts: list[str], i: int) -> str:

@@ -85,3 +85,29 @@ def test_a_row_that_is_no_node_is_left_to_the_executor(filler: Filler) -> None:
         __slots__ = ()
 
     assert not filler.fill([pin(), NotANode(*pin())], [{}, {}])
+
+
+def test_build_makes_each_objects_dict_whole_in_key_order(filler: Filler) -> None:
+    built = filler.build([pin(), pin(id=8, link="https://x.test")], PinRow)
+
+    assert built is not None
+    filled: list[dict[str, Any]] = [{}, {}]
+    assert filler.fill([pin(), pin(id=8, link="https://x.test")], filled)
+    assert built == filled
+    assert [list(b) for b in built] == [list(f) for f in filled]  # the same key order
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"title": None}, {"title": 42}, {"created_at": "yesterday"}, {"link": 3}],
+    ids=["null in non-null", "int for String", "bad DateTime", "int for nullable String"],
+)
+def test_build_refuses_what_fill_refuses(filler: Filler, bad: dict[str, Any]) -> None:
+    assert filler.build([pin(), pin(**bad)], PinRow) is None
+
+
+def test_build_refuses_rows_of_a_class_that_is_no_node(filler: Filler) -> None:
+    class NotANode(PinRow):
+        __slots__ = ()
+
+    assert filler.build([NotANode(*pin())], NotANode) is None

@@ -461,6 +461,41 @@ async def test_failing_loads_are_coded_and_masked_alike(
         assert fast.route == "fast"
 
 
+ODD_USER: dict[
+    str, tuple[dict[str, Any], str, str]
+] = {  # user 2's row changed → (the query, the route that answers, what it shows)
+    "an int for a String": ({"display_name": 42}, "fast", '"displayName":"42"'),
+    "a float for a nullable String": ({"avatar_url": 1.5}, "fast", '"avatarUrl":"1.5"'),
+    "a null in a non-null leaf, once": ({"display_name": None}, "fast", '{"data":{"pin":null}'),
+    # user 2 created several of the pins: one error each, so the normal path answers
+    "a null in a non-null leaf, in a batch": ({"display_name": None}, "rerun", '"errors":[{'),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_USER))
+async def test_rows_that_built_objects_refuse_are_completed_field_by_field(
+    world_pool: Pool, monkeypatch: pytest.MonkeyPatch, odd: str
+) -> None:
+    """User rows whose leaves graphql-core would not take as they are: schema/fast/fill.py's
+    `build` refuses the batch, and the executor completes it field by field."""
+    changes, route, shown = ODD_USER[odd]
+    make_row = UserByIdLoader.make_row
+
+    def odd_row(self: UserByIdLoader, record: Any, at: int) -> Any:
+        row = make_row(self, record, at)
+        return row._replace(**changes) if row.id == world.OTTO else row
+
+    monkeypatch.setattr(UserByIdLoader, "make_row", odd_row)
+    creator = "creator { id username displayName avatarUrl }"
+    if odd.endswith("once"):
+        text = f'{{ pin(id: "{gid("Pin", [world.P3])[0]}") {{ title {creator} }} }}'
+    else:
+        text = f"{{ pins(first: 8) {{ nodes {{ id {creator} }} }} }}"
+    _normal, fast = await compare(world_pool, text, None, world.OTTO)
+    assert fast.route == route
+    assert shown in fast.json.decode()
+
+
 async def test_a_request_stopped_at_its_deadline_leaves_nothing_behind(
     world_pool: Pool, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
