@@ -11,8 +11,8 @@ uvicorn's access lines for every other path are kept.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -86,10 +86,11 @@ def redact(text: str) -> str:
 
 
 def new_request_id(incoming: str | None) -> str:
-    """The incoming X-Request-Id when it is 1-64 chars of [A-Za-z0-9._-], else a new one."""
+    """The incoming X-Request-Id when it is 1-64 chars of [A-Za-z0-9._-], else a new one:
+    32 random hex digits (as `uuid4().hex` would be, without building a UUID: ~10 µs)."""
     if incoming is not None and _INCOMING_ID.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 # What every LogRecord has; anything else on a record came in with `extra=`.
