@@ -15,6 +15,7 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Sequence
 from contextvars import ContextVar
 from functools import cache, partial
+from itertools import filterfalse
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -120,14 +121,16 @@ class SqlLoader(DataLoader[K, V]):
         if planned is None:
             raise RuntimeError("ask is for planned loaders (the fast path)")
         known = self.known
-        missing = [key for key in keys if key not in known]
+        pending = self.pending
+        # (in C, not a Python loop per key: a page's parents ask for 30 keys at a time)
+        missing = [*filterfalse(known.__contains__, keys)] if known else keys
         if not missing:
             return True
-        pending = self.pending
         if not pending:
             planned.waiting.append(self)
-        for key in missing:
-            pending.setdefault(key, None)
+            pending.update(dict.fromkeys(missing))
+        else:  # keys `load` asked for keep their Pending
+            pending.update(dict.fromkeys(filterfalse(pending.__contains__, missing)))
         return False
 
     def prime(self, key: K, value: V) -> SqlLoader[K, V]:
@@ -204,7 +207,7 @@ class CountByIdLoader(SqlLoader[int, int]):
         return self.sql, self.arguments(keys)
 
     def values(self, keys: list[int], rows: Sequence[Row]) -> list[int]:
-        counts: dict[int, int] = {r[0]: r[1] for r in rows}
+        counts: dict[int, int] = dict(rows)  # type: ignore[arg-type]  # (id, n) pairs
         return [counts.get(k, 0) for k in keys]
 
 
