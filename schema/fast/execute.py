@@ -643,8 +643,8 @@ class _Runner:
         children = filler.build(parents, cls)
         if children is None:
             return False
-        self.built += len(children)
-        rest = filler.rest
+        self.built += len(children) * filler.objects_each
+        rest = filler.build_rest
         if single:
             for out, child in zip(outs, children, strict=True):
                 out[key] = child

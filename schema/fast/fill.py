@@ -41,6 +41,11 @@ class Filler:
     fill: Fill
     build: Build
     rest: tuple[FieldPlan, ...]
+    build_rest: tuple[FieldPlan, ...]
+    """The fields `build` leaves to the executor: `rest` but the objects it writes inside
+    (a pin's `image`)."""
+    objects_each: int
+    """The objects `build` makes for each parent: its own, and those inside."""
 
 
 def fillers(trees: Iterable[tuple[FieldPlan, ...]]) -> dict[int, Filler]:
@@ -72,17 +77,32 @@ def _fillable(field: FieldPlan) -> bool:
         return False
     if field.kind is Kind.ROOT:
         return True
+    return field.kind is Kind.ATTRIBUTE and _identifier(field.attribute)
+
+
+def _identifier(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def _inlinable(field: FieldPlan) -> bool:
+    """Whether `build` writes this object field's object inside its parent's: a non-null
+    attribute holding an object (of a type without `is_type_of`, so graphql-core checks
+    nothing of it) whose fields are all leaves read from it, like a pin's `image`."""
     return (
         field.kind is Kind.ATTRIBUTE
-        and field.attribute.isidentifier()
-        and not keyword.iskeyword(field.attribute)
+        and _identifier(field.attribute)
+        and not field.is_list
+        and field.non_null
+        and field.selection is not None
+        and field.is_type_of is None
+        and all(f.kind is not Kind.ROOT and _fillable(f) for f in field.selection)
     )
 
 
 def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     """The filler of a selection; None when it has no leaf to fill."""
     fields = tuple(selection)
-    if not any(_fillable(f) and f.kind is not Kind.TYPENAME for f in fields):
+    if not any((_fillable(f) and f.kind is not Kind.TYPENAME) or _inlinable(f) for f in fields):
         return None
     names: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "str": str, "bool": bool}
     names["refuse"] = _refuse
@@ -108,7 +128,7 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
             "    try:",
             "        for p, out in zip(parents, outs):",
             *(f"            {line}" for line in reads),
-            f"            if not ({' and '.join(checks)}):",
+            f"            if not ({' and '.join(checks or ['True'])}):",
             "                return False",
             *(f"            {line}" for line in converts),
             *(f"            {line}" for line in writes),
@@ -120,7 +140,13 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     build = _build(fields, names)
     exec(compile(f"{fill}\n\n{build}", "<schema.fast.fill>", "exec"), names)  # noqa: S102
     rest = tuple(f for f in fields if not _fillable(f))
-    return Filler(fill=names["fill"], build=names["build"], rest=rest)
+    return Filler(
+        fill=names["fill"],
+        build=names["build"],
+        rest=rest,
+        build_rest=tuple(f for f in rest if not _inlinable(f)),
+        objects_each=1 + sum(map(_inlinable, fields)),
+    )
 
 
 class _Refused(Exception):
@@ -153,7 +179,24 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
     items: list[str] = []
     for i, field in enumerate(fields):
         key = repr(field.key)
-        if not _fillable(field):
+        if _inlinable(field):
+            assert field.selection is not None
+            inner = f"o{i}"
+            nested = ", ".join(
+                repr(f.key)
+                + ": "
+                + (
+                    repr(f.attribute)
+                    if f.kind is Kind.TYPENAME
+                    else _checked(f, f"{inner}.{f.attribute}", _serializer(f, names, f"s{i}_{j}"))
+                )
+                for j, f in enumerate(field.selection)
+            )
+            items.append(
+                f"{key}: ({{{nested}}} if ({inner} := p.{field.attribute}) is not None"
+                " else refuse())"
+            )
+        elif not _fillable(field):
             items.append(f"{key}: None")
         elif field.kind is Kind.TYPENAME:
             items.append(f"{key}: {field.attribute!r}")
@@ -162,7 +205,7 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
             head = ["type_name = NODE_TYPE_NAMES[cls]"]
             items.append(f"{key}: encode_global_id(type_name, p.id)")
         else:
-            items.append(f"{key}: {_checked(field, _read(field, names, i), i)}")
+            items.append(f"{key}: {_checked(field, _read(field, names, i), f's{i}')}")
     return "\n".join(
         [
             "def build(parents, cls):",
@@ -179,20 +222,28 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
     )
 
 
-def _checked(field: FieldPlan, read: str, i: int) -> str:
-    """The expression of a value `build` writes one object at a time: `read`, checked as
-    `_check` does (with the serializer `s{i}` it set up), or `refuse()`."""
+def _checked(field: FieldPlan, read: str, serializer: str) -> str:
+    """The expression of a value `build` writes: `read`, checked as `_check` does (the leaf
+    type's own serialization named `serializer`), or `refuse()`."""
     if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
         ok = f"type(v) is {field.leaf_type.__name__}"
     elif field.leaf_mode == LeafMode.INT:
         ok = "type(v) is int and INT_MIN <= v <= INT_MAX"
     elif field.non_null:
-        return f"(s{i}(v) if (v := {read}) is not None else refuse())"
+        return f"({serializer}(v) if (v := {read}) is not None else refuse())"
     else:
-        return f"(None if (v := {read}) is None else s{i}(v))"
+        return f"(None if (v := {read}) is None else {serializer}(v))"
     if field.non_null:
         return f"(v if {ok.replace('type(v)', f'type(v := {read})', 1)} else refuse())"
     return f"(v if (v := {read}) is None or {ok} else refuse())"
+
+
+def _serializer(field: FieldPlan, names: dict[str, Any], name: str) -> str:
+    """`name`, set in `names` to the leaf type's serialization when `_checked` needs it."""
+    as_is = field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool)
+    if field.leaf is not None and not as_is and field.leaf_mode != LeafMode.INT:
+        names[name] = partial(Executor.complete_leaf_value, field.leaf)
+    return name
 
 
 def _check(field: FieldPlan, value: str, names: dict[str, Any], converts: list[str], i: int) -> str:

@@ -93,8 +93,17 @@ def test_build_makes_each_objects_dict_whole_in_key_order(filler: Filler) -> Non
     assert built is not None
     filled: list[dict[str, Any]] = [{}, {}]
     assert filler.fill([pin(), pin(id=8, link="https://x.test")], filled)
+    for out in filled:  # `fill` leaves the image to the executor; `build` writes it inside
+        out["image"] = {"url": "u"}
     assert built == filled
     assert [list(b) for b in built] == [list(f) for f in filled]  # the same key order
+    assert [f.key for f in filler.build_rest] == ["saveCount"]
+    assert filler.objects_each == 2  # the pin and its image
+
+
+def test_build_refuses_an_image_it_would_not_take_as_it_is(filler: Filler) -> None:
+    assert filler.build([pin(), pin(image=Image(None, 1, 2, "#fff"))], PinRow) is None  # type: ignore[arg-type]
+    assert filler.build([pin(image=None)], PinRow) is None
 
 
 @pytest.mark.parametrize(
