@@ -20,7 +20,7 @@ fresh loaders, so its answer is the normal path's.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, get_argument_values
@@ -115,6 +115,58 @@ def _of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
     return all(is_type_of(next(v for v in values if type(v) is cls), None) for cls in types)
 
 
+Positions = Sequence[Position | None]
+"""Where each object of a batch is in the response (for errors): a list, or made when asked
+for (`_Attached`, `_Listed`)."""
+
+
+class _Attached(Sequence[Position | None]):
+    """The positions of objects each written at `key` of one parent object (`outs[i]`, at
+    `parents[i]`): made only when asked for, on an error's path."""
+
+    __slots__ = ("field", "key", "outs", "parents")
+
+    def __init__(
+        self, parents: Positions, outs: list[dict[str, Any]], key: str, field: FieldPlan
+    ) -> None:
+        self.parents, self.outs, self.key, self.field = parents, outs, key, field
+
+    def __len__(self) -> int:
+        return len(self.outs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        return (self.parents[index], self.outs[index], self.key, None, self.field)
+
+
+class _Listed(Sequence[Position | None]):
+    """The positions of a list's `length` items at `key` of one object (`out`, at
+    `position`), made when asked for."""
+
+    __slots__ = ("field", "key", "length", "out", "position")
+
+    def __init__(
+        self,
+        position: Position | None,
+        out: dict[str, Any],
+        key: str,
+        field: FieldPlan,
+        length: int,
+    ) -> None:
+        self.position, self.out, self.key, self.field = position, out, key, field
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(self.length)[index]]
+        index = range(self.length)[index]  # (negative indexes, IndexError past the end)
+        return (self.position, self.out, self.key, index, self.field)
+
+
 class _Waiting:
     """A field's values to come, for these objects."""
 
@@ -125,7 +177,7 @@ class _Waiting:
         field: FieldPlan,
         waited: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
         plain: bool = False,
         loader: SqlLoader[Any, Any] | None = None,
     ) -> None:
@@ -357,7 +409,7 @@ class _Runner:
         fields: tuple[FieldPlan, ...],
         parents: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
     ) -> None:
         """Runs a selection for these parents, writing into their response objects."""
         if self.give_up:
@@ -374,7 +426,7 @@ class _Runner:
         fields: tuple[FieldPlan, ...],
         parents: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
         placed: bool,
     ) -> None:
         """Runs these fields of a selection for these parents, in order; `placed`: their
@@ -404,7 +456,7 @@ class _Runner:
         field: FieldPlan,
         parents: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
         placed: bool = False,
     ) -> None:
         """Calls a field's plain function for every parent; completes the values at hand.
@@ -491,7 +543,7 @@ class _Runner:
         by_key: ByKey,
         parents: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
         placed: bool,
     ) -> bool:
         """A keyed field (its function is `by_key`'s load): asks its loader for every
@@ -520,7 +572,7 @@ class _Runner:
         field: FieldPlan,
         values: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
     ) -> None:
         """Writes the field's completed values into the objects (nested objects run their
         selection together)."""
@@ -608,7 +660,7 @@ class _Runner:
         filler: Filler,
         values: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
     ) -> bool:
         """Completes an object field (of one object type) whose objects' leaves all pass
         `filler`'s checks: each object's dict is built whole (`Filler.build`), then its
@@ -645,32 +697,24 @@ class _Runner:
             return False
         self.built += len(children) * filler.objects_each
         rest = filler.build_rest
+        child_positions: Positions
         if single:
             for out, child in zip(outs, children, strict=True):
                 out[key] = child
-            if rest:
-                child_positions: list[Position | None] = [
-                    (position, out, key, None, field)
-                    for out, position in zip(outs, positions, strict=True)
-                ]
+            child_positions = _Attached(positions, outs, key, field)
         elif len(values) == 1:
             out = outs[0]
             out[key] = children
-            if rest:
-                position = positions[0]
-                child_positions = [
-                    (position, out, key, index, field) for index in range(len(children))
-                ]
+            child_positions = _Listed(positions[0], out, key, field, len(children))
         else:
             start = 0
-            child_positions = []
+            listed: list[Position | None] = []
+            child_positions = listed
             for value, out, position in zip(values, outs, positions, strict=True):
                 end = start + len(value)
                 out[key] = children[start:end]
                 if rest:
-                    child_positions.extend(
-                        (position, out, key, index, field) for index in range(end - start)
-                    )
+                    listed.extend(_Listed(position, out, key, field, end - start))
                 start = end
         if rest:
             self.fields(rest, parents, children, child_positions, placed=True)
@@ -710,7 +754,7 @@ class _Runner:
         field: FieldPlan,
         values: list[Any],
         outs: list[dict[str, Any]],
-        positions: list[Position | None],
+        positions: Positions,
     ) -> None:
         """Runs the field's sub-selection on its object values (by runtime type)."""
         if field.selection is not None:
