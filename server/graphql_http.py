@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -82,11 +83,13 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
     return ranges
 
 
+@lru_cache(maxsize=256)
 def negotiate(accept: str | None) -> str | None:
     """The response media type for this Accept header, or None when nothing fits (406).
 
     A missing header, `*/*` and `application/*` get application/json (the spec's advice while
-    legacy clients remain); an explicit graphql-response+json wins ties."""
+    legacy clients remain); an explicit graphql-response+json wins ties. (Remembered: each
+    client sends the same header with every request.)"""
     if not accept or not accept.strip():
         return JSON
     best: tuple[float, int, str] | None = None

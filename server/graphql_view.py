@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -84,19 +85,20 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request = Request(scope, receive)
-        rid = new_request_id(request.headers.get(REQUEST_ID))
+        headers = header_fields(scope)
+        rid = new_request_id(headers.get("x-request-id"))
         token = request_id.set(rid)
         record = RequestRecord(rid)
         span = None
         if self.tracing is not None:
-            span = self.tracing.start_request(request.method, request.headers)
+            span = self.tracing.start_request(request.method, headers)
             record.on_statement = self.tracing.statement_hook(span)
         batches = None
         if self.metrics is not None:
             batches = batch_observer.set(self.metrics.loader_batch)
         try:
             try:
-                response = await self.handle(request, record)
+                response = await self.handle(request, headers, record)
             except Exception:
                 log.exception("unhandled error answering %s %s", request.method, request.url.path)
                 extensions = {"code": INTERNAL, "requestId": rid}
@@ -122,12 +124,14 @@ class GraphQLEndpoint:
         if span is not None and self.tracing is not None:
             self.tracing.end_request(span, record)
 
-    async def handle(self, request: Request, record: RequestRecord) -> Response:
-        """The response to one HTTP request."""
+    async def handle(
+        self, request: Request, headers: Mapping[str, str], record: RequestRecord
+    ) -> Response:
+        """The response to one HTTP request (`headers`: `header_fields`)."""
         if request.method not in ("GET", "POST"):
             error = RequestError(405, f"method {request.method} is not allowed: use GET or POST")
             return error_response(error, headers={"Allow": "GET, POST"})
-        accept = request.headers.get("accept")
+        accept = headers.get("accept")
         is_get = request.method == "GET"
         if (
             is_get
@@ -141,9 +145,9 @@ class GraphQLEndpoint:
             message = f"cannot answer with anything Accept allows ({accept!r}): use {JSON}"
             return error_response(RequestError(406, message, "NOT_ACCEPTABLE"))
         try:
-            client = client_from_headers(request.headers)
+            client = client_from_headers(headers)
             record.client, record.client_version = client.name, client.version
-            viewer_id = self.viewers.from_header(request.headers.get("authorization"))
+            viewer_id = self.viewers.from_header(headers.get("authorization"))
             params = await read_params(
                 request,
                 max_body_bytes=self.settings.max_body_bytes,
@@ -292,6 +296,18 @@ class GraphQLEndpoint:
                 f"public, max-age={self.get_max_age}" if cacheable else "private, no-store"
             )
         return Executed(json_response(body, 200, media, headers), ran=True)
+
+
+def header_fields(scope: Scope) -> dict[str, str]:
+    """Each request header's first value, by its name (lowercase, as ASGI servers send it),
+    read once: Starlette's `Headers` scans every header at each lookup, and a request looks
+    up about ten."""
+    fields: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key = name.decode("latin-1")
+        if key not in fields:
+            fields[key] = value.decode("latin-1")
+    return fields
 
 
 def _code(error: GraphQLError) -> object:

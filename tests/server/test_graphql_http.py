@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.graphql_http import GRAPHQL_RESPONSE, JSON, negotiate
+from server.graphql_view import header_fields
 from tests.support import GraphQLClient, without_cost
 
 QUERY = "{ viewer { id } }"
@@ -32,6 +33,29 @@ QUERY = "{ viewer { id } }"
 )
 def test_negotiate(accept: str | None, media: str | None) -> None:
     assert negotiate(accept) == media
+    assert negotiate(accept) == media  # remembered: the same answer
+
+
+def test_header_fields_keep_each_headers_first_value() -> None:
+    scope = {
+        "headers": [
+            (b"accept", b"application/json"),
+            (b"x-request-id", b"first"),
+            (b"x-request-id", b"second"),
+            (b"authorization", "Bearer t\u00e9".encode("latin-1")),
+        ]
+    }
+
+    assert header_fields(scope) == {
+        "accept": "application/json",
+        "x-request-id": "first",  # as Starlette's Headers.get answers
+        "authorization": "Bearer t\u00e9",
+    }
+
+
+async def test_an_incoming_request_id_is_kept(world_client: GraphQLClient) -> None:
+    response = await world_client.post(QUERY, headers={"X-Request-Id": "lb-7.a_b"})
+    assert response.headers["x-request-id"] == "lb-7.a_b"
 
 
 async def test_graphql_response_json_is_served_when_asked(world_client: GraphQLClient) -> None:
