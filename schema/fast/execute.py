@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from types import NoneType
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, get_argument_values
@@ -689,6 +690,8 @@ class _Runner:
                 out[key] = []
             return True
         (cls,) = types
+        if cls is NoneType:  # all null: `complete` writes them, and their errors
+            return False
         is_type_of = field.is_type_of
         if is_type_of is not None and not is_type_of(parents[0], None):
             return False
