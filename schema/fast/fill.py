@@ -205,7 +205,8 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
             head = ["type_name = NODE_TYPE_NAMES[cls]"]
             items.append(f"{key}: encode_global_id(type_name, p.id)")
         else:
-            items.append(f"{key}: {_checked(field, _read(field, names, i), f's{i}')}")
+            serializer = _serializer(field, names, f"s{i}")
+            items.append(f"{key}: {_checked(field, _read(field, names, i), serializer)}")
     return "\n".join(
         [
             "def build(parents, cls):",
@@ -223,44 +224,46 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
 
 
 def _checked(field: FieldPlan, read: str, serializer: str) -> str:
-    """The expression of a value `build` writes: `read`, checked as `_check` does (the leaf
-    type's own serialization named `serializer`), or `refuse()`."""
-    if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
-        ok = f"type(v) is {field.leaf_type.__name__}"
-    elif field.leaf_mode == LeafMode.INT:
-        ok = "type(v) is int and INT_MIN <= v <= INT_MAX"
-    elif field.non_null:
-        return f"({serializer}(v) if (v := {read}) is not None else refuse())"
-    else:
+    """The expression of a value `build` writes: `read`, checked as `_as_is` says, else
+    through the leaf type's own serialization (`serializer`, set up by `_serializer`), or
+    `refuse()`."""
+    ok = _as_is(field, "v")
+    if ok is None:
+        if field.non_null:
+            return f"({serializer}(v) if (v := {read}) is not None else refuse())"
         return f"(None if (v := {read}) is None else {serializer}(v))"
-    if field.non_null:
+    if field.non_null:  # (the test starts with `type(v)`: `v` is assigned there)
         return f"(v if {ok.replace('type(v)', f'type(v := {read})', 1)} else refuse())"
     return f"(v if (v := {read}) is None or {ok} else refuse())"
 
 
+def _as_is(field: FieldPlan, value: str) -> str | None:
+    """The test under which the leaf `value` is written as it is: its exact type for String,
+    ID and Boolean, an int in 32 bits for Int. None: the leaf type's own serialization
+    writes it (DateTime, enums...), raising on a bad value."""
+    if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
+        return f"type({value}) is {field.leaf_type.__name__}"
+    if field.leaf_mode == LeafMode.INT:
+        return f"type({value}) is int and INT_MIN <= {value} <= INT_MAX"
+    return None
+
+
 def _serializer(field: FieldPlan, names: dict[str, Any], name: str) -> str:
-    """`name`, set in `names` to the leaf type's serialization when `_checked` needs it."""
-    as_is = field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool)
-    if field.leaf is not None and not as_is and field.leaf_mode != LeafMode.INT:
+    """`name`, set in `names` to the leaf type's serialization where `_as_is` has no test."""
+    if _as_is(field, "v") is None:
+        assert field.leaf is not None
         names[name] = partial(Executor.complete_leaf_value, field.leaf)
     return name
 
 
 def _check(field: FieldPlan, value: str, names: dict[str, Any], converts: list[str], i: int) -> str:
     """The condition under which `value` is written as it is (or converted, in `converts`)."""
-    if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
-        ok = f"type({value}) is {field.leaf_type.__name__}"
-    elif field.leaf_mode == LeafMode.INT:
-        ok = f"(type({value}) is int and INT_MIN <= {value} <= INT_MAX)"
-    else:  # the type's own serialization (DateTime, enums...): raises on a bad value
-        assert field.leaf is not None
-        names[f"s{i}"] = partial(Executor.complete_leaf_value, field.leaf)
-        converts.append(
-            f"{value} = s{i}({value})"
-            if field.non_null
-            else f"{value} = None if {value} is None else s{i}({value})"
-        )
-        ok = "True"
-    if field.non_null:
-        return f"{value} is not None and {ok}" if ok == "True" else ok
-    return f"({value} is None or {ok})"
+    ok = _as_is(field, value)
+    if ok is None:
+        serializer = _serializer(field, names, f"s{i}")
+        if field.non_null:
+            converts.append(f"{value} = {serializer}({value})")
+            return f"{value} is not None"
+        converts.append(f"{value} = None if {value} is None else {serializer}({value})")
+        return "True"
+    return f"({ok})" if field.non_null else f"({value} is None or ({ok}))"
