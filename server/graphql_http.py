@@ -163,13 +163,18 @@ def _params(source: Mapping[str, Any], *, encoded: bool) -> GraphQLParams:
 
 
 async def read_params(
-    request: Request, *, max_body_bytes: int, max_variables_bytes: int
+    request: Request,
+    headers: Mapping[str, str],
+    *,
+    max_body_bytes: int,
+    max_variables_bytes: int,
 ) -> GraphQLParams:
-    """The GraphQL parameters of a GET (URL query) or POST (JSON body); RequestError if bad."""
+    """The GraphQL parameters of a GET (URL query) or POST (JSON body); RequestError if bad.
+    `headers`: the request's, each first value by lowercase name (`header_fields`)."""
     if request.method == "GET":
         return _get_params(request, max_body_bytes, max_variables_bytes)
-    _check_media_type(request.headers.get("content-type"))
-    body = await _read_body(request, max_body_bytes)
+    _check_media_type(headers.get("content-type"))
+    body = await _read_body(request, headers.get("content-length"), max_body_bytes)
     if not body.strip():
         raise RequestError(400, "the request body is empty: send a JSON object with a query")
     value = _decode_json(body)
@@ -221,10 +226,9 @@ def _check_media_type(content_type: str | None) -> None:
             )
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The POST body, refused (413) from its Content-Length or once more than `limit` bytes
-    arrived: a body without Content-Length (chunked) is never read whole."""
-    declared = request.headers.get("content-length")
+async def _read_body(request: Request, declared: str | None, limit: int) -> bytes:
+    """The POST body, refused (413) from its Content-Length (`declared`) or once more than
+    `limit` bytes arrived: a body without Content-Length (chunked) is never read whole."""
     if declared is not None:
         digits = declared.strip()
         if not (digits.isascii() and digits.isdigit()):

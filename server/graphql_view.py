@@ -86,7 +86,7 @@ class GraphQLEndpoint:
         started = time.perf_counter()
         request = Request(scope, receive)
         headers = header_fields(scope)
-        rid = new_request_id(headers.get("x-request-id"))
+        rid = new_request_id(headers.get(REQUEST_ID.lower()))
         token = request_id.set(rid)
         record = RequestRecord(rid)
         span = None
@@ -150,6 +150,7 @@ class GraphQLEndpoint:
             viewer_id = self.viewers.from_header(headers.get("authorization"))
             params = await read_params(
                 request,
+                headers,
                 max_body_bytes=self.settings.max_body_bytes,
                 max_variables_bytes=self.settings.max_variables_bytes,
             )
