@@ -1,6 +1,6 @@
 """Plain functions that are one loader's value for one column of the parent row, marked as
 such (`by_key`), so that the fast path (schema/fast) asks for a whole batch of parents in
-one call (`SqlLoader.load_all`) instead of calling the function once per parent.
+one call (`SqlLoader.ask`) instead of calling the function once per parent.
 
 The mark must say what the function does: tests/resolvers/test_keyed.py checks every marked
 function against its mark.
