@@ -22,10 +22,11 @@ from schema.fast.cache import PlanCache
 from schema.fast.execute import execute, execute_counted
 from schema.fast.plan import Plan, plan
 
-Route = Literal["fast", "rerun", "fallback", "graphql"]
-"""How a request ran: planned and answered by the fast path; planned, but answered by the
-normal path (several field errors, or something unexpected); not planned (the normal path);
-the fast path switched off (the normal path)."""
+Route = Literal["compiled", "fast", "rerun", "fallback", "graphql"]
+"""How a request ran: planned and answered by its compiled functions; planned and answered
+by the fast path's executor; planned, but answered by the normal path (several field errors,
+or something unexpected); not planned (the normal path); the fast path switched off (the
+normal path)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,16 @@ class Outcome:
     @property
     def execution(self) -> str:
         """The `execution` label of server/metrics.py: graphql, fast or fallback."""
-        return "fallback" if self.route == "rerun" else self.route
+        return _EXECUTIONS[self.route]
+
+
+_EXECUTIONS = {
+    "compiled": "fast",
+    "fast": "fast",
+    "rerun": "fallback",
+    "fallback": "fallback",
+    "graphql": "graphql",
+}
 
 
 async def run_prepared(
@@ -61,8 +71,8 @@ async def run_prepared(
         result = await run(prepared, operation, variables, context, request_id)
         return Outcome(result, "graphql" if plans is None else "fallback")
     loaders = Loaders.build(session, viewer_id, planned=True)
-    result, fast, objects = await execute_counted(planned, variables, loaders, request_id)
-    return Outcome(result, "fast" if fast else "rerun", objects)
+    result, ran, objects = await execute_counted(planned, variables, loaders, request_id)
+    return Outcome(result, ran, objects)
 
 
 __all__ = ["Outcome", "Plan", "PlanCache", "Route", "execute", "plan", "run_prepared"]

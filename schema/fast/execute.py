@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import NoneType
-from typing import Any
+from typing import Any, Literal
 
 from graphql import ExecutionResult, GraphQLError, get_argument_values
 from graphql.execution import Executor
@@ -34,6 +34,7 @@ from loaders.waves import Pending, Planned
 from resolvers.context import Context
 from resolvers.keyed import ByKey
 from schema.execution import PreparedDocument, _coded, run
+from schema.fast.compiled import Compiled
 from schema.fast.errors import ROOT, FieldError, Position, Slot, faults, nearest_nullable, settle
 from schema.fast.fields import Kind
 from schema.fast.fill import Filler
@@ -202,8 +203,13 @@ async def execute(
 ) -> ExecutionResult:
     """Executes a planned query with this request's loaders: the same result as
     `schema.execution.run` (data, errors, their codes and masking)."""
-    result, _fast, _objects = await execute_counted(plan, variables, loaders, request_id)
+    result, _ran, _objects = await execute_counted(plan, variables, loaders, request_id)
     return result
+
+
+Ran = Literal["compiled", "fast", "rerun"]
+"""Who answered a planned request: its compiled functions (schema/fast/compiled.py), the
+executor (this module), or the normal path (several errors, something unexpected)."""
 
 
 async def execute_counted(
@@ -211,10 +217,10 @@ async def execute_counted(
     variables: Mapping[str, Any] | None,
     loaders: Loaders,
     request_id: str | None = None,
-) -> tuple[ExecutionResult, bool, int | None]:
-    """`execute`, whether the fast path answered (False: the normal path ran), and the
-    objects its `data` holds (`server.cost.actual_cost`) when that is known without walking
-    it: a response without errors holds every object the fast path built."""
+) -> tuple[ExecutionResult, Ran, int | None]:
+    """`execute`, who answered, and the objects its `data` holds (`server.cost.actual_cost`)
+    when that is known without walking it: a response without errors holds every object the
+    fast path built."""
     if loaders.planned is None:
         raise ValueError("the fast path loads through planned loaders: Loaders.build(planned=True)")
     raw = dict(variables) if variables is not None else {}
@@ -222,21 +228,30 @@ async def execute_counted(
         plan.schema, plan.operation.variable_definitions or (), raw, MAX_VARIABLE_ERRORS
     )
     if isinstance(coerced, list):  # as graphql-core answers, before executing anything
-        return ExecutionResult(None, [_coded(e, request_id) for e in coerced]), True, None
+        return ExecutionResult(None, [_coded(e, request_id) for e in coerced]), "fast", None
     root = plan.root(coerced.coerced)
     if root is None:
-        return await _normal(plan, variables, loaders, request_id), False, None
-    runner = _Runner(loaders, coerced, plan.fillers)
-    data: dict[str, Any] = {}
-    runner.select(root, [None], [data], [None])
-    await runner.drain()
+        return await _normal(plan, variables, loaders, request_id), "rerun", None
+    ran: Ran = "fast"
+    data: dict[str, Any] | None = None
+    compiled = plan.compiled.get(id(root))
+    if compiled is not None:
+        runner = _Runner(loaders, coerced, plan.fillers)
+        data = await runner.run_compiled(compiled, root)
+        if data is not None and not runner.handed_over:
+            ran = "compiled"
+    if data is None:  # not compiled, or its functions refused something: the executor
+        runner = _Runner(loaders, coerced, plan.fillers)
+        data = {}
+        runner.select(root, [None], [data], [None])
+        await runner.drain()
     errors = runner.errors
     if runner.give_up:
-        return await _normal(plan, variables, loaders, request_id), False, None
+        return await _normal(plan, variables, loaders, request_id), "rerun", None
     if not errors:
-        return ExecutionResult(data, None), True, runner.built
+        return ExecutionResult(data, None), ran, runner.built
     settled, located = settle(data, errors)
-    return ExecutionResult(settled, [_coded(e, request_id) for e in located]), True, None
+    return ExecutionResult(settled, [_coded(e, request_id) for e in located]), ran, None
 
 
 async def _normal(
@@ -250,6 +265,41 @@ async def _normal(
     return await run(prepared, plan.operation, variables, context, request_id)
 
 
+Queued = tuple[
+    Callable[[Any, list[Any], list[dict[str, Any]]], None],
+    FieldPlan,
+    SqlLoader[Any, Any] | None,
+    list[Any],
+    list[dict[str, Any]],
+]
+"""A compiled field waiting for the next wave: (then, field, loader, waited, outs): `then`
+completes it with the values of `waited`: keys of `loader`, or (no loader) `Pending`s."""
+
+
+def _positions(tree: tuple[FieldPlan, ...], data: dict[str, Any]) -> dict[int, Position | None]:
+    """The position of every object dict in `data`, by its id, as the executor makes them."""
+    found: dict[int, Position | None] = {id(data): None}
+
+    def walk(fields: tuple[FieldPlan, ...], out: dict[str, Any], at: Position | None) -> None:
+        for field in fields:
+            if field.selection is None:
+                continue
+            value = out.get(field.key)
+            if type(value) is dict:
+                position: Position = (at, out, field.key, None, field)
+                found[id(value)] = position
+                walk(field.selection, value, position)
+            elif type(value) is list:
+                for index, item in enumerate(value):
+                    if type(item) is dict:
+                        position = (at, out, field.key, index, field)
+                        found[id(item)] = position
+                        walk(field.selection, item, position)
+
+    walk(tree, data, None)
+    return found
+
+
 class _Runner:
     """One request's execution of a plan."""
 
@@ -259,9 +309,11 @@ class _Runner:
         "errors",
         "fillers",
         "give_up",
+        "handed_over",
         "loaders",
         "nulled",
         "planned",
+        "queue",
         "variables",
         "waiting",
     )
@@ -281,9 +333,65 @@ class _Runner:
         """Set when the normal path must answer: stop starting work."""
         self.built = 0
         """Objects (dicts) built below `data` so far."""
+        self.queue: list[Queued] = []
+        """The loads compiled functions wait for, until the next wave."""
+        self.handed_over = False
+        """A wave failed under compiled functions: the executor completed the request."""
         self.nulled: set[Slot] = set()
         """Where errors nulled the response: what waits below is not completed (graphql-core
         cancels it)."""
+
+    async def run_compiled(
+        self, compiled: Compiled, tree: tuple[FieldPlan, ...]
+    ) -> dict[str, Any] | None:
+        """Runs a field tree's compiled functions: the data, filled; None when they refused
+        something (nothing of what they did is kept but the loaders' values: the executor
+        starts again). After a failed wave the executor takes over from the loads that
+        wait (`hand_over`), and completes the request."""
+        planned = self.planned
+        try:
+            data = compiled.root(self)
+            queue = self.queue
+            while queue:
+                self.queue = []
+                await planned.run_wave()
+                if planned.failed:
+                    break
+                for then, _field, loader, waited, outs in queue:
+                    if loader is not None:
+                        known = loader.known
+                        then(self, [known[key] for key in waited], outs)
+                    else:
+                        then(self, [pending.value for pending in waited], outs)
+                queue = self.queue
+            else:
+                return data
+        except Exception:  # Deopt, a refused leaf, an odd row: the executor says what
+            self.queue = []
+            self.built = 0
+            return None
+        self.hand_over(tree, data, queue)
+        await self.drain()
+        return data
+
+    def hand_over(
+        self, tree: tuple[FieldPlan, ...], data: dict[str, Any], queue: list[Queued]
+    ) -> None:
+        """Completes, as the executor does after a wave, the loads compiled functions waited
+        for (some failed): each object's position is found in `data`."""
+        self.handed_over = True
+        positions = _positions(tree, data)
+        for _then, field, loader, waited, outs in queue:
+            self.resumed(
+                _Waiting(
+                    field,
+                    waited,
+                    outs,
+                    [positions[id(out)] for out in outs],
+                    plain=loader is None,
+                    loader=loader,
+                )
+            )
 
     def fail(
         self,

@@ -70,7 +70,7 @@ def _walk(selection: tuple[FieldPlan, ...], found: dict[int, Filler]) -> None:
             _walk(nested, found)
 
 
-def _fillable(field: FieldPlan) -> bool:
+def fillable(field: FieldPlan) -> bool:
     if field.kind is Kind.TYPENAME:
         return True
     if field.leaf is None or field.is_list:
@@ -84,7 +84,7 @@ def _identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
 
-def _inlinable(field: FieldPlan) -> bool:
+def inlinable(field: FieldPlan) -> bool:
     """Whether `build` writes this object field's object inside its parent's: a non-null
     attribute holding an object (of a type without `is_type_of`, so graphql-core checks
     nothing of it) whose fields are all leaves read from it, like a pin's `image`."""
@@ -95,14 +95,14 @@ def _inlinable(field: FieldPlan) -> bool:
         and field.non_null
         and field.selection is not None
         and field.is_type_of is None
-        and all(f.kind is not Kind.ROOT and _fillable(f) for f in field.selection)
+        and all(f.kind is not Kind.ROOT and fillable(f) for f in field.selection)
     )
 
 
 def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     """The filler of a selection; None when it has no leaf to fill."""
     fields = tuple(selection)
-    if not any((_fillable(f) and f.kind is not Kind.TYPENAME) or _inlinable(f) for f in fields):
+    if not any((fillable(f) and f.kind is not Kind.TYPENAME) or inlinable(f) for f in fields):
         return None
     names: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "str": str, "bool": bool}
     names["refuse"] = _refuse
@@ -112,7 +112,7 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     writes: list[str] = []
     for i, field in enumerate(fields):
         key = repr(field.key)
-        if not _fillable(field):
+        if not fillable(field):
             writes.append(f"out[{key}] = None")  # its place; the executor fills it
             continue
         if field.kind is Kind.TYPENAME:
@@ -139,13 +139,13 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     )
     build = _build(fields, names)
     exec(compile(f"{fill}\n\n{build}", "<schema.fast.fill>", "exec"), names)  # noqa: S102
-    rest = tuple(f for f in fields if not _fillable(f))
+    rest = tuple(f for f in fields if not fillable(f))
     return Filler(
         fill=names["fill"],
         build=names["build"],
         rest=rest,
-        build_rest=tuple(f for f in rest if not _inlinable(f)),
-        objects_each=1 + sum(map(_inlinable, fields)),
+        build_rest=tuple(f for f in rest if not inlinable(f)),
+        objects_each=1 + sum(map(inlinable, fields)),
     )
 
 
@@ -157,7 +157,7 @@ def _refuse() -> Any:
     raise _Refused
 
 
-def _read(field: FieldPlan, names: dict[str, Any], i: int) -> str:
+def _read(field: FieldPlan, names: dict[str, Any], i: int | str) -> str:
     """The expression of the field's value for the parent `p`."""
     if field.fn is global_id_of:  # a node's `id`, ~90 per page: its body, without a call
         names["encode_global_id"], names["NODE_TYPE_NAMES"] = encode_global_id, NODE_TYPE_NAMES
@@ -175,38 +175,8 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
 
     (Checking a column's types as a set, with `map` in C, was measured as costly as these
     checks: Python 3.11 specializes `type(v) is str`.)"""
-    head: list[str] = []
-    items: list[str] = []
-    for i, field in enumerate(fields):
-        key = repr(field.key)
-        if _inlinable(field):
-            assert field.selection is not None
-            inner = f"o{i}"
-            nested = ", ".join(
-                repr(f.key)
-                + ": "
-                + (
-                    repr(f.attribute)
-                    if f.kind is Kind.TYPENAME
-                    else _checked(f, f"{inner}.{f.attribute}", _serializer(f, names, f"s{i}_{j}"))
-                )
-                for j, f in enumerate(field.selection)
-            )
-            items.append(
-                f"{key}: ({{{nested}}} if ({inner} := p.{field.attribute}) is not None"
-                " else refuse())"
-            )
-        elif not _fillable(field):
-            items.append(f"{key}: None")
-        elif field.kind is Kind.TYPENAME:
-            items.append(f"{key}: {field.attribute!r}")
-        elif field.fn is global_id_of:  # `global_id_of`'s body; it always answers a str
-            names["encode_global_id"], names["NODE_TYPE_NAMES"] = encode_global_id, NODE_TYPE_NAMES
-            head = ["type_name = NODE_TYPE_NAMES[cls]"]
-            items.append(f"{key}: encode_global_id(type_name, p.id)")
-        else:
-            serializer = _serializer(field, names, f"s{i}")
-            items.append(f"{key}: {_checked(field, _read(field, names, i), serializer)}")
+    display, named = object_display(fields, names)
+    head = ["type_name = NODE_TYPE_NAMES[cls]"] if named else []
     return "\n".join(
         [
             "def build(parents, cls):",
@@ -215,7 +185,7 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
             "    try:",
             *(f"        {line}" for line in head),
             "        for p in parents:",
-            "            add({" + ", ".join(items) + "})",
+            f"            add({display})",
             "    except Exception:",
             "        return None",
             "    return built",
@@ -223,9 +193,58 @@ def _build(fields: tuple[FieldPlan, ...], names: dict[str, Any]) -> str:
     )
 
 
-def _checked(field: FieldPlan, read: str, serializer: str) -> str:
+def object_display(
+    fields: tuple[FieldPlan, ...], names: dict[str, Any], tag: str = "", type_name: str = ""
+) -> tuple[str, bool]:
+    """The dict display of one object `p` of a selection: every field in selection order,
+    its leaves checked (`refuse()` on a value graphql-core would not take as it is), the
+    leaf-only objects `inlinable` says written inside, and a placeholder (None) for every
+    other field; and whether it reads `type_name`, the object's type name (a node's `id`),
+    unless given as `type_name`.
+    Sets up what it calls in `names`, under names that end in `tag` (several selections'
+    displays may share `names`)."""
+    names.update(INT_MIN=INT_MIN, INT_MAX=INT_MAX, str=str, bool=bool, refuse=_refuse)
+    named = False
+    items: list[str] = []
+    for i, field in enumerate(fields):
+        key = repr(field.key)
+        if inlinable(field):
+            assert field.selection is not None
+            inner = f"o{i}"
+            nested = ", ".join(
+                repr(f.key)
+                + ": "
+                + (
+                    repr(f.attribute)
+                    if f.kind is Kind.TYPENAME
+                    else checked(
+                        f, f"{inner}.{f.attribute}", leaf_serializer(f, names, f"s{i}_{j}{tag}")
+                    )
+                )
+                for j, f in enumerate(field.selection)
+            )
+            items.append(
+                f"{key}: ({{{nested}}} if ({inner} := p.{field.attribute}) is not None"
+                " else refuse())"
+            )
+        elif not fillable(field):
+            items.append(f"{key}: None")
+        elif field.kind is Kind.TYPENAME:
+            items.append(f"{key}: {field.attribute!r}")
+        elif field.fn is global_id_of:  # `global_id_of`'s body; it always answers a str
+            names["encode_global_id"], names["NODE_TYPE_NAMES"] = encode_global_id, NODE_TYPE_NAMES
+            named = not type_name
+            name = repr(type_name) if type_name else "type_name"
+            items.append(f"{key}: encode_global_id({name}, p.id)")
+        else:
+            serializer = leaf_serializer(field, names, f"s{i}{tag}")
+            items.append(f"{key}: {checked(field, _read(field, names, f'{i}{tag}'), serializer)}")
+    return "{" + ", ".join(items) + "}", named
+
+
+def checked(field: FieldPlan, read: str, serializer: str) -> str:
     """The expression of a value `build` writes: `read`, checked as `_as_is` says, else
-    through the leaf type's own serialization (`serializer`, set up by `_serializer`), or
+    through the leaf type's own serialization (`serializer`, set up by `leaf_serializer`), or
     `refuse()`."""
     ok = _as_is(field, "v")
     if ok is None:
@@ -244,11 +263,11 @@ def _as_is(field: FieldPlan, value: str) -> str | None:
     if field.leaf_mode == LeafMode.AS_IS and field.leaf_type in (str, bool):
         return f"type({value}) is {field.leaf_type.__name__}"
     if field.leaf_mode == LeafMode.INT:
-        return f"type({value}) is int and INT_MIN <= {value} <= INT_MAX"
+        return f"type({value}) is int and {INT_MIN} <= {value} <= {INT_MAX}"  # (constants)
     return None
 
 
-def _serializer(field: FieldPlan, names: dict[str, Any], name: str) -> str:
+def leaf_serializer(field: FieldPlan, names: dict[str, Any], name: str) -> str:
     """`name`, set in `names` to the leaf type's serialization where `_as_is` has no test."""
     if _as_is(field, "v") is None:
         assert field.leaf is not None
@@ -260,7 +279,7 @@ def _check(field: FieldPlan, value: str, names: dict[str, Any], converts: list[s
     """The condition under which `value` is written as it is (or converted, in `converts`)."""
     ok = _as_is(field, value)
     if ok is None:
-        serializer = _serializer(field, names, f"s{i}")
+        serializer = leaf_serializer(field, names, f"s{i}")
         if field.non_null:
             converts.append(f"{value} = {serializer}({value})")
             return f"{value} is not None"

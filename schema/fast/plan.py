@@ -55,6 +55,7 @@ from resolvers.keyed import ByKey
 from schema.fast.fields import Kind, source_of
 
 if TYPE_CHECKING:
+    from schema.fast.compiled import Compiled
     from schema.fast.fill import Filler
 
 MAX_CONDITIONS = 4
@@ -139,6 +140,9 @@ class Plan:
     """The root selection for each combination of the conditions' values."""
     fillers: Mapping[int, Filler] = field(default_factory=dict)
     """Its selections' compiled leaves (schema/fast/fill.py), by the selection's id."""
+    compiled: Mapping[int, Compiled] = field(default_factory=dict)
+    """Its trees' compiled functions (schema/fast/compiled.py), by the tree's id; a tree
+    the compiler does not handle has none."""
 
     def root(self, variables: Mapping[str, Any]) -> tuple[FieldPlan, ...] | None:
         """The root selection for these coerced variables; None when a condition variable
@@ -178,8 +182,11 @@ def plan(
             trees[values] = planner.root()
     except (_Unplannable, GraphQLError, RecursionError):
         return None
-    from schema.fast.fill import fillers  # (fill.py reads this module's FieldPlan)
+    # (fill.py and compiled.py read this module's FieldPlan)
+    from schema.fast.compiled import compile_tree
+    from schema.fast.fill import fillers
 
+    compiled = {id(tree): compile_tree(tree) for tree in trees.values()}
     return Plan(
         schema,
         document,
@@ -187,6 +194,7 @@ def plan(
         conditions,
         MappingProxyType(trees),
         MappingProxyType(fillers(trees.values())),
+        MappingProxyType({k: c for k, c in compiled.items() if c is not None}),
     )
 
 
