@@ -10,10 +10,11 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.parser import text_string_to_metric_families
 
 from schema.execution import sha256_hex
-from server.metrics import MAX_LABEL_VALUES, Metrics, RequestRecord
+from server.metrics import BATCH_SIZES, MAX_LABEL_VALUES, Metrics, RequestRecord
 from tests import world
 from tests.support import GraphQLClient, served
 
@@ -168,6 +169,41 @@ def test_operation_and_client_labels_are_bounded() -> None:
     assert sample(samples, "pinql_requests_total", operation="-", client="c0", status="200") == 1
 
 
+def test_batch_sizes_added_in_bulk_read_as_observed_one_by_one() -> None:
+    """BatchSizes adds its tally through the histogram's own values: the exposition must be
+    what prometheus-client's `observe` gives for the same batches."""
+    sizes = {"UserByIdLoader": [1, 1, 3, 30, 30, 30, 1000, 1001, 5000], "PinByIdLoader": [2]}
+    metrics = Metrics()
+    reference = Histogram(
+        "pinql_loader_batch_size",
+        "Keys per DataLoader batch (one SQL statement each)",
+        ("loader",),
+        buckets=BATCH_SIZES,
+        registry=CollectorRegistry(),
+    )
+    for loader, values in sizes.items():
+        for size in values:
+            metrics.loader_batch(loader, size)
+            reference.labels(loader).observe(size)
+    assert metrics.loader_batch.tally[("UserByIdLoader", 30)] == 3
+    [expected] = [f for f in reference.collect()]
+    got = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for f in text_string_to_metric_families(metrics.exposition().decode())
+        if f.name == "pinql_loader_batch_size"
+        for s in f.samples
+        if not s.name.endswith("_created")
+    }
+    want = {
+        (s.name, frozenset(s.labels.items())): s.value
+        for s in expected.samples
+        if not s.name.endswith("_created")
+    }
+    assert got == want and len(want) == 2 * (len(BATCH_SIZES) + 3)  # buckets, +Inf, count, sum
+    assert not metrics.loader_batch.tally  # flushed by the exposition
+    assert parse(metrics.exposition().decode()) == parse(metrics.exposition().decode())
+
+
 MULTIPROCESS_RUN = """
 import asyncio, sys
 from tests.support import serve
@@ -215,6 +251,10 @@ def test_multiprocess_mode_adds_up_every_workers_samples(
     assert sample(samples, "pinql_executions_total", execution="fast") == 5
     assert sample(samples, "pinql_sql_statements_per_request_count") == 5
     assert sample(samples, "pinql_sql_statements_per_request_sum") >= 5
+    # Batch sizes: the first worker's added when it stopped, the second's when it answered.
+    batches = "pinql_loader_batch_size"
+    assert sample(samples, f"{batches}_count", loader="LatestPinsLoader") == 5
+    assert sample(samples, f"{batches}_sum", loader="LatestPinsLoader") == 5
     # The pool gauge sums the live workers: the first had dropped its own when it stopped.
     assert sample(samples, "pinql_db_pool_connections", state="in_use") == 0
     assert sample(samples, "pinql_db_pool_connections", state="idle") >= 1
