@@ -224,7 +224,8 @@ async def execute_counted(
     if loaders.planned is None:
         raise ValueError("the fast path loads through planned loaders: Loaders.build(planned=True)")
     raw = dict(variables) if variables is not None else {}
-    coerced = get_variable_values(
+    quick = plan.variables.coerce(raw) if plan.variables is not None else None
+    coerced = quick or get_variable_values(
         plan.schema, plan.operation.variable_definitions or (), raw, MAX_VARIABLE_ERRORS
     )
     if isinstance(coerced, list):  # as graphql-core answers, before executing anything
@@ -508,8 +509,11 @@ class _Runner:
             return field.arguments
         known = self.arguments.get(id(field))
         if known is None:
-            assert field.variable_field is not None
-            known = get_argument_values(field.variable_field, field.nodes[0], self.variables)
+            quick = field.variable_arguments
+            known = quick.values(self.variables.coerced) if quick is not None else None
+            if known is None:  # graphql-core's, errors and all
+                assert field.variable_field is not None
+                known = get_argument_values(field.variable_field, field.nodes[0], self.variables)
             self.arguments[id(field)] = known
         return known
 

@@ -57,6 +57,7 @@ from schema.fast.fields import Kind, source_of
 if TYPE_CHECKING:
     from schema.fast.compiled import Compiled
     from schema.fast.fill import Filler
+    from schema.fast.values import Arguments, Variables
 
 MAX_CONDITIONS = 4
 """At most this many variables in `@include`/`@skip` (2**4 trees); more: not planned."""
@@ -108,6 +109,9 @@ class FieldPlan:
     """LOAD: the coerced arguments when they hold no variable."""
     variable_field: GraphQLField | None = None
     """LOAD: the field definition when its arguments read variables (coerced per request)."""
+    variable_arguments: Arguments | None = None
+    """LOAD, with `variable_field`: its arguments read without graphql-core when they are
+    built-in scalars (schema/fast/values.py)."""
     is_type_of: Any = None
     """The object type's `is_type_of` (Strawberry's row check), or None."""
     selection: tuple[FieldPlan, ...] | None = None
@@ -140,6 +144,9 @@ class Plan:
     """The root selection for each combination of the conditions' values."""
     fillers: Mapping[int, Filler] = field(default_factory=dict)
     """Its selections' compiled leaves (schema/fast/fill.py), by the selection's id."""
+    variables: Variables | None = None
+    """Its variables, coerced without graphql-core when they are built-in scalars
+    (schema/fast/values.py)."""
     compiled: Mapping[int, Compiled] = field(default_factory=dict)
     """Its trees' compiled functions (schema/fast/compiled.py), by the tree's id; a tree
     the compiler does not handle has none."""
@@ -182,9 +189,10 @@ def plan(
             trees[values] = planner.root()
     except (_Unplannable, GraphQLError, RecursionError):
         return None
-    # (fill.py and compiled.py read this module's FieldPlan)
+    # (fill.py, compiled.py and values.py read this module)
     from schema.fast.compiled import compile_tree
     from schema.fast.fill import fillers
+    from schema.fast.values import Variables
 
     compiled = {id(tree): compile_tree(tree) for tree in trees.values()}
     return Plan(
@@ -194,6 +202,7 @@ def plan(
         conditions,
         MappingProxyType(trees),
         MappingProxyType(fillers(trees.values())),
+        Variables.of(schema, operation),
         MappingProxyType({k: c for k, c in compiled.items() if c is not None}),
     )
 
@@ -287,9 +296,13 @@ class _Planner:
             raise _Unplannable(f"{parent.name}.{name}")
         arguments: Mapping[str, Any] | None = None
         variable_field: GraphQLField | None = None
+        variable_arguments = None
         if source.kind is Kind.LOAD:
             if _reads_variables(first):
+                from schema.fast.values import Arguments  # (values.py reads this module)
+
                 variable_field = field
+                variable_arguments = Arguments.of(field, first)
             else:
                 arguments = MappingProxyType(get_argument_values(field, first))
         elif field.args or first.arguments:
@@ -300,6 +313,7 @@ class _Planner:
             by_key=source.by_key,
             arguments=arguments,
             variable_field=variable_field,
+            variable_arguments=variable_arguments,
         )
         named = _named(field.type)
         if is_leaf_type(named):
