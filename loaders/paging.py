@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Generic, NamedTuple, TypeVar
@@ -119,18 +119,15 @@ class Page(Generic[R]):
         return await self.count()
 
 
-def make_page(
-    positioned: Sequence[tuple[int, R]], args: PageArgs, count: Callable[[], Awaitable[int]]
-) -> Page[R]:
-    """Builds a page from up to first+1 (position, row) pairs: the extra one means more exist.
+def make_page(edges: list[Edge[R]], args: PageArgs, count: Callable[[], Awaitable[int]]) -> Page[R]:
+    """Builds a page from up to first+1 edges, newest first: the extra one means more exist.
 
     Forward pagination only: `hasPreviousPage` is true when the page starts after a cursor.
     """
-    # Edge(position, row) for each pair, without a Python frame per edge (NamedTuple's __new__)
-    edges: list[Edge[R]] = [tuple.__new__(Edge, pair) for pair in positioned[: args.first]]
+    first = args.first
     return Page(
-        edges=edges,
-        has_next_page=len(positioned) > args.first,
+        edges=edges[:first] if len(edges) > first else edges,
+        has_next_page=len(edges) > first,
         has_previous_page=args.after is not None,
         count=count,
     )
