@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import NoneType
 from typing import Any
 
-from loaders.waves import Pending
+from loaders.waves import LOADED, WAITING, Pending, readiness_of
 from schema.fast.fields import Kind
 from schema.fast.fill import checked, fillable, inlinable, leaf_serializer, object_display
 from schema.fast.plan import FieldPlan
@@ -82,12 +82,12 @@ def resolved(called: list[Any]) -> list[Any] | None:
     (the next wave brings them), the values when all are known (a done load, or a value
     given at once, like a null viewer); raises Deopt on a mix, a failed load or a coroutine
     (the executor drives those), closing the coroutines."""
-    if all(type(v) is Pending for v in called):
-        if not any(v.done for v in called):
-            return None
-        if all(v.done and v.error is None for v in called):
-            return [v.value for v in called]
-    elif not any(type(v) is Pending or hasattr(v, "__await__") for v in called):
+    readiness = readiness_of(called)
+    if readiness == WAITING:
+        return None
+    if readiness == LOADED:
+        return [v.value for v in called]
+    if not any(type(v) is Pending or hasattr(v, "__await__") for v in called):
         return called
     for v in called:
         close = getattr(v, "close", None)

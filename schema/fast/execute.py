@@ -30,7 +30,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 
 from loaders import Loaders
 from loaders.base import SqlLoader
-from loaders.waves import Pending, Planned
+from loaders.waves import LOADED, WAITING, Pending, Planned, readiness_of
 from resolvers.context import Context
 from resolvers.keyed import ByKey
 from schema.execution import PreparedDocument, _coded, run
@@ -82,28 +82,6 @@ class _Driven:
 
 Waited = Pending | _Driven
 """A value to come: done (`value` or `error`) after some wave."""
-
-
-WAITING, LOADED, MIXED = 0, 1, 2
-
-
-def _readiness(values: list[Any]) -> int:
-    """WAITING: all are `Pending`, none done yet (the usual case before a wave); LOADED: all
-    are done `Pending` without an error (after a wave, or primed); else MIXED. (A loop: a
-    generator in `all()` costs more than the check, for every item.)"""
-    waiting = loaded = False
-    for value in values:
-        if type(value) is not Pending:
-            return MIXED
-        if not value.done:
-            waiting = True
-        elif value.error is None:
-            loaded = True
-        else:
-            return MIXED
-    if waiting:
-        return MIXED if loaded else WAITING
-    return LOADED
 
 
 def _of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
@@ -593,7 +571,7 @@ class _Runner:
             for parent in parents:
                 value = fn(loaders, parent, **keywords) if keywords else fn(loaders, parent)
                 called.append(value)
-            readiness = _readiness(called)
+            readiness = readiness_of(called)
         except Exception:
             for value in called:
                 if asyncio.iscoroutine(value):
