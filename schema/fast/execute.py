@@ -9,7 +9,12 @@ asked for as one round trip (`Loaders.run_wave`), then completes what it brought
 for the next level's loads. No future, task or callback per item: plain functions written
 as coroutines (`node`, `nodes`) are driven here, step by step, each step waiting for a wave.
 
-Errors: variables are coerced by graphql-core (the same errors); a field error is located,
+A field tree the compiler handles runs its compiled functions instead (schema/fast/compiled.py,
+`_Runner.run_compiled`), with the same waves; this executor answers what they refuse, from
+the start, and completes the request after a wave failed under them.
+
+Errors: variables are coerced by graphql-core (the same errors: schema/fast/values.py only
+takes values that coerce to themselves); a field error is located,
 nulls its nearest nullable position (schema/fast/errors.py) and is coded as on the normal
 path (`schema.execution._coded`). When a request raises more than one field error, which of them
 graphql-core reports, and in what order, depends on its task scheduling: such a request (and
