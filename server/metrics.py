@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
+from math import inf as INF
 from typing import Any
 
 import asyncpg
@@ -129,21 +130,63 @@ class _Bounded:
         return value
 
 
-class BatchSizes:
-    """`pinql_loader_batch_size`, tallied in a dict as batches run (a request runs about ten)
-    and added to the histogram in bulk (`flush`): before each exposition, and in
-    multiprocess mode every second and when the worker stops.
+class Tallied:
+    """One metric's observations, tallied in dicts as requests go and added to the metric
+    in bulk (`flush`): before each exposition, and in multiprocess mode every second and
+    when the worker stops.
 
-    prometheus-client observes one value at a time, about 140 bytecodes with two locks for
-    each; a bulk add goes through the histogram's own values (`_sum`, `_buckets`,
-    `_upper_bounds`, as its `observe` uses them), which tests/server/test_metrics.py checks
-    against `observe` itself."""
+    prometheus-client takes one observation at a time: about 140 bytecodes and two locks
+    for a histogram's, some 60 and a lock for a counter's, and a request makes about 15.
+    A counter's tally is added with `inc(n)`; a histogram's through its own values
+    (`_sum`, `_buckets`, as its `observe` uses them), which tests/server/test_metrics.py
+    checks against `observe` itself. The tallies stay small: one entry per label values
+    (bounded) and bucket."""
 
-    def __init__(self, histogram: Histogram) -> None:
-        self.histogram = histogram
-        self.tally: dict[tuple[str, int], int] = {}
-        """Batches not flushed yet, by (loader, keys)."""
-        self._children: dict[str, Histogram] = {}
+    def __init__(self, metric: Counter | Histogram, buckets: tuple[float, ...] = ()) -> None:
+        self.metric = metric
+        self.bounds = (*buckets, INF)
+        self.tally: dict[Any, int] = {}
+        """Counter: label values → count. Histogram: (label values, bucket index) → count."""
+        self.sums: dict[tuple[str, ...], float] = {}
+        """Histogram: label values → the sum of the observations."""
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def inc(self, labels: tuple[str, ...]) -> None:
+        """Counts one (a counter's)."""
+        tally = self.tally
+        tally[labels] = tally.get(labels, 0) + 1
+
+    def observe(self, labels: tuple[str, ...], value: float) -> None:
+        """Observes one value (a histogram's)."""
+        key = (labels, bisect_left(self.bounds, value))
+        tally, sums = self.tally, self.sums
+        tally[key] = tally.get(key, 0) + 1
+        sums[labels] = sums.get(labels, 0) + value
+
+    def flush(self) -> None:
+        """Adds what was tallied so far to the metric."""
+        tally, self.tally = self.tally, {}
+        sums, self.sums = self.sums, {}
+        if not isinstance(self.metric, Histogram):
+            for labels, count in tally.items():
+                self._child(labels).inc(count)
+            return
+        for (labels, bucket), count in tally.items():
+            self._child(labels)._buckets[bucket].inc(count)
+        for labels, total in sums.items():
+            self._child(labels)._sum.inc(total)
+
+    def _child(self, labels: tuple[str, ...]) -> Any:
+        child = self._children.get(labels)
+        if child is None:
+            child = self.metric.labels(*labels) if labels else self.metric
+            self._children[labels] = child
+        return child
+
+
+class BatchSizes(Tallied):
+    """`pinql_loader_batch_size`: a request runs about ten batches. Tallied by (loader,
+    keys), sorted into buckets when flushed (`Tallied`)."""
 
     def __call__(self, loader: str, size: int) -> None:
         """Counts one batch of `size` keys of `loader` (loaders.base.batch_observer)."""
@@ -152,14 +195,11 @@ class BatchSizes:
         tally[key] = tally.get(key, 0) + 1
 
     def flush(self) -> None:
-        """Adds the batches tallied so far to the histogram."""
         tally, self.tally = self.tally, {}
         for (loader, size), count in tally.items():
-            child = self._children.get(loader)
-            if child is None:
-                child = self._children[loader] = self.histogram.labels(loader)
+            child = self._child((loader,))
             child._sum.inc(size * count)
-            child._buckets[bisect_left(child._upper_bounds, size)].inc(count)
+            child._buckets[bisect_left(self.bounds, size)].inc(count)
 
 
 class PoolCollector:
@@ -264,12 +304,22 @@ class Metrics:
             MultiProcessCollector(self.registry, path=multiprocess)  # type: ignore[no-untyped-call]
         self._operation = _Bounded("operation names")
         self._client = _Bounded("client names")
-        self.loader_batch = BatchSizes(self.batch_size)
+        self.loader_batch = BatchSizes(self.batch_size, BATCH_SIZES)
         """Counts one loader batch (loaders.base.batch_observer): `(loader, size)`."""
-        self._requests: dict[tuple[str, str, int], Counter] = {}
-        self._durations: dict[tuple[str, str], Histogram] = {}
+        self._requests = Tallied(self.requests)
+        self._durations = Tallied(self.duration, SECONDS)
+        self._statements = Tallied(self.statements, STATEMENTS)
+        self._sql_seconds = Tallied(self.sql_seconds, SQL_SECONDS)
+        self._executions = Tallied(self.executions)
+        self._tallied = (
+            self._requests,
+            self._durations,
+            self._statements,
+            self._sql_seconds,
+            self._executions,
+            self.loader_batch,
+        )
         self._events: dict[tuple[str, str], Counter] = {}
-        self._executions: dict[str, Counter] = {}
         self._pool_collector: PoolCollector | None = None
         self._pool_sampler: asyncio.Task[None] | None = None
         self._pool_sample: Callable[[], None] | None = None
@@ -280,30 +330,23 @@ class Metrics:
         return cls(multiprocess_dir())
 
     def observe(self, record: RequestRecord) -> None:
-        """Counts one answered request."""
+        """Counts one answered request (tallied: `Tallied`)."""
         name = record.operation
         operation = self._operation(name) if name is not None and record.known else NONE
         client = self._client(record.client) if record.client is not None else NONE
-        key = (operation, client, record.status)
-        requests = self._requests.get(key)
-        if requests is None:
-            requests = self.requests.labels(operation, client, str(record.status))
-            self._requests[key] = requests
-        requests.inc()
-        duration = self._durations.get(key[:2])
-        if duration is None:
-            duration = self._durations[key[:2]] = self.duration.labels(operation, client)
-        duration.observe(record.seconds)
+        self._requests.inc((operation, client, str(record.status)))
+        self._durations.observe((operation, client), record.seconds)
         if record.execution is not None:
-            executions = self._executions.get(record.execution)
-            if executions is None:
-                executions = self.executions.labels(record.execution)
-                self._executions[record.execution] = executions
-            executions.inc()
-            self.statements.observe(record.statements)
-            self.sql_seconds.observe(record.sql_seconds)
+            self._executions.inc((record.execution,))
+            self._statements.observe((), record.statements)
+            self._sql_seconds.observe((), record.sql_seconds)
         if record.throttled:
             self.refusals.labels(client).inc()
+
+    def flush(self) -> None:
+        """Adds the observations tallied so far to the metrics."""
+        for tallied in self._tallied:
+            tallied.flush()
 
     def persisted_event(self, client: str, event: str) -> None:
         """Counts one persisted-query event (PersistedQueryStats' sink)."""
@@ -327,7 +370,7 @@ class Metrics:
             registry=None,
             multiprocess_mode="livesum",
         )
-        self._pool_sampler = asyncio.create_task(_sample(pool, gauge, self.loader_batch))
+        self._pool_sampler = asyncio.create_task(_sample(pool, gauge, self.flush))
         self._pool_sample = partial(_sample_once, pool, gauge)
 
     async def close(self) -> None:
@@ -341,7 +384,7 @@ class Metrics:
                 await self._pool_sampler
             self._pool_sampler = None
             self._pool_sample = None
-        self.loader_batch.flush()
+        self.flush()
         if self.multiprocess is not None:
             mark_process_dead(os.getpid(), self.multiprocess)  # type: ignore[no-untyped-call]
 
@@ -350,7 +393,7 @@ class Metrics:
         worker's pool as it is now)."""
         if self._pool_sample is not None:
             self._pool_sample()
-        self.loader_batch.flush()
+        self.flush()
         return generate_latest(self.registry)
 
     async def endpoint(self, request: Request) -> Response:
@@ -358,12 +401,12 @@ class Metrics:
         return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
 
 
-async def _sample(pool: asyncpg.Pool, gauge: Gauge, batches: BatchSizes) -> None:
-    """Multiprocess mode: the pool gauge and the batches tallied, every second (any worker
-    may answer a scrape, and it reads the others' from their files)."""
+async def _sample(pool: asyncpg.Pool, gauge: Gauge, flush: Callable[[], None]) -> None:
+    """Multiprocess mode: the pool gauge and the observations tallied, every second (any
+    worker may answer a scrape, and it reads the others' from their files)."""
     while True:
         _sample_once(pool, gauge)
-        batches.flush()
+        flush()
         await asyncio.sleep(POOL_SAMPLE_SECONDS)
 
 

@@ -10,11 +10,19 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from db.pool import Session
 from schema.execution import sha256_hex
-from server.metrics import BATCH_SIZES, MAX_LABEL_VALUES, Metrics, RequestRecord
+from server.metrics import (
+    BATCH_SIZES,
+    MAX_LABEL_VALUES,
+    SECONDS,
+    STATEMENTS,
+    Metrics,
+    RequestRecord,
+)
 from tests import world
 from tests.support import GraphQLClient, served
 
@@ -202,6 +210,65 @@ def test_batch_sizes_added_in_bulk_read_as_observed_one_by_one() -> None:
     assert got == want and len(want) == 2 * (len(BATCH_SIZES) + 3)  # buckets, +Inf, count, sum
     assert not metrics.loader_batch.tally  # flushed by the exposition
     assert parse(metrics.exposition().decode()) == parse(metrics.exposition().decode())
+
+
+def test_requests_tallied_read_as_observed_one_by_one() -> None:
+    """Metrics.observe tallies each request (`Tallied`): the exposition must be what
+    prometheus-client's own `inc` and `observe` give for the same requests, bucket bounds
+    included."""
+    records = [
+        RequestRecord("a", 200, 0.005, "web", operation="Feed", known=True, execution="fast"),
+        RequestRecord("b", 200, 0.0049, "web", operation="Feed", known=True, execution="fast"),
+        RequestRecord("c", 200, 7.5, "web", operation="Feed", known=True, execution="graphql"),
+        RequestRecord("d", 400, 0.2, "ios", operation="Other", known=False),
+        RequestRecord("e", 200, 11.0, None, execution="fallback"),
+    ]
+    statements = [3, 0, 50, 0, 51]
+    metrics = Metrics()
+    registry = CollectorRegistry()
+    requests = Counter("pinql_requests", "", ("operation", "client", "status"), registry=registry)
+    duration = Histogram(
+        "pinql_request_duration_seconds",
+        "",
+        ("operation", "client"),
+        buckets=SECONDS,
+        registry=registry,
+    )
+    executions = Counter("pinql_executions", "", ("execution",), registry=registry)
+    per_request = Histogram(
+        "pinql_sql_statements_per_request", "", buckets=STATEMENTS, registry=registry
+    )
+    for record, count in zip(records, statements, strict=True):
+        session = Session.__new__(Session)
+        session.statements, session.sql_seconds = count, count / 1000
+        record.session = session if record.execution else None
+        metrics.observe(record)
+        operation = record.operation if record.known and record.operation else "-"
+        client = record.client or "-"
+        requests.labels(operation, client, str(record.status)).inc()
+        duration.labels(operation, client).observe(record.seconds)
+        if record.execution:
+            executions.labels(record.execution).inc()
+            per_request.observe(count)
+    names = {
+        "pinql_requests",
+        "pinql_request_duration_seconds",
+        "pinql_executions",
+        "pinql_sql_statements_per_request",
+    }
+
+    def samples(text: str) -> Samples:
+        return {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name in names
+            for sample in family.samples
+            if not sample.name.endswith("_created")
+        }
+
+    want = samples(generate_latest(registry).decode())
+    assert samples(metrics.exposition().decode()) == want and len(want) > 30
+    assert samples(metrics.exposition().decode()) == want  # flushed once, not twice
 
 
 MULTIPROCESS_RUN = """
