@@ -330,8 +330,8 @@ class _Runner:
     ) -> dict[str, Any] | None:
         """Runs a field tree's compiled functions: the data, filled; None when they refused
         something (nothing of what they did is kept but the loaders' values: the executor
-        starts again). After a failed wave the executor takes over from the loads that
-        wait (`hand_over`), and completes the request."""
+        starts again, with a runner of its own). After a failed wave the executor takes over
+        from the loads that wait (`hand_over`), and completes the request."""
         planned = self.planned
         try:
             data = compiled.root(self)
@@ -351,8 +351,6 @@ class _Runner:
             else:
                 return data
         except Exception:  # Deopt, a refused leaf, an odd row: the executor says what
-            self.queue = []
-            self.built = 0
             return None
         self.hand_over(tree, data, queue)
         await self.drain()

@@ -104,8 +104,7 @@ def compile_filler(selection: Iterable[FieldPlan]) -> Filler | None:
     fields = tuple(selection)
     if not any((fillable(f) and f.kind is not Kind.TYPENAME) or inlinable(f) for f in fields):
         return None
-    names: dict[str, Any] = {"INT_MIN": INT_MIN, "INT_MAX": INT_MAX, "str": str, "bool": bool}
-    names["refuse"] = _refuse
+    names: dict[str, Any] = {}  # (what both functions call: `object_display` sets it up)
     reads: list[str] = []
     checks: list[str] = []
     converts: list[str] = []
@@ -203,7 +202,7 @@ def object_display(
     unless given as `type_name`.
     Sets up what it calls in `names`, under names that end in `tag` (several selections'
     displays may share `names`)."""
-    names.update(INT_MIN=INT_MIN, INT_MAX=INT_MAX, str=str, bool=bool, refuse=_refuse)
+    names.update(str=str, bool=bool, refuse=_refuse)
     named = False
     items: list[str] = []
     for i, field in enumerate(fields):
