@@ -1,6 +1,6 @@
 """Times one operation in-process on both execution paths: graphql-core's executor
-(`schema.execution.run`) and the fast path (`schema.fast`), on the benchmark's data set, as
-a worker runs it (startup objects frozen). Prints wall and CPU time per request and the
+(execution/reference.py) and the engine (execution/engine.py), on the benchmark's data set,
+as a worker runs it (startup objects frozen). Prints wall and CPU time per request and the
 ratios; no HTTP, one connection, so it isolates the executors' cost.
 
     .venv/bin/python -m bench.fast_path [--rounds 300]
@@ -14,9 +14,10 @@ import time
 
 from bench.dataset import DATABASE_URL, ensure_dataset, pick_subjects
 from db.pool import Database
+from execution.cache import PlanCache
+from execution.documents import PreparedDocument, prepare
+from execution.run import Runs
 from schema.build import build_schema
-from schema.execution import PreparedDocument, prepare
-from schema.fast import PlanCache, run_prepared
 from server.runtime import tune_garbage_collector
 
 # operations/HomeFeed.graphql with each pin's first three comments (the issue's feed).
@@ -50,7 +51,7 @@ async def _answer(
     assert not isinstance(operation, Exception)
     session = database.session()
     try:
-        outcome = await run_prepared(plans, prepared, operation, {"first": 30}, session, viewer)
+        outcome = await Runs(plans).run(prepared, operation, {"first": 30}, session, viewer)
         assert not outcome.result.errors, outcome.result.errors
     finally:
         await session.close()
@@ -81,7 +82,7 @@ async def _main(rounds: int) -> None:
         await database.close()
     print(
         f"HomeFeed, 30 pins with 3 comments each, one connection, per request (best of 5 x "
-        f"{rounds}): graphql-core {normal[0]:.2f} ms wall, {normal[1]:.2f} ms CPU; fast path "
+        f"{rounds}): graphql-core {normal[0]:.2f} ms wall, {normal[1]:.2f} ms CPU; engine "
         f"{fast[0]:.2f} ms wall, {fast[1]:.2f} ms CPU; {normal[0] / fast[0]:.2f}x wall, "
         f"{normal[1] / fast[1]:.2f}x CPU"
     )

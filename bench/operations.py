@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 from bench.dataset import Subjects
 from bench.processes import ROOT
 from bench.wrk import WrkRequest
-from loaders.global_ids import encode_global_id
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
+from resolvers.ids import encode_global_id
 from server.persisted.manifest import load_manifest
 from server.persisted.store import RedisStore
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import socket
 
+from asyncpg import exceptions as pg
+
 
 class DatabaseUnavailable(Exception):
     """PostgreSQL cannot be reached, a connection was lost, or no pool connection came free
@@ -31,3 +33,38 @@ def os_error_reason(exc: OSError) -> str:
     if exc.errno is not None and exc.errno > 0:
         return os.strerror(exc.errno).lower()  # "connection refused"
     return type(exc).__name__
+
+
+# PostgreSQL ended the session: shutdown, crash restart, dropped database, idle timeouts.
+_SESSION_ENDED = (
+    pg.AdminShutdownError,
+    pg.CrashShutdownError,
+    pg.DatabaseDroppedError,
+    pg.IdleSessionTimeoutError,
+    pg.IdleInTransactionSessionTimeoutError,
+)
+
+
+def connection_fault(exc: BaseException) -> DatabaseUnavailable | None:
+    """What `exc`, raised while opening or using a connection, means as DatabaseUnavailable;
+    None when it is no connection fault (a bad statement, a bad DSN: raised as they are)."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, ConnectionRefusedError):
+        return DatabaseUnavailable("PostgreSQL refused the connection (is it running?)")
+    if isinstance(exc, pg.InvalidAuthorizationSpecificationError | pg.InvalidCatalogNameError):
+        return DatabaseLoginRefused(f"PostgreSQL refused the login: {exc.args[0]}")
+    if isinstance(exc, pg.TooManyConnectionsError):
+        return DatabaseUnavailable(f"PostgreSQL has no connection slot free: {exc.args[0]}")
+    if isinstance(exc, pg.CannotConnectNowError):
+        return DatabaseUnavailable(f"PostgreSQL is not accepting connections: {exc.args[0]}")
+    if isinstance(exc, _SESSION_ENDED):
+        return DatabaseUnavailable(f"PostgreSQL closed the connection: {exc.args[0]}")
+    if isinstance(exc, pg.PostgresConnectionError):
+        return DatabaseUnavailable(f"lost the connection to PostgreSQL: {exc.args[0]}")
+    if isinstance(exc, OSError):
+        return DatabaseUnavailable(f"the connection to PostgreSQL failed: {os_error_reason(exc)}")
+    if type(exc) in (pg.InternalClientError, pg.ProtocolError):
+        # The protocol is in a state it cannot leave (the server's goodbye raced a statement).
+        return DatabaseUnavailable(f"the connection to PostgreSQL broke: {exc}")
+    return None

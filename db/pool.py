@@ -23,7 +23,7 @@ from db.errors import (
     DatabaseLoginRefused,
     DatabaseUnavailable,
     StatementTimeout,
-    os_error_reason,
+    connection_fault,
 )
 
 log = logging.getLogger("pinql.db")
@@ -52,15 +52,6 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 # round trips on it inside some request.
 WARM_UP = "select $1::bigint[], $2::int[], $3::text[], array[row(1)]"
 
-# PostgreSQL ended the session: shutdown, crash restart, dropped database, idle timeouts.
-_SESSION_ENDED = (
-    pg.AdminShutdownError,
-    pg.CrashShutdownError,
-    pg.DatabaseDroppedError,
-    pg.IdleSessionTimeoutError,
-    pg.IdleInTransactionSessionTimeoutError,
-)
-
 
 def _initializer(init: ConnectionInit | None) -> ConnectionInit:
     async def initialize(conn: asyncpg.Connection) -> None:
@@ -69,31 +60,6 @@ def _initializer(init: ConnectionInit | None) -> ConnectionInit:
             await init(conn)
 
     return initialize
-
-
-def connection_fault(exc: BaseException) -> DatabaseUnavailable | None:
-    """What `exc`, raised while opening or using a connection, means as DatabaseUnavailable;
-    None when it is no connection fault (a bad statement, a bad DSN: raised as they are)."""
-    if isinstance(exc, DatabaseUnavailable):
-        return exc
-    if isinstance(exc, ConnectionRefusedError):
-        return DatabaseUnavailable("PostgreSQL refused the connection (is it running?)")
-    if isinstance(exc, pg.InvalidAuthorizationSpecificationError | pg.InvalidCatalogNameError):
-        return DatabaseLoginRefused(f"PostgreSQL refused the login: {exc.args[0]}")
-    if isinstance(exc, pg.TooManyConnectionsError):
-        return DatabaseUnavailable(f"PostgreSQL has no connection slot free: {exc.args[0]}")
-    if isinstance(exc, pg.CannotConnectNowError):
-        return DatabaseUnavailable(f"PostgreSQL is not accepting connections: {exc.args[0]}")
-    if isinstance(exc, _SESSION_ENDED):
-        return DatabaseUnavailable(f"PostgreSQL closed the connection: {exc.args[0]}")
-    if isinstance(exc, pg.PostgresConnectionError):
-        return DatabaseUnavailable(f"lost the connection to PostgreSQL: {exc.args[0]}")
-    if isinstance(exc, OSError):
-        return DatabaseUnavailable(f"the connection to PostgreSQL failed: {os_error_reason(exc)}")
-    if type(exc) in (pg.InternalClientError, pg.ProtocolError):
-        # The protocol is in a state it cannot leave (the server's goodbye raced a statement).
-        return DatabaseUnavailable(f"the connection to PostgreSQL broke: {exc}")
-    return None
 
 
 def _gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:

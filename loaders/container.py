@@ -84,7 +84,9 @@ class Loaders:
     def build(cls, session: Session, viewer_id: int | None, *, planned: bool = False) -> Loaders:
         """Fresh loaders for one request of `viewer_id` (None: anonymous); `planned`: for
         the fast path, loading a level of the query at a time (loaders/waves.py)."""
-        return cls(session, viewer_id, Planned(session, batch_observer.get()) if planned else None)
+        return cls(
+            session, viewer_id, Planned(session.fetch, batch_observer.get()) if planned else None
+        )
 
     async def run_wave(self) -> None:
         """Planned: loads every key asked for since the last wave, in one round trip."""

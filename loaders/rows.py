@@ -87,6 +87,10 @@ class CommentRow(NamedTuple):
     created_at: datetime
 
 
+NodeRow = UserRow | BoardRow | PinRow | CommentRow
+"""A row of a type that implements Relay's Node."""
+
+
 def user_columns(u: str = "u") -> str:
     """SQL select list for a UserRow from users aliased `u`."""
     return (

@@ -8,21 +8,17 @@ asks for a batch of parents' keys at once (`SqlLoader.ask`); `load(key)` returns
 each loader's statement (`SqlLoader.statement`), sends them together
 (`db.waves.fetch_together`: one statement, one round trip), and gives each key its value
 (`SqlLoader.values`, into `known` and any `Pending`), or the batch's error (into `failed`
-and any `Pending`). The fast path (schema/fast/execute.py) reads them once the wave ran, and
-drives plain functions written as coroutines itself: awaiting a `Pending` suspends them
-until the next wave.
+and any `Pending`). The engine (execution/) reads them once the wave ran, and drives plain
+functions written as coroutines itself: awaiting a `Pending` suspends them until the next
+wave.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from db.waves import Row, fetch_together
-
-if TYPE_CHECKING:
-    from db.pool import Session
-    from loaders.base import SqlLoader
+from db.waves import Fetch, Row, fetch_together
 
 BatchObserver = Callable[[str, int], None]
 """Called with (loader class name, number of keys) before each batch runs."""
@@ -79,17 +75,32 @@ def readiness_of(values: list[Any]) -> int:
     return LOADED
 
 
+class Batched(Protocol):
+    """What a wave needs of a planned loader (loaders.base.SqlLoader)."""
+
+    known: dict[Any, Any]
+    pending: dict[Any, Pending | None]
+    failed: dict[Any, Exception]
+
+    def statement(self, keys: list[Any]) -> tuple[str, tuple[Any, ...]] | None:
+        """The batch's SQL and arguments; None when its values need no SQL."""
+
+    def values(self, keys: list[Any], rows: Sequence[Row]) -> list[Any]:
+        """One value per key, in key order, from the statement's rows."""
+
+
 class Planned:
     """One request's planned loading: the loaders with keys waiting for the next wave."""
 
-    __slots__ = ("failed", "observe", "session", "waiting")
+    __slots__ = ("failed", "fetch", "observe", "waiting")
 
-    def __init__(self, session: Session, observe: BatchObserver | None) -> None:
-        self.session = session
+    def __init__(self, fetch: Fetch, observe: BatchObserver | None) -> None:
+        self.fetch = fetch
+        """Runs one statement on the request's session (`Session.fetch`)."""
         self.observe = observe
         self.failed = False
         """Whether a batch of the last wave failed (False: every load it ran has its value)."""
-        self.waiting: list[SqlLoader[Any, Any]] = []
+        self.waiting: list[Batched] = []
         """Loaders with pending keys, in the order they were first asked (the order of the
         statements in the wave)."""
 
@@ -98,7 +109,7 @@ class Planned:
         needs SQL)."""
         loaders, self.waiting = self.waiting, []
         self.failed = False
-        batches: list[tuple[SqlLoader[Any, Any], list[Any], dict[Any, Pending | None]]] = []
+        batches: list[tuple[Batched, list[Any], dict[Any, Pending | None]]] = []
         statements: list[tuple[str, tuple[Any, ...]]] = []
         sent: list[int] = []  # index in `batches` of each statement
         failed: dict[int, Exception] = {}
@@ -121,7 +132,7 @@ class Planned:
         results: dict[int, Sequence[Row]] = {}
         if statements:
             try:
-                rows = await fetch_together(self.session.fetch, statements)
+                rows = await fetch_together(self.fetch, statements)
             except Exception as exc:
                 failed.update(dict.fromkeys(sent, exc))
             else:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from loaders.paging import DEFAULT_FIRST, MAX_FIRST
 from loaders.rows import BoardPrivacy
+from resolvers.cursors import DEFAULT_FIRST, MAX_FIRST
 
 # Registered here, before any type uses it: a second registration would be a second type.
 strawberry.enum(BoardPrivacy, description="Who may see a board: everyone, or only its owner.")

@@ -1,4 +1,5 @@
-"""Connection fields that need a loader: totalCount, counted only when asked for."""
+"""Connection fields computed from a page: totalCount (counted only when asked for) and the
+cursors of its edges and ends."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ from typing import Any
 
 from loaders import Loaders
 from loaders.paging import Page
+from resolvers import cursors
+from resolvers.fields import computed, loaded
 
 
-def load_total_count(loaders: Loaders, root: Page[Any]) -> Awaitable[int]:
-    """How many items the whole connection holds that the viewer may see (the count
-    loader's future; the fast path, schema/fast, calls this)."""
-    return root.count()
-
-
-async def total_count(root: Page[Any]) -> int:
+@loaded
+def total_count(loaders: Loaders, page: Page[Any]) -> Awaitable[int]:
     """How many items the whole connection holds that the viewer may see."""
-    return await root.total_count()
+    return page.count()
+
+
+cursor = computed(cursors.edge_cursor)
+"""An edge's cursor: pass it as `after` to continue after its item."""
+start_cursor = computed(cursors.start_cursor)
+"""The cursor of a page's first item."""
+end_cursor = computed(cursors.end_cursor)
+"""The cursor of a page's last item."""

@@ -13,10 +13,10 @@ import strawberry
 from db.pool import Connection
 from db.writes import boards, comments, follows, pins
 from db.writes.errors import Code, Refused, UserError
-from loaders.errors import BadUserInput, Unauthenticated
-from loaders.global_ids import decode_id_of
 from loaders.rows import BoardRow, CommentRow, PinRow, UserRow
 from resolvers.context import Info
+from resolvers.errors import BadUserInput, Unauthenticated
+from resolvers.ids import decode_id_of
 from resolvers.inputs import (
     AddCommentInput,
     CreateBoardInput,

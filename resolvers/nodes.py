@@ -1,42 +1,50 @@
-"""Resolvers shared by every node type: the global `id` field, `node` and `nodes`.
-
-`node` and `nodes` are also plain functions `load_<field>(loaders, root, **arguments)`
-(root: None) that the fast path (schema/fast) calls.
-"""
+"""Fields shared by every node type: the global `id`, and `node`/`nodes`, which find any
+node by its global ID through the by-id loaders (so with their privacy rules)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 
 import strawberry
 
 from loaders import Loaders
-from loaders.nodes import NodeRow, global_id_of, load_node, load_nodes
-from resolvers.context import Info
+from loaders.rows import NodeRow
+from resolvers.errors import BadUserInput
+from resolvers.fields import computed, loaded
+from resolvers.ids import decode_global_id, global_id_of
+
+MAX_NODES = 100
+
+global_id = computed(global_id_of)
+"""`id` of any node: the global ID of its GraphQL type and database id."""
 
 
-def global_id(root: NodeRow) -> strawberry.ID:
-    """`id` of any node: the global ID of its GraphQL type and database id."""
-    return strawberry.ID(global_id_of(root))
+def load_node(loaders: Loaders, global_id: str, argument: str = "id") -> Awaitable[NodeRow | None]:
+    """The node a global ID names, or None where it does not exist or is not visible."""
+    type_name, id = decode_global_id(global_id, argument)
+    if type_name == "User":
+        return loaders.user_by_id.load(id)
+    if type_name == "Board":
+        return loaders.board_by_id.load(id)
+    if type_name == "Pin":
+        return loaders.pin_by_id.load(id)
+    return loaders.comment_by_id.load(id)
 
 
-def load_node_field(loaders: Loaders, root: None, id: str) -> Awaitable[NodeRow | None]:
+@loaded
+def node(loaders: Loaders, root: None, id: strawberry.ID) -> Awaitable[NodeRow | None]:
     """`Query.node`: the object with this global ID, or null."""
     return load_node(loaders, id)
 
 
-def load_nodes_field(
-    loaders: Loaders, root: None, ids: Sequence[str]
-) -> Awaitable[list[NodeRow | None]]:
-    """`Query.nodes`: the objects with these global IDs, in order, null where not found."""
-    return load_nodes(loaders, list(ids))
-
-
-async def node(info: Info, id: strawberry.ID) -> NodeRow | None:
-    """`Query.node`: the object with this global ID, or null."""
-    return await load_node_field(info.context.loaders, None, id)
-
-
-async def nodes(info: Info, ids: list[strawberry.ID]) -> list[NodeRow | None]:
-    """`Query.nodes`: the objects with these global IDs, in order, null where not found."""
-    return await load_nodes_field(info.context.loaders, None, ids)
+@loaded
+async def nodes(loaders: Loaders, root: None, ids: list[strawberry.ID]) -> list[NodeRow | None]:
+    """`Query.nodes`: the objects of up to 100 global IDs, in order, null where not found;
+    all IDs are checked before any is loaded, and all are asked for before any is awaited
+    (one batch per node type)."""
+    if len(ids) > MAX_NODES:
+        raise BadUserInput("ids", f"ids may hold at most {MAX_NODES} IDs, got {len(ids)}")
+    for i, global_id in enumerate(ids):
+        decode_global_id(global_id, f"ids[{i}]")
+    loads = [load_node(loaders, g) for g in ids]
+    return [await load for load in loads]

@@ -17,15 +17,21 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(
         description="Items precede this page (the page was asked for `after` a cursor)."
     )
-    start_cursor: str | None = strawberry.field(description="The first item's cursor.")
+    start_cursor: str | None = strawberry.field(
+        resolver=connections.start_cursor.resolver, description="The first item's cursor."
+    )
     end_cursor: str | None = strawberry.field(
-        description="The last item's cursor: pass it as `after` for the next page."
+        resolver=connections.end_cursor.resolver,
+        description="The last item's cursor: pass it as `after` for the next page.",
     )
 
 
 @strawberry.type(description="An item of a page and its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    cursor: str = strawberry.field(
+        resolver=connections.cursor.resolver,
+        description="Pass as `after` to continue after this item.",
+    )
     node: T = strawberry.field(description="The item.")
 
 
@@ -35,6 +41,6 @@ class Connection(Generic[T]):
     nodes: list[T] = strawberry.field(description="The items, when cursors are not needed.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
     total_count: int = strawberry.field(
-        resolver=connections.total_count,
+        resolver=connections.total_count.resolver,
         description="How many items the whole list holds that the viewer may see.",
     )

@@ -1,7 +1,8 @@
 """The graph's node types: User, Board, Pin and Comment, behind the Relay Node interface.
 
-Fields read loader rows (loaders.rows) by attribute; fields that need more data resolve
-through resolvers/. Each type recognises its row class, so `node(id:)` can tell them apart.
+Fields read loader rows (loaders.rows) by attribute; fields that need more data are declared
+in resolvers/ and named here by their resolver. Each type recognises its row class, so
+`node(id:)` can tell them apart.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ LazyComment = Annotated["Comment", strawberry.lazy("schema.nodes")]
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
 class Node:
     id: strawberry.ID = strawberry.field(
-        resolver=nodes.global_id, description="The global ID: opaque, stable, unique."
+        resolver=nodes.global_id.resolver, description="The global ID: opaque, stable, unique."
     )
 
 
@@ -42,32 +43,32 @@ class User(Node):
     )
     created_at: datetime = strawberry.field(description="When the user signed up.")
     follower_count: int = strawberry.field(
-        resolver=users.follower_count, description="How many users follow this user."
+        resolver=users.follower_count.resolver, description="How many users follow this user."
     )
     following_count: int = strawberry.field(
-        resolver=users.following_count, description="How many users this user follows."
+        resolver=users.following_count.resolver, description="How many users this user follows."
     )
     viewer_is_following: bool = strawberry.field(
-        resolver=users.viewer_is_following,
+        resolver=users.viewer_is_following.resolver,
         description="Whether the viewer follows this user (false when anonymous).",
     )
     boards: Page[rows.BoardRow] = strawberry.field(
-        resolver=users.boards,
+        resolver=users.boards.resolver,
         graphql_type=Connection[LazyBoard],
         description="The user's boards, newest first (secret boards only for the user).",
     )
     pins: Page[rows.PinRow] = strawberry.field(
-        resolver=users.pins,
+        resolver=users.pins.resolver,
         graphql_type=Connection[LazyPin],
         description="Pins the user created, newest first (on secret boards: only for the user).",
     )
     followers: Page[rows.UserRow] = strawberry.field(
-        resolver=users.followers,
+        resolver=users.followers.resolver,
         graphql_type=Connection[LazyUser],
         description="Users following this user, most recent first.",
     )
     following: Page[rows.UserRow] = strawberry.field(
-        resolver=users.following,
+        resolver=users.following.resolver,
         graphql_type=Connection[LazyUser],
         description="Users this user follows, most recent first.",
     )
@@ -84,13 +85,13 @@ class Board(Node):
     privacy: rows.BoardPrivacy = strawberry.field(description="PUBLIC, or SECRET (owner only).")
     created_at: datetime = strawberry.field(description="When the board was created.")
     owner: rows.UserRow | None = strawberry.field(
-        resolver=boards.owner, graphql_type=User, description="Who owns the board."
+        resolver=boards.owner.resolver, graphql_type=User, description="Who owns the board."
     )
     pin_count: int = strawberry.field(
-        resolver=boards.pin_count, description="How many pins the board holds."
+        resolver=boards.pin_count.resolver, description="How many pins the board holds."
     )
     pins: Page[rows.PinRow] = strawberry.field(
-        resolver=boards.pins,
+        resolver=boards.pins.resolver,
         graphql_type=Connection[LazyPin],
         description="The board's pins, newest first.",
     )
@@ -118,24 +119,25 @@ class Pin(Node):
     image: rows.Image = strawberry.field(graphql_type=Image, description="The pin's picture.")
     created_at: datetime = strawberry.field(description="When it was pinned.")
     creator: rows.UserRow | None = strawberry.field(
-        resolver=pins.creator, graphql_type=User, description="Who pinned it."
+        resolver=pins.creator.resolver, graphql_type=User, description="Who pinned it."
     )
     board: rows.BoardRow | None = strawberry.field(
-        resolver=pins.board, graphql_type=Board, description="The board it is on."
+        resolver=pins.board.resolver, graphql_type=Board, description="The board it is on."
     )
     saved_from: rows.PinRow | None = strawberry.field(
-        resolver=pins.saved_from,
+        resolver=pins.saved_from.resolver,
         graphql_type=LazyPin | None,
         description="The pin this one was saved from (null if original or not visible).",
     )
     save_count: int = strawberry.field(
-        resolver=pins.save_count, description="How many times it was saved to visible boards."
+        resolver=pins.save_count.resolver,
+        description="How many times it was saved to visible boards.",
     )
     comment_count: int = strawberry.field(
-        resolver=pins.comment_count, description="How many comments it has."
+        resolver=pins.comment_count.resolver, description="How many comments it has."
     )
     comments: Page[rows.CommentRow] = strawberry.field(
-        resolver=pins.comments,
+        resolver=pins.comments.resolver,
         graphql_type=Connection[LazyComment],
         description="Its comments, newest first.",
     )
@@ -150,10 +152,10 @@ class Comment(Node):
     text: str = strawberry.field(description="The comment (1..1000 characters).")
     created_at: datetime = strawberry.field(description="When it was written.")
     author: rows.UserRow | None = strawberry.field(
-        resolver=comments.author, graphql_type=User, description="Who wrote it."
+        resolver=comments.author.resolver, graphql_type=User, description="Who wrote it."
     )
     pin: rows.PinRow | None = strawberry.field(
-        resolver=comments.pin, graphql_type=Pin, description="The pin it is on."
+        resolver=comments.pin.resolver, graphql_type=Pin, description="The pin it is on."
     )
 
     @classmethod

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from loaders.nodes import NodeRow
 from loaders.paging import Page
-from loaders.rows import BoardRow, PinRow, UserRow
+from loaders.rows import BoardRow, NodeRow, PinRow, UserRow
 from resolvers import nodes, query
 from schema.connections import Connection
 from schema.nodes import Board, Node, Pin, User
@@ -16,41 +15,43 @@ from schema.nodes import Board, Node, Pin, User
 class Query:
     node: NodeRow | None = strawberry.field(
         graphql_type=Node | None,
-        resolver=nodes.node,
+        resolver=nodes.node.resolver,
         description="The object with this global ID; null if it does not exist or is hidden.",
     )
     nodes: list[NodeRow | None] = strawberry.field(
         graphql_type=list[Node | None],
-        resolver=nodes.nodes,
+        resolver=nodes.nodes.resolver,
         description="The objects with these global IDs (at most 100), in order, null where "
         "not found.",
     )
     viewer: UserRow | None = strawberry.field(
         graphql_type=User | None,
-        resolver=query.viewer,
+        resolver=query.viewer.resolver,
         description="The signed-in user (from the bearer token), or null when anonymous.",
     )
     user: UserRow | None = strawberry.field(
-        graphql_type=User | None, resolver=query.user, description="The user with this username."
+        graphql_type=User | None,
+        resolver=query.user.resolver,
+        description="The user with this username.",
     )
     board: BoardRow | None = strawberry.field(
         graphql_type=Board | None,
-        resolver=query.board,
+        resolver=query.board.resolver,
         description="The board with this ID; null if it does not exist or is secret.",
     )
     pin: PinRow | None = strawberry.field(
         graphql_type=Pin | None,
-        resolver=query.pin,
+        resolver=query.pin.resolver,
         description="The pin with this ID; null if it does not exist or is on a secret board.",
     )
     pins: Page[PinRow] = strawberry.field(
         graphql_type=Connection[Pin],
-        resolver=query.pins,
+        resolver=query.pins.resolver,
         description="The latest pins the viewer may see, newest first.",
     )
     home_feed: Page[PinRow] = strawberry.field(
         graphql_type=Connection[Pin],
-        resolver=query.home_feed,
+        resolver=query.home_feed.resolver,
         description="Pins by the users the viewer follows, newest first. Needs a viewer "
         "(UNAUTHENTICATED otherwise).",
     )

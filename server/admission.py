@@ -14,9 +14,11 @@ from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
 
+from execution.documents import PreparedDocument
+from execution.errors import request_error
 from schema.build import build_schema
-from schema.execution import PreparedDocument, request_error
-from server.cost import RequestedCosts, actual_cost, cost_error
+from server.cost import actual_cost, cost_error
+from server.cost_memo import RequestedCosts
 from server.graphql_http import RequestError
 from server.rate_limit import RateLimiter, RateLimitUnavailable, Throttle, bucket_key
 from server.settings import Settings

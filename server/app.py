@@ -17,9 +17,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from db.pool import ConnectionInit, Database
+from execution.cache import PlanCache
+from execution.documents import Preparer, prepare
+from execution.run import Runs
 from schema.build import build_schema
-from schema.execution import Preparer, prepare
-from schema.fast import PlanCache
 from server.admission import Admission
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
@@ -49,8 +50,9 @@ class State(TypedDict):
     persisted: PersistedQueries
     idempotency: Idempotency
     admission: Admission
-    plans: PlanCache | None
-    """Planned operations for the fast path (None: PINQL_FAST_PATH is off)."""
+    runs: Runs
+    """Where each operation runs: its plans for the engine (none when PINQL_FAST_PATH is
+    off)."""
 
 
 # Request headers a cross-origin client may send, and response headers it may read.
@@ -175,7 +177,7 @@ def create_app(
         redis = connect(settings.redis_url) if settings.redis_url else None
         admission = Admission(settings, rate_limiter(settings, redis))
         plans = (
-            PlanCache(build_schema()._schema, settings.pq_cache_size)
+            PlanCache(build_schema()._schema, settings.plan_cache_nodes, settings.max_plan_nodes)
             if settings.fast_path
             else None
         )
@@ -192,7 +194,7 @@ def create_app(
                 "persisted": persisted,
                 "idempotency": idempotency,
                 "admission": admission,
-                "plans": plans,
+                "runs": Runs(plans),
             }
         finally:
             if metrics is not None:

@@ -25,15 +25,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from db.pool import Database
+from execution.documents import PreparedDocument
+from execution.errors import BAD_REQUEST, INTERNAL, UNAVAILABLE, formatted
+from execution.run import Runs
 from loaders.base import batch_observer
-from schema.execution import (
-    BAD_REQUEST,
-    INTERNAL,
-    UNAVAILABLE,
-    PreparedDocument,
-    formatted,
-)
-from schema.fast import run_prepared
 from server.admission import Admission, Admitted, Refused
 from server.auth import InvalidToken, Viewers
 from server.clients import Client, InvalidClient, client_from_headers
@@ -251,8 +246,8 @@ class GraphQLEndpoint:
         deadline = self.settings.request_timeout_seconds
         try:
             async with asyncio.timeout(deadline):
-                outcome = await run_prepared(
-                    request.state.plans,
+                runs: Runs = request.state.runs
+                outcome = await runs.run(
                     prepared,
                     operation,
                     params.variables,
@@ -261,6 +256,7 @@ class GraphQLEndpoint:
                     request_id.get(),
                 )
             result, record.execution = outcome.result, outcome.execution
+            record.execution_reason = outcome.reason
             objects = outcome.objects
         except TimeoutError:
             message = (

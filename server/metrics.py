@@ -16,12 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
-from math import inf as INF
 from typing import Any
 
 import asyncpg
@@ -40,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from db.pool import Session, StatementHook
+from server.tallies import BatchSizes, Tallied
 
 log = logging.getLogger("pinql.metrics")
 
@@ -47,10 +46,6 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 NONE = "-"
 """The label value of an unnamed or unknown operation, and of an unknown client."""
 MAX_LABEL_VALUES = 200
-EXECUTION_GRAPHQL = "graphql"
-EXECUTIONS = (EXECUTION_GRAPHQL, "fast", "fallback")
-"""`execution` label values: graphql-core's executor (the fast path off), the fast path, and
-graphql-core for an operation the fast path could not plan."""
 POOL_SAMPLE_SECONDS = 1.0
 
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -79,7 +74,9 @@ class RequestRecord:
     """The requested cost, once computed."""
     throttled: bool = False
     execution: str | None = None
-    """How the operation ran (one of EXECUTIONS); None when it did not run."""
+    """How the operation ran (execution.run.EXECUTIONS); None when it did not run."""
+    execution_reason: str | None = None
+    """Why it ran there (execution.run.REASONS)."""
     session: Session | None = None
     on_statement: StatementHook | None = None
     """What the session reports each statement to (the request's tracing)."""
@@ -107,6 +104,7 @@ class RequestRecord:
             "sql_ms": round(self.sql_seconds * 1000, 2),
             "cost": self.cost,
             "execution": self.execution,
+            "execution_reason": self.execution_reason,
         }
 
 
@@ -128,78 +126,6 @@ class _Bounded:
             return NONE
         self.seen.add(value)
         return value
-
-
-class Tallied:
-    """One metric's observations, tallied in dicts as requests go and added to the metric
-    in bulk (`flush`): before each exposition, and in multiprocess mode every second and
-    when the worker stops.
-
-    prometheus-client takes one observation at a time: about 140 bytecodes and two locks
-    for a histogram's, some 60 and a lock for a counter's, and a request makes about 15.
-    A counter's tally is added with `inc(n)`; a histogram's through its own values
-    (`_sum`, `_buckets`, as its `observe` uses them), which tests/server/test_metrics.py
-    checks against `observe` itself. The tallies stay small: one entry per label values
-    (bounded) and bucket."""
-
-    def __init__(self, metric: Counter | Histogram, buckets: tuple[float, ...] = ()) -> None:
-        self.metric = metric
-        self.bounds = (*buckets, INF)
-        self.tally: dict[Any, int] = {}
-        """Counter: label values → count. Histogram: (label values, bucket index) → count."""
-        self.sums: dict[tuple[str, ...], float] = {}
-        """Histogram: label values → the sum of the observations."""
-        self._children: dict[tuple[str, ...], Any] = {}
-
-    def inc(self, labels: tuple[str, ...]) -> None:
-        """Counts one (a counter's)."""
-        tally = self.tally
-        tally[labels] = tally.get(labels, 0) + 1
-
-    def observe(self, labels: tuple[str, ...], value: float) -> None:
-        """Observes one value (a histogram's)."""
-        key = (labels, bisect_left(self.bounds, value))
-        tally, sums = self.tally, self.sums
-        tally[key] = tally.get(key, 0) + 1
-        sums[labels] = sums.get(labels, 0) + value
-
-    def flush(self) -> None:
-        """Adds what was tallied so far to the metric."""
-        tally, self.tally = self.tally, {}
-        sums, self.sums = self.sums, {}
-        if not isinstance(self.metric, Histogram):
-            for labels, count in tally.items():
-                self._child(labels).inc(count)
-            return
-        for (labels, bucket), count in tally.items():
-            self._child(labels)._buckets[bucket].inc(count)
-        for labels, total in sums.items():
-            self._child(labels)._sum.inc(total)
-
-    def _child(self, labels: tuple[str, ...]) -> Any:
-        child = self._children.get(labels)
-        if child is None:
-            child = self.metric.labels(*labels) if labels else self.metric
-            self._children[labels] = child
-        return child
-
-
-class BatchSizes(Tallied):
-    """`pinql_loader_batch_size`: a request runs about ten batches. Tallied by (loader,
-    keys), sorted into buckets when flushed (`Tallied`)."""
-
-    def __call__(self, loader: str, size: int) -> None:
-        """Counts one batch of `size` keys of `loader` (loaders.base.batch_observer)."""
-        key = (loader, size)
-        tally = self.tally
-        tally[key] = tally.get(key, 0) + 1
-
-    def flush(self) -> None:
-        tally, self.tally = self.tally, {}
-        for (loader, size), count in tally.items():
-            child = self._child((loader,))
-            child._sum.inc(size * count)
-            child._buckets[bisect_left(self.bounds, size)].inc(count)
 
 
 class PoolCollector:
@@ -293,8 +219,9 @@ class Metrics:
         )
         self.executions = Counter(
             "pinql_executions",
-            "Operations executed, by executor: graphql, fast, fallback",
-            ("execution",),
+            "Operations executed, by where they ran (fast: the engine; graphql: graphql-core "
+            "by design; fallback: graphql-core for a query the engine did not run) and why",
+            ("execution", "reason"),
             registry=own,
         )
         if own is not None:
@@ -337,7 +264,7 @@ class Metrics:
         self._requests.inc((operation, client, str(record.status)))
         self._durations.observe((operation, client), record.seconds)
         if record.execution is not None:
-            self._executions.inc((record.execution,))
+            self._executions.inc((record.execution, record.execution_reason or NONE))
             self._statements.observe((), record.statements)
             self._sql_seconds.observe((), record.sql_seconds)
         if record.throttled:

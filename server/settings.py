@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from execution.budget import MAX_PLAN_NODES, PLAN_CACHE_NODES
 from server.persisted.policy import ClientPolicy, check_client_name
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -269,7 +270,22 @@ class Settings(BaseSettings):
     fast_path: bool = Field(
         default=True,
         validation_alias="PINQL_FAST_PATH",
-        description="Execute planned persisted operations without graphql-core's executor.",
+        description="Run planned queries on the engine; false: every operation on "
+        "graphql-core's executor.",
+    )
+    max_plan_nodes: int = Field(
+        default=MAX_PLAN_NODES,
+        ge=10,
+        le=100_000,
+        validation_alias="PINQL_MAX_PLAN_NODES",
+        description="Plan nodes one document may make; a larger one runs on graphql-core.",
+    )
+    plan_cache_nodes: int = Field(
+        default=PLAN_CACHE_NODES,
+        ge=1_000,
+        le=100_000_000,
+        validation_alias="PINQL_PLAN_CACHE_NODES",
+        description="Plan nodes each worker keeps (least recently used plans go first).",
     )
     metrics: bool = Field(
         default=True,

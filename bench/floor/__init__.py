@@ -24,7 +24,7 @@ from starlette.routing import Route
 from bench.floor.operations import OPERATIONS, FloorOperation
 from bench.floor.request import FloorError, FloorRequest
 from db.pool import ConnectionInit, Database
-from loaders.errors import BadUserInput
+from resolvers.errors import BadUserInput
 from server.auth import InvalidToken, Viewers
 
 

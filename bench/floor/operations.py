@@ -57,8 +57,8 @@ from bench.floor.request import (
     end_cursor,
     required,
 )
-from loaders.global_ids import decode_id_of, encode_global_id
-from loaders.paging import page_args
+from resolvers.cursors import page_args
+from resolvers.ids import decode_id_of, encode_global_id
 
 
 async def home_feed(q: FloorRequest, variables: Mapping[str, Any]) -> Json:

@@ -19,8 +19,7 @@ from db.waves import Row, Wave
 from loaders.base import PAGED_SQL, PageByParentLoader
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
 from loaders.comments import CommentCountByPinIdLoader, CommentsByPinIdLoader
-from loaders.global_ids import encode_global_id
-from loaders.paging import PageArgs, encode_cursor
+from loaders.paging import PageArgs
 from loaders.pins import (
     HomeFeedLoader,
     PinByIdLoader,
@@ -37,6 +36,8 @@ from loaders.users import (
     UserByUsernameLoader,
     ViewerFollowsByUserIdLoader,
 )
+from resolvers.cursors import encode_cursor
+from resolvers.ids import encode_global_id
 
 Json = dict[str, Any]
 

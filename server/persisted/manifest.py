@@ -21,7 +21,7 @@ from typing import Any
 
 from graphql import OperationDefinitionNode
 
-from schema.execution import Preparer, prepare, sha256_hex
+from execution.documents import Preparer, prepare, sha256_hex
 from server.persisted.policy import check_document_id
 from server.persisted.store import RegisteredDocument, Registration
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from schema.execution import PreparedDocument, Preparer, prepare, sha256_hex
+from execution.documents import PreparedDocument, Preparer, prepare, sha256_hex
 from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import DocumentStore, StoreUnavailable
 

@@ -17,8 +17,8 @@ import pytest
 from bench.dataset import pick_subjects
 from bench.floor import floor_app
 from bench.operations import Operation, operations
-from loaders.global_ids import encode_global_id
-from loaders.paging import encode_cursor
+from resolvers.cursors import encode_cursor
+from resolvers.ids import encode_global_id
 from tests import world
 from tests.support import SECRET, GraphQLClient, StatementLog, in_process
 

@@ -10,7 +10,7 @@ from bench.dataset import pick_subjects
 from bench.floor import floor_app
 from bench.inprocess import drive, parse_args
 from bench.operations import operations
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from server.app import create_app
 from server.auth import issue_token
 from server.settings import Settings

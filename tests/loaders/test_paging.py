@@ -6,14 +6,15 @@ import base64
 
 import pytest
 
-from loaders.errors import BadUserInput
-from loaders.global_ids import (
+from loaders.paging import PageArgs
+from resolvers.cursors import CURSORS_REMEMBERED, decode_cursor, encode_cursor, page_args
+from resolvers.errors import BadUserInput
+from resolvers.ids import (
     GLOBAL_IDS_REMEMBERED,
     decode_global_id,
     decode_id_of,
     encode_global_id,
 )
-from loaders.paging import CURSORS_REMEMBERED, PageArgs, decode_cursor, encode_cursor, page_args
 
 
 def _b64(text: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from graphql import OperationDefinitionNode, OperationType, parse
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 
 
 async def one_row(conn: asyncpg.Connection, sql: str, *args: Any) -> asyncpg.Record:

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
 from tests.support import serve, without_cost
 from tests.world import ADA, C1, OLIVE, OLIVE_PUBLIC, OLIVE_SECRET, OTTO, OTTO_SECRET, P1

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient
 

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from loaders.global_ids import decode_global_id, encode_global_id
+from resolvers.ids import decode_global_id, encode_global_id
 from tests.schema.demo import Subjects, one_row, operation
 from tests.support import GraphQLClient
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
 from server.persisted.manifest import load_manifest
 from server.persisted.store import RedisStore
 from tests.conftest import redis_url

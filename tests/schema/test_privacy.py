@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from tests import world
 from tests.support import GraphQLClient
 from tests.world import (

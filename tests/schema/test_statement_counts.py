@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from tests.schema.demo import SIZES, Picks, Subjects, operation, query_files
 from tests.support import GraphQLClient
 

@@ -39,7 +39,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from loaders.global_ids import decode_global_id, encode_global_id
+from resolvers.ids import decode_global_id, encode_global_id
 from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
 

@@ -17,8 +17,8 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
+from execution.documents import sha256_hex
 from schema.build import print_schema
-from schema.execution import sha256_hex
 from server.app import document_store
 from server.cli import app
 from server.persisted.manifest import ManifestError, load_manifest

@@ -13,13 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schema.build import build_schema
-from server.cost import (
-    MUTATION_FIELD_COST,
-    RequestedCosts,
-    actual_cost,
-    cost_error,
-    requested_cost,
-)
+from server.cost import MUTATION_FIELD_COST, actual_cost, cost_error, requested_cost
+from server.cost_memo import RequestedCosts
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "operations"
 

@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, nodes
 from hypothesis_graphql import strategies as gql_st
 
-from loaders.global_ids import encode_global_id
-from loaders.paging import encode_cursor
+from resolvers.cursors import encode_cursor
+from resolvers.ids import encode_global_id
 from server.auth import issue_token
 from tests import world
 from tests.conftest import MakeDatabase, new_database

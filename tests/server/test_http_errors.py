@@ -15,8 +15,8 @@ from typing import Any
 import jwt
 import pytest
 
-from loaders.global_ids import encode_global_id
-from loaders.paging import encode_cursor
+from resolvers.cursors import encode_cursor
+from resolvers.ids import encode_global_id
 from server.auth import issue_token
 from tests import world
 from tests.support import SECRET, GraphQLClient, without_cost

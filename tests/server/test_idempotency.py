@@ -22,7 +22,7 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
 from server.idempotency import PENDING_SECONDS, entry_key, request_fingerprint
 from server.redis_link import RETRY_AFTER_SECONDS

@@ -20,8 +20,8 @@ from graphql import (
     validate,
 )
 
+from execution.documents import prepare
 from schema.build import build_schema
-from schema.execution import prepare
 from server.limits import Limits, check_document
 from server.settings import Settings
 

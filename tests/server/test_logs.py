@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
 from server.auth import issue_token
 from server.logs import (
     ACCESS,
@@ -374,6 +374,7 @@ ACCESS_FIELDS = {
     "sql_ms",
     "cost",
     "execution",
+    "execution_reason",
 }
 
 
@@ -394,6 +395,7 @@ def test_json_access_line_per_request_has_every_field_and_no_secrets(world_datab
     assert get["client"] == "web" and get["client_version"] == "1.4.0"
     assert get["operation"] == "Pins" and get["document_hash"] == sha256_hex(query)
     assert get["status"] == 200 and get["execution"] == "fast" and get["cost"] == 1
+    assert get["execution_reason"] == "planned"
     assert get["statements"] >= 1 and get["sql_ms"] > 0
     assert re.fullmatch(r"[0-9a-f]{32}", get["request_id"])
     assert post["request_id"] == "lb-req-42" and post["client"] == "anonymous"

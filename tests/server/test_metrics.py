@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.parser import text_string_to_metric_families
 
 from db.pool import Session
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
 from server.metrics import (
     BATCH_SIZES,
     MAX_LABEL_VALUES,
@@ -120,7 +120,7 @@ async def test_metrics_count_what_requests_did(world_database: str) -> None:
     assert sample(samples, f"{duration}_bucket", operation="Feed", client="web", le="+Inf") == 2
     assert sample(samples, f"{duration}_sum", operation="Feed", client="web") > 0
     # Four operations ran, on the fast path; their statements are what the connections saw.
-    assert sample(samples, "pinql_executions_total", execution="fast") == 4
+    assert sample(samples, "pinql_executions_total", execution="fast", reason="planned") == 4
     assert total(samples, "pinql_executions_total") == 4
     assert sample(samples, "pinql_sql_statements_per_request_count") == 4
     assert sample(samples, "pinql_sql_statements_per_request_sum") == statements
@@ -234,11 +234,13 @@ def test_requests_tallied_read_as_observed_one_by_one() -> None:
         buckets=SECONDS,
         registry=registry,
     )
-    executions = Counter("pinql_executions", "", ("execution",), registry=registry)
+    executions = Counter("pinql_executions", "", ("execution", "reason"), registry=registry)
     per_request = Histogram(
         "pinql_sql_statements_per_request", "", buckets=STATEMENTS, registry=registry
     )
-    for record, count in zip(records, statements, strict=True):
+    reasons = ["planned", "planned", "mutation", None, "size"]
+    for record, count, reason in zip(records, statements, reasons, strict=True):
+        record.execution_reason = reason
         session = Session.__new__(Session)
         session.statements, session.sql_seconds = count, count / 1000
         record.session = session if record.execution else None
@@ -248,7 +250,7 @@ def test_requests_tallied_read_as_observed_one_by_one() -> None:
         requests.labels(operation, client, str(record.status)).inc()
         duration.labels(operation, client).observe(record.seconds)
         if record.execution:
-            executions.labels(record.execution).inc()
+            executions.labels(record.execution, reason).inc()
             per_request.observe(count)
     names = {
         "pinql_requests",
@@ -315,7 +317,7 @@ def test_multiprocess_mode_adds_up_every_workers_samples(
     samples = parse(_run_worker(tmp_path, world_database, 3, read=True))
     labels = {"operation": "-", "client": "anonymous", "status": "200"}
     assert sample(samples, "pinql_requests_total", **labels) == 5
-    assert sample(samples, "pinql_executions_total", execution="fast") == 5
+    assert sample(samples, "pinql_executions_total", execution="fast", reason="planned") == 5
     assert sample(samples, "pinql_sql_statements_per_request_count") == 5
     assert sample(samples, "pinql_sql_statements_per_request_sum") >= 5
     # Batch sizes: the first worker's added when it stopped, the second's when it answered.

@@ -13,7 +13,7 @@ import time
 
 from redis.asyncio import Redis
 
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
 from server.redis_link import RETRY_AFTER_SECONDS
 from tests.support import serve, without_cost
 from tests.throwaway import ThrowawayRedis

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
-from schema.execution import sha256_hex
+from execution.documents import sha256_hex
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
 from server.settings import Settings

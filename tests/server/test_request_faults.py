@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from loaders.global_ids import encode_global_id
 from loaders.users import UserByIdLoader
+from resolvers.ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
 from tests.support import serve
 from tests.world import OLIVE, OTTO

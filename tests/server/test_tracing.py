@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from server.app import create_app
 from server.settings import Settings
 from tests import world

@@ -26,7 +26,7 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
-from loaders.global_ids import encode_global_id
+from resolvers.ids import encode_global_id
 from server.cli import app
 from tests import world
 from tests.conftest import MakeDatabase, new_database

@@ -1,4 +1,4 @@
-"""Variables and arguments coerced without graphql-core (schema/fast/values.py): whenever
+"""Variables and arguments coerced without graphql-core (execution/values.py): whenever
 they answer, they answer what graphql-core's `get_variable_values` and `get_argument_values`
 answer; they answer the usual requests; they leave the rest to graphql-core."""
 
@@ -12,9 +12,9 @@ from graphql.execution.values import VariableValues, get_variable_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from execution.documents import prepare
+from execution.plan import Field, Plan, Selection, plan
 from schema.build import build_schema
-from schema.execution import prepare
-from schema.fast.plan import FieldPlan, Plan, plan
 from tests.schema.demo import operation
 
 SCHEMA = build_schema()._schema
@@ -49,9 +49,7 @@ def planned(text: str) -> Plan:
     definition = prepared.operation(None)
     assert prepared.valid and not isinstance(definition, GraphQLError), prepared.errors
     assert prepared.document is not None
-    found = plan(SCHEMA, prepared.document, definition)
-    assert found is not None
-    return found
+    return plan(SCHEMA, prepared.document, definition)
 
 
 PLAN = planned(QUERY)
@@ -68,13 +66,13 @@ def same(quick: VariableValues, slow: VariableValues) -> None:
     } == {n: (s.signature.name, str(s.signature.type), s.value) for n, s in slow.sources.items()}
 
 
-def loads(fields: tuple[FieldPlan, ...]) -> list[FieldPlan]:
-    """The fields of a tree whose arguments read variables."""
-    found = []
-    for field in fields:
-        if field.variable_field is not None:
+def loads(selection: Selection | None) -> list[Field]:
+    """The fields of a plan's selection, and those below, whose arguments read variables."""
+    found: list[Field] = []
+    for field in selection.fields if selection is not None else ():
+        if field.definition is not None:
             found.append(field)
-        found += loads(field.selection or ())
+        found += loads(field.selection)
     return found
 
 
@@ -109,17 +107,16 @@ def test_variables_and_arguments_answer_as_graphql_core(raw: dict[str, Any]) -> 
         return
     assert isinstance(slow, VariableValues), slow  # never an answer where graphql-core errs
     same(quick, slow)
-    for tree in PLAN.trees.values():
-        for field in loads(tree):
-            assert field.variable_arguments is not None and field.variable_field is not None
-            fast_arguments = field.variable_arguments.values(quick.coerced)
-            try:
-                expected = get_argument_values(field.variable_field, field.nodes[0], slow)
-            except GraphQLError:
-                assert fast_arguments is None
-                continue
-            if fast_arguments is not None:
-                assert fast_arguments == expected
+    for field in loads(PLAN.root):
+        assert field.quick is not None and field.definition is not None
+        fast_arguments = field.quick.values(quick.coerced)
+        try:
+            expected = get_argument_values(field.definition, field.occurrences[0].node, slow)
+        except GraphQLError:
+            assert fast_arguments is None
+            continue
+        if fast_arguments is not None:
+            assert fast_arguments == expected
 
 
 @pytest.mark.parametrize(
@@ -139,9 +136,9 @@ def test_the_usual_variables_are_coerced_without_graphql_core(
     quick = PLAN.variables.coerce(raw)
     assert quick is not None
     assert quick.coerced == {**{k: v for k, v in raw.items() if k not in ("n", "after")}, **coerced}
-    [pins] = [f for f in loads(next(iter(PLAN.trees.values()))) if f.key == "pins"][:1]
-    assert pins.variable_arguments is not None
-    assert pins.variable_arguments.values(quick.coerced) == {
+    [pins] = [f for f in loads(PLAN.root) if f.key == "pins"][:1]
+    assert pins.quick is not None
+    assert pins.quick.values(quick.coerced) == {
         "first": coerced["n"],
         "after": coerced.get("after"),
     }
@@ -171,4 +168,4 @@ def test_the_operations_variables_are_coerced_without_graphql_core() -> None:
     for name in ("BoardPage.graphql", "HomeFeed.graphql", "PinCloseUp.graphql"):
         found = planned(operation(name))
         assert found.variables is not None
-        assert all(f.variable_arguments is not None for t in found.trees.values() for f in loads(t))
+        assert all(f.quick is not None for f in loads(found.root))

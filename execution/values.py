@@ -38,7 +38,7 @@ from graphql.execution.get_variable_signature import (
 from graphql.execution.values import VariableValues, VariableValueSource, maybe_use_default_value
 from graphql.language import FieldNode
 
-from schema.fast.plan import INT_MAX, INT_MIN
+from execution.leaves import INT_MAX, INT_MIN
 
 _AS_IS = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool, GraphQLInt: int}
 """The built-in scalars whose value coerces to itself when it is of this Python type."""

@@ -1,6 +1,6 @@
 """PINQL_FAST_PATH through /graphql: every operation in operations/ answers byte for byte the
-same with the fast path on and off, and the metrics say which path ran. (The differential
-tests of the executor itself are in tests/schema/test_fast_path.py.)"""
+same with the engine on and off, and the metrics say where each operation ran and why. (The
+differential tests of the engine itself are in tests/execution/test_differential.py.)"""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ SETTINGS = {"PINQL_RATE_LIMIT": False}
 
 @pytest.fixture(scope="module")
 async def normal(demo_database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql with the fast path off."""
+    """pinql with the engine off: graphql-core runs everything."""
     async with serve(demo_database, PINQL_FAST_PATH=False, **SETTINGS) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def fast(demo_database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql with the fast path on (the default)."""
+    """pinql with the engine on (the default)."""
     async with serve(demo_database, **SETTINGS) as client:
         yield client
 
@@ -41,15 +41,20 @@ async def test_both_paths_answer_byte_for_byte_the_same(
         assert (got.status_code, got.content) == (expected.status_code, expected.content)
 
 
-async def test_metrics_say_which_path_ran(
+async def test_metrics_say_where_each_operation_ran_and_why(
     normal: GraphQLClient, fast: GraphQLClient, picks: Picks
 ) -> None:
     small, _ = SIZES["LatestPins.graphql"](picks)
     for client in (normal, fast):
         await client.data(operation("LatestPins.graphql"), small)
-    introspection = "{ __schema { queryType { name } } }"
-    await fast.data(introspection)  # not planned: the normal path answers
-    assert 'pinql_executions_total{execution="graphql"}' in (await normal.http.get("/metrics")).text
+    await fast.data("{ __schema { queryType { name } } }")  # introspection: by design
+    refused = await fast.post(  # a condition variable given null: graphql-core reports it
+        "query($a: Boolean = true) { viewer @include(if: $a) { id } }", {"a": None}
+    )
+    assert refused.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    scraped = (await normal.http.get("/metrics")).text
+    assert 'pinql_executions_total{execution="graphql",reason="disabled"}' in scraped
     scraped = (await fast.http.get("/metrics")).text
-    assert 'pinql_executions_total{execution="fast"}' in scraped
-    assert 'pinql_executions_total{execution="fallback"}' in scraped
+    assert 'pinql_executions_total{execution="fast",reason="planned"}' in scraped
+    assert 'pinql_executions_total{execution="graphql",reason="introspection"}' in scraped
+    assert 'pinql_executions_total{execution="fallback",reason="condition"}' in scraped

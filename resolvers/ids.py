@@ -5,10 +5,18 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from loaders.errors import BadUserInput
-from loaders.opaque import clear_text, opaque
+from loaders.rows import BoardRow, CommentRow, NodeRow, PinRow, UserRow
+from resolvers.errors import BadUserInput
+from resolvers.opaque import clear_text, opaque
 
-NODE_TYPES = frozenset({"User", "Board", "Pin", "Comment"})
+NODE_TYPE_NAMES: dict[type[NodeRow], str] = {
+    UserRow: "User",
+    BoardRow: "Board",
+    PinRow: "Pin",
+    CommentRow: "Comment",
+}
+"""The GraphQL type of each row class that is a node."""
+NODE_TYPES = frozenset(NODE_TYPE_NAMES.values())
 _MAX_ID = 2**63 - 1
 
 
@@ -30,6 +38,11 @@ def encode_global_id(type_name: str, id: int) -> str:
     A page names the same nodes over and over (a board page: its board 30 times, a few
     creators), and popular nodes recur across requests: the latest ids are remembered."""
     return opaque(f"{type_name}:{id}")
+
+
+def global_id_of(row: NodeRow) -> str:
+    """The global ID of a node row."""
+    return encode_global_id(NODE_TYPE_NAMES[type(row)], row.id)
 
 
 def decode_global_id(value: str, argument: str = "id") -> GlobalId:

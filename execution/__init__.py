@@ -1,0 +1,1 @@
+"""Running GraphQL operations: preparing documents, planning, the engine, graphql-core's path."""
