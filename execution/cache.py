@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from graphql import GraphQLSchema, OperationDefinitionNode
 
-from execution.budget import MAX_PLAN_NODES, PLAN_CACHE_NODES, Budget, Unplannable
+from execution.budget import (
+    MAX_PLAN_NODES,
+    MAX_PLAN_SECONDS,
+    PLAN_CACHE_NODES,
+    Budget,
+    Unplannable,
+)
 from execution.documents import PreparedDocument
 from execution.plan import Plan, Templates, plan
 
@@ -43,10 +49,12 @@ class PlanCache:
         schema: GraphQLSchema,
         nodes: int = PLAN_CACHE_NODES,
         max_plan_nodes: int = MAX_PLAN_NODES,
+        max_plan_seconds: float = MAX_PLAN_SECONDS,
     ) -> None:
         self.schema = schema
         self.templates = Templates(schema)
         self.max_plan_nodes = max_plan_nodes
+        self.max_plan_seconds = max_plan_seconds
         self._plans: LRUCache[PlanKey, Plan | Unplanned] = LRUCache(
             nodes, getsizeof=lambda entry: max(entry.size, 1)
         )
@@ -93,7 +101,7 @@ class PlanCache:
             return Unplanned("introspection")
         assert prepared.document is not None
         try:
-            budget = Budget(self.max_plan_nodes)
+            budget = Budget(self.max_plan_nodes, self.max_plan_seconds)
             return plan(self.schema, prepared.document, operation, budget, self.templates)
         except Unplannable as refused:
             return Unplanned(refused.reason, refused.detail)

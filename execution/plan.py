@@ -44,7 +44,7 @@ from graphql import (
 from execution.budget import Budget, Unplannable
 from execution.collect import Occurrence, collect
 from execution.conditions import ALWAYS, OtherDirective, When, holds
-from execution.leaves import leaf_mode
+from execution.leaves import kept_as_is, leaf_mode
 from execution.sources import Kind, Source, source_of
 from execution.values import Arguments, Variables
 
@@ -61,6 +61,10 @@ class Field:
     occurrences: tuple[Occurrence, ...]
     """Every node that selects it, with its condition (error locations: those taken)."""
     source: Source
+    kind: Kind
+    """Where its value comes from (`source.kind`)."""
+    read: Callable[[Any], Any] | None
+    """ATTRIBUTE: the attribute getter; COMPUTED: the function (`source.read`)."""
     non_null: bool
     is_list: bool
     item_non_null: bool
@@ -68,6 +72,9 @@ class Field:
     """The named type of its values."""
     leaf: GraphQLLeafType | None = None
     leaf_mode: int = 0
+    as_is: frozenset[type] | None = None
+    """A leaf (not a list): the types of values kept as they are (`set(map(type, column))`
+    within it: no value to serialize or refuse); None: its `serialize`, value by value."""
     type_name: str = ""
     """TYPENAME: the parent's type name."""
     arguments: Mapping[str, Any] | None = None
@@ -85,11 +92,6 @@ class Field:
     """An interface's fields, by runtime type name."""
     runtime_types: tuple[tuple[str, Callable[[Any, Any], bool]], ...] = ()
     """An interface's possible types (name, is_type_of), in the schema's order."""
-
-    @property
-    def kind(self) -> Kind:
-        """Where its value comes from."""
-        return self.source.kind
 
     @property
     def null_message(self) -> str:
@@ -271,14 +273,14 @@ class Templates:
         if name == "__typename":
             typename = Source(Kind.TYPENAME, described="__typename")
             template = _shape(parent.name, name, GraphQLNonNull(GraphQLString))
-            return {**template, "source": typename, "type_name": parent.name}
+            return {**template, **_sourced(typename), "type_name": parent.name}
         if name in META_FIELDS:
             raise Unplannable("introspection")
         definition = parent.fields[name]  # (validation: it exists)
         source = source_of(definition)
         if isinstance(source, str):
             raise Unplannable("field", f"{parent.name}.{name}: {source}")
-        template = {**_shape(parent.name, name, definition.type), "source": source}
+        template = {**_shape(parent.name, name, definition.type), **_sourced(source)}
         if source.kind is Kind.LOADED:
             template["definition"] = definition
         elif definition.args:
@@ -294,6 +296,10 @@ class Templates:
                 raise Unplannable("type", f"{named} has a type without is_type_of")
             template["runtime_types"] = tuple((t.name, t.is_type_of) for t in possible)
         return template
+
+
+def _sourced(source: Source) -> dict[str, Any]:
+    return {"source": source, "kind": source.kind, "read": source.read}
 
 
 def _shape(parent: str, name: str, type_: GraphQLOutputType) -> dict[str, Any]:
@@ -319,6 +325,7 @@ def _shape(parent: str, name: str, type_: GraphQLOutputType) -> dict[str, Any]:
         "return_type": inner,
         "leaf": leaf,
         "leaf_mode": 0 if leaf is None else leaf_mode(leaf),
+        "as_is": None if leaf is None or is_list else kept_as_is(leaf_mode(leaf), non_null),
     }
 
 

@@ -15,8 +15,7 @@ response an error nulls, and which errors are reported, is settled once the requ
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 from graphql import GraphQLError, get_argument_values
@@ -24,7 +23,15 @@ from graphql.execution.values import VariableValues
 from graphql.pyutils import inspect
 
 from db.errors import DatabaseUnavailable, StatementTimeout
-from execution.leaves import completed
+from execution.leaves import (
+    INT_MAX,
+    INT_MIN,
+    LeafMode,
+    as_is,
+    in_range,
+    kept_as_is,
+    one_by_one,
+)
 from execution.plan import Field, Selection
 from execution.sources import Kind
 from execution.waits import KeyedWait, LoadWait, Waiting, called
@@ -32,6 +39,7 @@ from loaders import Loaders
 
 Fail = Callable[[int, Exception], None]
 """Reports the error of the value at an index of a batch."""
+INT = LeafMode.INT
 
 
 class FieldError:
@@ -73,7 +81,7 @@ class Runner:
         """Response objects built so far (the root's included)."""
         self.typed: dict[int, Selection] = {}
         """The selection of each object built for an abstract field, by the id of its dict."""
-        self._chosen: dict[int, tuple[tuple[Field, ...], Callable[[Any], Any]]] = {}
+        self._chosen: dict[int, tuple[tuple[Field, ...], tuple[str, ...]]] = {}
         self._arguments: dict[int, Mapping[str, Any]] = {}
 
     def fail(
@@ -89,31 +97,75 @@ class Runner:
         if isinstance(error, DatabaseUnavailable | StatementTimeout):
             self.faulted = True
 
-    def chosen(self, selection: Selection) -> tuple[tuple[Field, ...], Callable[[Any], Any]]:
-        """The selection's fields under the request's conditions, and what pairs a row of
-        values with their keys."""
+    def chosen(self, selection: Selection) -> tuple[tuple[Field, ...], tuple[str, ...]]:
+        """The selection's fields and their keys under the request's conditions."""
+        if not selection.order:
+            return selection.fields, selection.keys
         found = self._chosen.get(id(selection))
         if found is None:
-            fields, keys = selection.chosen(self.conditions)
-            found = self._chosen[id(selection)] = (fields, partial(zip, keys))
+            found = self._chosen[id(selection)] = selection.chosen(self.conditions)
         return found
 
     def objects(self, selection: Selection, parents: list[Any]) -> list[dict[str, Any]]:
         """The response objects of a batch of parents of the selection's type."""
+        if len(parents) == 1:
+            return [self.object(selection, parents[0])]
         self.built += len(parents)
-        fields, pair = self.chosen(selection)
+        fields, keys = self.chosen(selection)
         if not fields:
             return [{} for _ in parents]
         outs: list[dict[str, Any]] = []  # filled below; errors recorded meanwhile refer to it
-        columns = [self.column(field, parents, outs) for field in fields]
-        outs.extend(map(dict, map(pair, zip(*columns, strict=True))))
+        columns: list[list[Any]] = []
+        add = columns.append
+        for field in fields:
+            kept = field.as_is
+            if kept is not None and field.read is not None:  # a leaf read from the parent:
+                try:  # kept as it is when every value is what it serializes to (the usual)
+                    values = list(map(field.read, parents))
+                except Exception:  # noqa: S110 (`column` reads it again and reports it)
+                    pass
+                else:
+                    if set(map(type, values)) <= kept and (
+                        field.leaf_mode != INT or in_range(values)
+                    ):
+                        add(values)
+                        continue
+            add(self.column(field, parents, outs))
+        outs.extend(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
         return outs
+
+    def object(self, selection: Selection, parent: Any) -> dict[str, Any]:
+        """`objects` for a batch of one (a root field's object, a page's pageInfo...), with
+        what a batch of one does not need (the column calls) left out."""
+        self.built += 1
+        fields, keys = self.chosen(selection)
+        outs: list[dict[str, Any]] = []  # (holds the object once built: see `objects`)
+        values: list[Any] = []
+        add = values.append
+        parents = [parent]
+        for field in fields:
+            kept = field.as_is
+            if kept is not None and field.read is not None:
+                try:
+                    value = field.read(parent)
+                except Exception:  # noqa: S110 (`column` reads it again and reports it)
+                    pass
+                else:
+                    if type(value) in kept and (
+                        field.leaf_mode != INT or value is None or INT_MIN <= value <= INT_MAX
+                    ):
+                        add(value)
+                        continue
+            add(self.column(field, parents, outs)[0])
+        out = dict(zip(keys, values, strict=True))
+        outs.append(out)
+        return out
 
     def column(self, field: Field, parents: list[Any], outs: list[dict[str, Any]]) -> list[Any]:
         """The field's completed value for each parent, or null where it comes later."""
         kind = field.kind
         if kind is Kind.ATTRIBUTE or kind is Kind.COMPUTED:
-            read = field.source.read
+            read = field.read
             assert read is not None
             try:
                 values = list(map(read, parents))
@@ -154,15 +206,18 @@ class Runner:
         loader = declaration.loader(self.loaders)
         at: list[int] | None = None
         try:
-            keys = list(map(declaration.key, parents))
+            keys = list(map(declaration.key_of, parents))
         except Exception:  # some parent lacks the key: its field error, the others go on
-            keys, at = self.each(field, parents, outs, declaration.key)
+            keys, at = self.each(field, parents, outs, declaration.key_of)
         asked = keys if None not in keys else [key for key in keys if key is not None]
         if not loader.ask(asked):
             self.waiting.append(KeyedWait(field, loader, keys, outs, at))
             return [None] * len(parents)
         known = loader.known
-        values = [None if key is None else known[key] for key in keys]
+        if asked is keys:
+            values = list(map(known.__getitem__, keys))
+        else:
+            values = [None if key is None else known[key] for key in keys]
         return _placed(len(parents), at, self.complete(field, values, outs, at))
 
     def loaded(self, field: Field, parents: list[Any], outs: list[dict[str, Any]]) -> list[Any]:
@@ -215,31 +270,39 @@ class Runner:
     ) -> list[Any]:
         """The values completed as graphql-core completes them; `outs[at[j]]` (`outs[j]`
         when `at` is None) is the object holding value j."""
+        if field.is_list:
+            return self.lists(field, values, self.failing(field, outs, at), outs, at)
+        leaf = field.leaf
+        if leaf is not None:
+            done = as_is(field.leaf_mode, field.as_is, leaf, values)
+            if done is not None:
+                return done
+            fail = self.failing(field, outs, at)
+            return one_by_one(leaf, field.non_null, field.null_message, values, fail)
+        return self.values(field, values, field.non_null, lambda: self.failing(field, outs, at))
+
+    def failing(
+        self, field: Field, outs: Sequence[dict[str, Any]], at: Sequence[int] | None
+    ) -> Fail:
+        """What reports the error of value j of a column of `field` (`outs[at[j]]`'s)."""
 
         def fail(j: int, error: Exception) -> None:
             self.fail(field, outs, j if at is None else at[j], None, error)
 
-        if field.is_list:
-            return self.lists(field, values, outs, at, fail)
-        if field.leaf is not None:
-            return completed(
-                field.leaf, field.leaf_mode, field.non_null, field.null_message, values, fail
-            )
-        return self.values(field, values, field.non_null, fail)
+        return fail
 
     def lists(
         self,
         field: Field,
         values: list[Any],
+        fail: Fail,
         outs: Sequence[dict[str, Any]],
         at: Sequence[int] | None,
-        fail: Fail,
     ) -> list[Any]:
         """List values: their items completed as one batch, then split back."""
         column: list[Any] = [None] * len(values)
         lists: list[Any] = []
         where: list[int] = []
-        where_ = f"'{field.parent_type}.{field.name}'"
         for j, value in enumerate(values):
             if value is None:
                 if field.non_null:
@@ -248,10 +311,9 @@ class Runner:
                 lists.append(value)
                 where.append(j)
             else:
-                fail(
-                    j, GraphQLError(f"Expected Iterable, but did not find one for field {where_}.")
-                )
-        items = lists[0] if len(lists) == 1 else list(chain.from_iterable(lists))
+                named = f"'{field.parent_type}.{field.name}'"
+                fail(j, GraphQLError(f"Expected Iterable, but did not find one for field {named}."))
+        items = list(lists[0]) if len(lists) == 1 else list(chain.from_iterable(lists))
         starts = [0]
         for value in lists:
             starts.append(starts[-1] + len(value))
@@ -261,40 +323,40 @@ class Runner:
             j = where[n]
             self.fail(field, outs, j if at is None else at[j], k - starts[n], error)
 
-        if field.leaf is not None:
-            done = completed(
-                field.leaf,
-                field.leaf_mode,
-                field.item_non_null,
-                field.null_message,
-                list(items),
-                fail_item,
-            )
+        leaf = field.leaf
+        if leaf is None:
+            done = self.values(field, items, field.item_non_null, lambda: fail_item)
         else:
-            done = self.values(field, items, field.item_non_null, fail_item)
+            kept = kept_as_is(field.leaf_mode, field.item_non_null)
+            found = as_is(field.leaf_mode, kept, leaf, items)
+            done = found or one_by_one(
+                leaf, field.item_non_null, field.null_message, items, fail_item
+            )
         for n, j in enumerate(where):
             column[j] = done[starts[n] : starts[n + 1]]
         return column
 
-    def values(self, field: Field, values: Sequence[Any], non_null: bool, fail: Fail) -> list[Any]:
+    def values(
+        self, field: Field, values: list[Any], non_null: bool, failing: Callable[[], Fail]
+    ) -> list[Any]:
         """Object values (of one field, or one list's items): their response objects, null
-        where the value is null (an error where `non_null`)."""
+        where the value is null (an error where `non_null`; `failing` makes what reports
+        errors, when there is one)."""
         if None not in values:
-            present: Sequence[Any] = values
-            where = None
-        else:
-            present, where = [], []
-            for j, value in enumerate(values):
-                if value is None:
-                    if non_null:
-                        fail(j, TypeError(field.null_message))
-                else:
-                    present.append(value)
-                    where.append(j)
-        built = self.of_type(field, list(present), fail if where is None else _through(where, fail))
+            return self.of_type(field, values, failing)
+        fail = failing()
+        present, where = [], []
+        for j, value in enumerate(values):
+            if value is None:
+                if non_null:
+                    fail(j, TypeError(field.null_message))
+            else:
+                present.append(value)
+                where.append(j)
+        built = self.of_type(field, present, lambda: _through(where, fail))
         return _placed(len(values), where, built)
 
-    def of_type(self, field: Field, values: list[Any], fail: Fail) -> list[Any]:
+    def of_type(self, field: Field, values: list[Any], failing: Callable[[], Fail]) -> list[Any]:
         """The response objects of non-null values, each of the field's type (an object
         type's, or a runtime type of an interface); null where one is not."""
         if field.selection is not None:
@@ -302,13 +364,13 @@ class Runner:
             if is_type_of is None or _all_of_type(is_type_of, values):
                 return self.objects(field.selection, values)
             return self.by_type(
-                field, values, fail, lambda value: "" if is_type_of(value, None) else None
+                field, values, failing(), lambda value: "" if is_type_of(value, None) else None
             )
         runtime_types = field.runtime_types
         return self.by_type(
             field,
             values,
-            fail,
+            failing(),
             lambda value: next(
                 (n for n, is_type_of in runtime_types if is_type_of(value, None)), None
             ),

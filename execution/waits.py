@@ -9,7 +9,9 @@ written as a coroutine over loads (`nodes`) is stepped here, one step per wave (
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from itertools import repeat
 from typing import Any, Protocol
 
 from execution.plan import Field
@@ -124,8 +126,7 @@ def write(
 ) -> None:
     """Writes a field's completed values into the objects (`outs[at[j]]`; all: `at` None)."""
     if at is None:
-        for out, value in zip(outs, values, strict=True):
-            out[key] = value
+        deque(map(dict.__setitem__, outs, repeat(key), values), maxlen=0)  # (in C)
     else:
         for index, value in zip(at, values, strict=True):
             outs[index][key] = value
@@ -198,7 +199,7 @@ class KeyedWait:
         keys, at = self.keys, self.at
         if not failed and None not in keys:
             try:
-                values = [known[key] for key in keys]
+                values = list(map(known.__getitem__, keys))
             except KeyError:
                 pass
             else:  # the usual case: the wave loaded every key

@@ -5,7 +5,8 @@ Three kinds, each typed by its parent row `P` and its value `V`:
 
 - `keyed(P, loader, key)`: one loader's value for a key read from the parent
   (`loader(loaders).load(key(parent))`; a parent whose key is None has None). The engine
-  asks the loader for a whole batch of parents' keys at once.
+  asks the loader for a whole batch of parents' keys at once; a key that is one attribute
+  of the parent (`lambda pin: pin.creator_id`) is read with `operator.attrgetter` (`key_of`).
 - `@loaded`: a plain function `fn(loaders, parent, **arguments)` returning a load
   (`loader.load(...)`), a value, or a coroutine over loads; its arguments are the field's.
 - `computed(fn)`: a value computed from the parent alone (`fn(parent)`), synchronously.
@@ -18,9 +19,11 @@ from the resolver Strawberry holds. Adding a field is one declaration here and o
 
 from __future__ import annotations
 
+import dis
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar
 
 from loaders import Loaders
@@ -57,11 +60,16 @@ class Keyed(Generic[P, K, V]):
     """The loader, from the request's loaders: `lambda loaders: loaders.user_by_id`."""
     key: Callable[[P], K | None]
     """The parent's key: `lambda pin: pin.creator_id`; None: the value is None, unloaded."""
+    key_of: Callable[[P], K | None] = field(init=False, repr=False)
+    """`key`, or the same as `operator.attrgetter` when `key` only reads one attribute of
+    its argument (read in C: the engine reads a key for every parent of a batch)."""
     resolver: Callable[..., Any] = field(init=False, repr=False)
     """The Strawberry resolver."""
 
     def __post_init__(self) -> None:
         loader, key = self.loader, self.key
+        column = attribute_read_by(key)
+        object.__setattr__(self, "key_of", key if column is None else attrgetter(column))
 
         async def resolve(root: Any, info: Info) -> Any:
             value = key(root)
@@ -140,6 +148,19 @@ def declaration_of(resolver: Callable[..., Any]) -> Declaration | None:
     """The declaration a Strawberry resolver was made from; None for any other function."""
     found = getattr(resolver, _DECLARATION, None)
     return found if isinstance(found, Keyed | Loaded | Computed) else None
+
+
+_ONE_ATTRIBUTE = ("RESUME", "LOAD_FAST", "LOAD_ATTR", "RETURN_VALUE")
+
+
+def attribute_read_by(fn: Callable[..., Any]) -> str | None:
+    """The attribute `fn` returns when its whole body is `return <first argument>.<name>`
+    (its bytecode says so); None for any other function."""
+    instructions = list(dis.get_instructions(fn))
+    if tuple(i.opname for i in instructions) != _ONE_ATTRIBUTE or instructions[1].arg != 0:
+        return None
+    name = instructions[2].argval
+    return name if isinstance(name, str) else None
 
 
 def _declared(resolve: F, declaration: Declaration, name: str, signature: inspect.Signature) -> F:

@@ -177,7 +177,12 @@ def create_app(
         redis = connect(settings.redis_url) if settings.redis_url else None
         admission = Admission(settings, rate_limiter(settings, redis))
         plans = (
-            PlanCache(build_schema()._schema, settings.plan_cache_nodes, settings.max_plan_nodes)
+            PlanCache(
+                build_schema()._schema,
+                settings.plan_cache_nodes,
+                settings.max_plan_nodes,
+                settings.max_plan_ms / 1000,
+            )
             if settings.fast_path
             else None
         )

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from execution.budget import MAX_PLAN_NODES, PLAN_CACHE_NODES
+from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_NODES
 from server.persisted.policy import ClientPolicy, check_client_name
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -279,6 +279,14 @@ class Settings(BaseSettings):
         le=100_000,
         validation_alias="PINQL_MAX_PLAN_NODES",
         description="Plan nodes one document may make; a larger one runs on graphql-core.",
+    )
+    max_plan_ms: float = Field(
+        default=MAX_PLAN_SECONDS * 1000,
+        gt=0,
+        le=60_000,
+        validation_alias="PINQL_MAX_PLAN_MS",
+        description="Milliseconds one document's planning may take; past it, the document "
+        "runs on graphql-core.",
     )
     plan_cache_nodes: int = Field(
         default=PLAN_CACHE_NODES,

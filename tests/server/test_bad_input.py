@@ -159,10 +159,10 @@ async def test_nul_in_a_variable_of_a_mutation_is_a_user_error(make_database: Ma
 
 
 async def test_nul_in_a_variable_of_a_lookup_finds_nothing(world_client: GraphQLClient) -> None:
-    # FINDING (fails until fixed outside this test's files): PostgreSQL refuses NUL in text
-    # ("invalid byte sequence for encoding UTF8: 0x00"), so the lookup raises and the field is
-    # masked as INTERNAL_SERVER_ERROR. Fix in resolvers/query.py `user`: no username holds NUL
-    # (db/writes/rules.py refuses it), so `if "\x00" in username: return None` before loading.
+    # PostgreSQL refuses NUL in text ("invalid byte sequence for encoding UTF8: 0x00"): sent,
+    # the lookup would raise and the field be masked as INTERNAL_SERVER_ERROR. No username
+    # holds NUL (db/writes/rules.py refuses it), so resolvers/query.py `user` finds none
+    # without asking.
     response = await world_client.post(USER, {"u": "olive\x00"})
     assert data_of(response) == {"user": None}
 

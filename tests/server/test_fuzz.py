@@ -276,10 +276,9 @@ async def writer(scratch_database: str) -> AsyncIterator[GraphQLClient]:
         yield client
 
 
-# FINDING (fails at example 19 until fixed outside this file): `user(username: "olive\u0000")`
-# sends NUL to PostgreSQL, which refuses it in text, and the field is masked as
-# INTERNAL_SERVER_ERROR. Same fix as tests/server/test_bad_input.py
-# test_nul_in_a_variable_of_a_lookup_finds_nothing (resolvers/query.py `user`).
+# Example 19 looks up `user(username: "olive\u0000")`: PostgreSQL refuses NUL in text, so the
+# lookup must not send it (resolvers/query.py `user`; tests/server/test_bad_input.py
+# test_nul_in_a_variable_of_a_lookup_finds_nothing).
 @settings(FUZZ, max_examples=QUERY_EXAMPLES)
 @given(operation=operations(documents("queries")))
 async def test_queries(reader: GraphQLClient, operation: Operation) -> None:
