@@ -5,8 +5,9 @@ tests/server/test_fuzz.py does), their IDs and strings taken from the data set s
 resolvers run SQL. Each drawn query is rewritten REWRITES ways by a seeded random walk:
 its arguments lifted into variables (`after` dropped: a drawn cursor is no cursor), some
 fields aliased, some sub-selections moved into named fragments (an equal sub-selection
-elsewhere spreads the same fragment) or into inline fragments, and `@include`/`@skip` on
-up to MAX_CONDITIONS Boolean variables. Every text is distinct (operations are named
+elsewhere spreads the same fragment, and half of the fields that spread one get an aliased
+twin spreading it too) or into inline fragments, and `@include`/`@skip` on up to six
+Boolean variables (CONDITIONS). Every text is distinct (operations are named
 `Soak<n>`, and a rewrite equal to an earlier one is dropped), so each is a new entry of
 every per-document cache, with a plan of its own.
 
@@ -18,7 +19,7 @@ conditions unknown, within PINQL_MAX_QUERY_COST): a refused document would measu
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,10 +59,14 @@ from server.settings import Settings
 SDL = (Path(__file__).resolve().parent.parent / "schema.graphql").read_text()
 REWRITES = 5
 """Documents made of each drawn query."""
-MAX_CONDITIONS = 6
-"""A document reads 0..6 condition variables (the fast path plans up to 4 today)."""
-MAX_ALIASES = 8
-ALIAS_RATE, CONDITION_RATE, FRAGMENT_RATE, INLINE_RATE = 0.15, 0.3, 0.3, 0.1
+CONDITIONS = (0, 1, 2, 3, 4, 4, 4, 5, 6)
+"""How many condition variables a document may read, drawn evenly from this: four most
+often (today's fast path plans up to four, one field tree per combination of their values;
+more, and it leaves the document to graphql-core)."""
+MAX_ALIASES = 12
+ALIAS_RATE, CONDITION_RATE, FRAGMENT_RATE, INLINE_RATE, TWIN_RATE = 0.1, 0.3, 0.5, 0.1, 0.6
+TYPED_LOOKUPS = {"board": "Board", "pin": "Pin"}
+"""Fields whose `id` must be a global ID of this type (else BAD_USER_INPUT)."""
 FIRST = (1, 5)
 """The `first` arguments drawn: small pages keep the requested cost low."""
 
@@ -81,9 +86,13 @@ class Document:
         return {"query": self.text, "variables": {**self.variables, **values}}
 
 
-def generate(count: int, seed: int, ids: Sequence[str], strings: Sequence[str]) -> list[Document]:
+def generate(
+    count: int, seed: int, ids: Mapping[str, Sequence[str]], strings: Sequence[str]
+) -> list[Document]:
     """`count` distinct documents the server accepts, the same ones for the same arguments;
-    `ids` (global IDs) and `strings` (usernames) are what arguments are drawn from."""
+    `ids` (global IDs by type name) and `strings` (usernames) are what arguments are drawn
+    from. An argument of `board(id:)` or `pin(id:)` gets an ID of that type (hypothesis
+    draws any), so that most lookups find something."""
     schema = graphql.build_schema(SDL)
     config = Settings.model_validate({})
     prepare = preparer(config)
@@ -91,12 +100,13 @@ def generate(count: int, seed: int, ids: Sequence[str], strings: Sequence[str]) 
     bodies: set[str] = set()
     batch = 0
     while len(found) < count:
-        queries = _draw(max(10, (count - len(found)) // REWRITES + 1), seed + batch, ids, strings)
+        every = [id_ for kind in sorted(ids) for id_ in ids[kind]]
+        queries = _draw(max(10, (count - len(found)) // REWRITES + 1), seed + batch, every, strings)
         batch += 1
         for i, query in enumerate(queries):
             for rewrite in range(REWRITES):
                 rng = random.Random(f"{seed}:{batch}:{i}:{rewrite}")
-                document = _rewrite(schema, query, rng, f"Soak{len(found)}")
+                document = _rewrite(schema, query, rng, f"Soak{len(found)}", ids)
                 body = document.text.split("{", 1)[1]
                 if body in bodies or not _accepted(schema, prepare, config, document):
                     continue
@@ -161,6 +171,7 @@ class _Rewriter:
     schema: GraphQLSchema
     rng: random.Random
     conditions: int
+    ids: Mapping[str, Sequence[str]]
     variables: dict[str, tuple[str, Any]] = field(default_factory=dict)
     """Lifted arguments: variable name to (type, value)."""
     used: set[str] = field(default_factory=set)
@@ -172,7 +183,7 @@ class _Rewriter:
         selections: list[SelectionNode] = []
         for selection in node.selections:
             if isinstance(selection, FieldNode):
-                selections.append(self.field(selection, parent))
+                selections += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode) and selection.type_condition:
                 inner = self.schema.get_type(selection.type_condition.name.value)
                 selections.append(
@@ -186,12 +197,13 @@ class _Rewriter:
                 selections.append(selection)
         return SelectionSetNode(selections=tuple(selections))
 
-    def field(self, node: FieldNode, parent: Any) -> FieldNode:
+    def field(self, node: FieldNode, parent: Any) -> list[FieldNode]:
+        """The rewritten field, and sometimes an aliased twin spreading the same fragment."""
         definition: GraphQLField | None = parent.fields.get(node.name.value)
         if definition is None:  # __typename
-            return node
+            return [node]
         arguments = tuple(
-            self.argument(argument, definition)
+            self.argument(argument, definition, node.name.value)
             for argument in node.arguments or ()
             if argument.name.value != "after"
         )
@@ -215,20 +227,43 @@ class _Rewriter:
                     selection_set=selection_set,
                 )
                 selection_set = SelectionSetNode(selections=(inline,))
-        return FieldNode(
-            alias=alias,
-            name=node.name,
-            arguments=arguments,
-            directives=directives,
-            selection_set=selection_set,
+        fields = [
+            FieldNode(
+                alias=alias,
+                name=node.name,
+                arguments=arguments,
+                directives=directives,
+                selection_set=selection_set,
+            )
+        ]
+        spreads = selection_set is not None and isinstance(
+            selection_set.selections[0], FragmentSpreadNode
         )
+        if spreads and self.aliases < MAX_ALIASES and self.rng.random() < TWIN_RATE:
+            twin = NameNode(value=f"a{self.aliases}")
+            self.aliases += 1
+            directives = (self.condition(),) if self.conditions else ()
+            fields.append(
+                FieldNode(
+                    alias=twin,
+                    name=node.name,
+                    arguments=arguments,
+                    directives=directives,
+                    selection_set=selection_set,
+                )
+            )
+        return fields
 
-    def argument(self, node: ArgumentNode, definition: GraphQLField) -> ArgumentNode:
+    def argument(self, node: ArgumentNode, definition: GraphQLField, field: str) -> ArgumentNode:
         declared = definition.args.get(node.name.value)
         if declared is None or isinstance(node.value, VariableNode):
             return node
         name = f"v{len(self.variables)}"
-        self.variables[name] = (str(declared.type), graphql.value_from_ast_untyped(node.value))
+        value = graphql.value_from_ast_untyped(node.value)
+        kind = TYPED_LOOKUPS.get(field)
+        if kind is not None and kind in self.ids and isinstance(value, str):
+            value = self.rng.choice(list(self.ids[kind]))
+        self.variables[name] = (str(declared.type), value)
         return ArgumentNode(name=node.name, value=VariableNode(name=NameNode(value=name)))
 
     def condition(self) -> DirectiveNode:
@@ -253,10 +288,16 @@ class _Rewriter:
         return SelectionSetNode(selections=(FragmentSpreadNode(name=fragment.name),))
 
 
-def _rewrite(schema: GraphQLSchema, query: DocumentNode, rng: random.Random, name: str) -> Document:
+def _rewrite(
+    schema: GraphQLSchema,
+    query: DocumentNode,
+    rng: random.Random,
+    name: str,
+    ids: Mapping[str, Sequence[str]],
+) -> Document:
     [operation] = query.definitions
     assert isinstance(operation, OperationDefinitionNode) and schema.query_type is not None
-    rewriter = _Rewriter(schema, rng, rng.randint(0, MAX_CONDITIONS))
+    rewriter = _Rewriter(schema, rng, rng.choice(CONDITIONS), ids)
     root = rewriter.selection_set(operation.selection_set, schema.query_type)
     conditions = tuple(sorted(rewriter.used, key=lambda c: int(c[1:])))
     definitions = [
