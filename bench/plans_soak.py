@@ -9,15 +9,19 @@ stalls and shutdown time.
 Generates the documents first (bench/plan_documents.py: hypothesis-graphql with the seed,
 rewritten with aliases, fragments and conditions; each text distinct, each accepted by the
 default limits). Serves the benchmark's app with uvicorn `--workers 1` and an explicit
-`--timeout-graceful-shutdown` (bench/harness.py: the scale-10 data set in `pinql_bench`,
-seeded once if absent, or the migrated database of --database-url; rate limits off), with
-PINQL_FAST_PATH as asked. Sends each document --repeats times in a row from --connections
-connections (its condition variables drawn per request), then the next, starting over once
-all were sent, until --duration seconds pass or the worker's RSS passes --rss-ceiling MiB
-(then the load stops). Meanwhile it samples the worker's RSS every second and probes its
-event loop (bench/probe.py: `{ __typename }` every 10 ms on a connection of its own; a
-pause is a probe that waited over 100 ms). When the load stops it sends SIGTERM to uvicorn
-at once (the last requests still in flight, as a deploy would) and times its exit (uvicorn
+`--timeout-graceful-shutdown` (bench/harness.py; rate limits off), with PINQL_FAST_PATH as
+asked, on the demo data set at scale 0.1 (10,000 pins) in `pinql_plans_soak`, seeded once
+if absent by `pinql seed` (deterministic), or on the migrated database of --database-url.
+A small data set keeps each request's SQL cheap, so the load is about documents (on the
+scale-10 `pinql_bench`, the connections mostly wait for PostgreSQL).
+
+Sends each document --repeats times in a row from --connections connections (its condition
+variables drawn per request), then the next, starting over once all were sent, until
+--duration seconds pass or the worker's RSS passes --rss-ceiling MiB (then the load stops).
+Meanwhile it samples the worker's RSS every second and probes its event loop
+(bench/probe.py: `{ __typename }` every 10 ms on a connection of its own; a pause is a
+probe that waited over 100 ms). When the load stops it sends SIGTERM to uvicorn at once
+(the last requests still in flight, as a deploy would) and times its exit (uvicorn
 re-raises SIGTERM once it has shut down, so a clean exit's status is -15). Prints a
 markdown summary; exits 1 when a request failed before SIGTERM.
 """
@@ -26,24 +30,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-import random
 import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
-import orjson
-
+from bench.dataset import SERVER_URL, ensure_dataset
 from bench.harness import harness
-from bench.plan_documents import Document, generate
-from bench.probe import Latencies, Probe, latencies
+from bench.plan_documents import generate
+from bench.plans_load import MIB, TABLE_EVERY, Load, drive
+from bench.probe import Latencies, Probe, latencies, percentile
 from resolvers.ids import encode_global_id
 
-MIB = 2**20
 GRACEFUL_TIMEOUT = 30
 """`pinql serve --graceful-timeout`'s default (server/cli/run.py)."""
 EXIT_MARGIN = 30
@@ -51,10 +50,8 @@ EXIT_MARGIN = 30
 PROBE_INTERVAL = 0.010
 PAUSE = 0.100
 """A probe waiting longer than this, in seconds, is a pause."""
-SAMPLE_SECONDS = 1.0
-TABLE_EVERY = 10
-"""Seconds between the rows of the summary's RSS table (and the progress lines)."""
-REQUEST_TIMEOUT = 300.0
+DATABASE, SCALE = "pinql_plans_soak", 0.1
+"""The data set served unless --database-url says otherwise."""
 LOG_TAIL = 4000
 """Characters of the server's log printed after the summary."""
 
@@ -93,7 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--database-url",
         default=None,
-        help="a migrated database with data (default: the benchmark's pinql_bench)",
+        help=f"a migrated database with data (default: {DATABASE}, seeded if absent)",
     )
     args = parser.parse_args(argv)
     if (
@@ -109,31 +106,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "--duration > 0, --graceful-timeout >= 0"
         )
     return args
-
-
-@dataclass
-class Load:
-    """What the load did (filled in while it runs)."""
-
-    requests: int = 0
-    answered: int = 0
-    """HTTP 200 with a `data` object."""
-    with_errors: int = 0
-    """Of those, answers that also hold `errors` (a field failed)."""
-    failed: list[str] = field(default_factory=list)
-    """The first few failures (other statuses, transport errors), described."""
-    failures: int = 0
-    failed_at_exit: int = 0
-    """Requests in flight at SIGTERM that failed."""
-    sent: set[int] = field(default_factory=set)
-    """The documents sent (indices)."""
-    rss: list[tuple[float, int]] = field(default_factory=list)
-    """(seconds since the load started, the worker's RSS in bytes)."""
-    seconds: float = 0.0
-    ceiling_at: float | None = None
-    """When the RSS passed the ceiling (the load stopped there)."""
-    in_flight: int = 0
-    """Requests in flight when the load stopped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +148,10 @@ class Summary:
             )
         else:
             exited = f"{self.exit_seconds:.1f} s, exit status {self.exit_code}"
+        codes = "".join(
+            f"{', ' if i else ': '}{code} {n:,}"
+            for i, (code, n) in enumerate(load.codes.most_common(4))
+        )
         lines = [
             "## Plans soak",
             "",
@@ -190,7 +166,10 @@ class Summary:
             f"{len(load.sent):,} distinct sent ({passes:.2f} passes) |",
             f"| requests | {load.requests:,} in {load.seconds:.1f} s ({rate:.1f}/s): "
             f"{load.answered:,} answered 200 with data ({load.with_errors:,} of them with "
-            f"errors), {load.failures:,} failed |",
+            f"errors{codes}), {load.failures:,} failed |",
+            f"| answer latency | p50 {1000 * percentile(load.seconds_each, 0.5):,.0f} ms, "
+            f"p99 {1000 * percentile(load.seconds_each, 0.99):,.0f} ms, "
+            f"max {1000 * max(load.seconds_each, default=0.0):,.0f} ms |",
             f"| worker RSS | {start:.1f} MiB at the start, {most:.1f} at most, {end:.1f} at the "
             f"end (ceiling {args.rss_ceiling:,} MiB: {ceiling}) |",
             f"| event loop (a probe every {PROBE_INTERVAL * 1000:g} ms) | {probe.probes:,} "
@@ -223,110 +202,22 @@ def _table_rows(samples: list[tuple[float, int]]) -> list[tuple[float, int]]:
     return rows
 
 
-def schedule(documents: int, repeats: int) -> Iterator[int]:
-    """Document indices to send: each `repeats` times in a row, in order, over and over."""
-    for index in itertools.cycle(range(documents)):
-        yield from itertools.repeat(index, repeats)
-
-
-async def drive(
-    base: str,
-    token: str,
-    documents: list[Document],
-    args: argparse.Namespace,
-    rss: Callable[[], int],
-    stopped: Callable[[], float | None],
-) -> tuple[Load, float | None]:
-    """Sends the documents until the duration ends or the RSS passes the ceiling, then
-    calls `stopped` in a thread at once, while the last requests are still in flight (it
-    sends SIGTERM and returns the seconds until the server exited); the load and that."""
-    load = Load()
-    order = schedule(len(documents), args.repeats)
-    rng = random.Random(args.seed)
-    stop = asyncio.Event()
-    started = time.monotonic()
-    in_flight = 0
-
-    async def connection(client: httpx.AsyncClient) -> None:
-        nonlocal in_flight
-        while not stop.is_set():
-            index = next(order)
-            load.sent.add(index)
-            load.requests += 1
-            in_flight += 1
-            try:
-                answer = await client.post("/graphql", json=documents[index].body(rng))
-                body = orjson.loads(answer.content) if answer.content else None
-            except (httpx.HTTPError, orjson.JSONDecodeError) as error:
-                _failed(load, f"document {index}: {type(error).__name__}: {error}", stop)
-                continue
-            finally:
-                in_flight -= 1
-            if answer.status_code == 200 and isinstance(body, dict) and "data" in body:
-                load.answered += 1
-                load.with_errors += "errors" in body
-            else:
-                what = f"document {index}: HTTP {answer.status_code} {answer.text[:300]}"
-                _failed(load, what, stop)
-
-    async def watch() -> None:
-        next_line = 0.0
-        while not stop.is_set():
-            elapsed = time.monotonic() - started
-            size = rss()
-            load.rss.append((elapsed, size))
-            if elapsed >= next_line:
-                print(
-                    f"{elapsed:5.0f} s  RSS {size / MIB:7.1f} MiB  {load.requests:6} requests  "
-                    f"{len(load.sent):5} documents sent  {load.failures} failed",
-                    flush=True,
-                )
-                next_line += TABLE_EVERY
-            if size > args.rss_ceiling * MIB:
-                load.ceiling_at = elapsed
-                print(f"RSS {size / MIB:.0f} MiB passed the ceiling: stopping the load")
-                stop.set()
-            elif elapsed >= args.duration:
-                stop.set()
-            else:
-                await asyncio.sleep(SAMPLE_SECONDS)
-        load.seconds = time.monotonic() - started
-        load.in_flight = in_flight
-
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=args.connections)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT
-    ) as client:
-        tasks = [asyncio.create_task(connection(client)) for _ in range(args.connections)]
-        await watch()
-        exited = asyncio.create_task(asyncio.to_thread(stopped))
-        await asyncio.gather(*tasks)
-        return load, await exited
-
-
-def _failed(load: Load, description: str, stop: asyncio.Event) -> None:
-    if stop.is_set():
-        load.failed_at_exit += 1
-        description = f"(in flight at SIGTERM) {description}"
-    else:
-        load.failures += 1
-    if len(load.failed) < 5:
-        load.failed.append(description)
-
-
 def run(args: argparse.Namespace, command: str) -> Summary:
     """The whole soak: generate, serve, drive, probe, SIGTERM; its summary."""
     env = {"PINQL_FAST_PATH": "true" if args.fast_path else "false"}
+    database_url = args.database_url
+    if database_url is None:
+        ensure_dataset(DATABASE, SCALE)
+        database_url = f"{SERVER_URL}/{DATABASE}"
     with harness(
-        1, [], env, database_url=args.database_url, graceful_timeout=args.graceful_timeout
+        1, [], env, database_url=database_url, graceful_timeout=args.graceful_timeout
     ) as h:
         subjects = h.subjects
-        ids = [
-            encode_global_id("User", subjects.viewer),
-            encode_global_id("Board", subjects.board),
-            encode_global_id("Pin", subjects.repin),
-        ]
+        ids = {
+            "User": [encode_global_id("User", subjects.viewer)],
+            "Board": [encode_global_id("Board", subjects.board)],
+            "Pin": [encode_global_id("Pin", subjects.repin)],
+        }
         started = time.monotonic()
         documents = generate(args.documents, args.seed, ids, [subjects.username])
         generated = time.monotonic() - started

@@ -1,15 +1,17 @@
-"""`python -m bench.plans_soak` (bench/plans_soak.py): a few seconds of it against the demo
-data set, and the arithmetic of its summary."""
+"""`python -m bench.plans_soak` (bench/plans_soak.py, plans_load.py, plan_documents.py): a
+few seconds of it against the test demo data set, its documents and its schedule."""
 
 from __future__ import annotations
 
 import inspect
 import itertools
+import math
 
 import pytest
 
 from bench.plan_documents import generate
-from bench.plans_soak import EXIT_MARGIN, GRACEFUL_TIMEOUT, parse_args, run, schedule
+from bench.plans_load import schedule
+from bench.plans_soak import EXIT_MARGIN, GRACEFUL_TIMEOUT, parse_args, run
 from server.cli.run import serve
 
 
@@ -20,30 +22,30 @@ def test_a_short_soak_sends_every_document_and_reports_sane_numbers(demo_databas
     summary = run(args, "python -m bench.plans_soak (test)")
 
     load = summary.load
-    assert len(load.sent) == 20  # 60 requests take well under 4 s
-    assert load.requests >= 60
     assert load.answered > 0
+    assert len(load.sent) == min(20, math.ceil(load.requests / args.repeats))  # in order
     assert load.answered + load.failures + load.failed_at_exit == load.requests
     assert 0 <= load.with_errors <= load.answered
     start, most, end = summary.rss_mib
     assert 20 < start <= most < args.rss_ceiling
     assert start <= end <= most
     assert load.ceiling_at is None
-    assert 3.5 < load.seconds < 10
+    assert args.duration <= load.seconds < args.duration + 3
     probe = summary.probe
-    assert probe.probes > 50  # one every 10 ms, one at a time
+    assert probe.probes > 10  # one every 10 ms, one at a time
     assert probe.failed == 0
     assert 0 < probe.p99_ms <= probe.max_ms
     assert summary.exit_seconds is not None
     assert summary.exit_seconds < args.graceful_timeout + EXIT_MARGIN
     markdown = summary.markdown()
     assert "| documents | 20 generated in" in markdown
-    assert "20 distinct sent" in markdown
+    assert f"{len(load.sent)} distinct sent" in markdown
     assert "--timeout-graceful-shutdown 5;" in markdown
 
 
 def test_the_documents_are_distinct_and_the_same_for_the_same_seed() -> None:
-    ids, names = ["VXNlcjox", "Qm9hcmQ6MQ", "UGluOjE"], ["olive"]
+    ids = {"User": ["VXNlcjox"], "Board": ["Qm9hcmQ6MQ"], "Pin": ["UGluOjE"]}
+    names = ["olive"]
     first = generate(12, 7, ids, names)
 
     assert len({document.text for document in first}) == 12
