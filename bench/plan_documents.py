@@ -59,6 +59,8 @@ from server.settings import Settings
 SDL = (Path(__file__).resolve().parent.parent / "schema.graphql").read_text()
 REWRITES = 5
 """Documents made of each drawn query."""
+MAX_BATCHES = 20
+"""Rounds of drawing before giving up (one is enough unless the server refuses most)."""
 CONDITIONS = (0, 1, 2, 3, 4, 4, 4, 5, 6)
 """How many condition variables a document may read, drawn evenly from this: four most
 often (today's fast path plans up to four, one field tree per combination of their values;
@@ -96,13 +98,11 @@ def generate(
     schema = graphql.build_schema(SDL)
     config = Settings.model_validate({})
     prepare = preparer(config)
+    every = [id_ for kind in sorted(ids) for id_ in ids[kind]]
     found: list[Document] = []
     bodies: set[str] = set()
-    batch = 0
-    while len(found) < count:
-        every = [id_ for kind in sorted(ids) for id_ in ids[kind]]
+    for batch in range(MAX_BATCHES):
         queries = _draw(max(10, (count - len(found)) // REWRITES + 1), seed + batch, every, strings)
-        batch += 1
         for i, query in enumerate(queries):
             for rewrite in range(REWRITES):
                 rng = random.Random(f"{seed}:{batch}:{i}:{rewrite}")
@@ -114,7 +114,7 @@ def generate(
                 found.append(document)
                 if len(found) == count:
                     return found
-    return found
+    raise RuntimeError(f"{MAX_BATCHES} draws gave {len(found)} accepted documents, not {count}")
 
 
 def _accepted(
