@@ -23,7 +23,8 @@ Meanwhile it samples the worker's RSS every second and probes its event loop
 probe that waited over 100 ms). When the load stops it sends SIGTERM to uvicorn at once
 (the last requests still in flight, as a deploy would) and times its exit (uvicorn
 re-raises SIGTERM once it has shut down, so a clean exit's status is -15). Prints a
-markdown summary; exits 1 when a request failed before SIGTERM.
+markdown summary; exits 1 when a request failed before SIGTERM or the RSS passed the
+ceiling.
 """
 
 from __future__ import annotations
@@ -253,7 +254,8 @@ def run(args: argparse.Namespace, command: str) -> Summary:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the soak and prints its summary; 1 when a request failed."""
+    """Runs the soak and prints its summary; 1 when a request failed or the RSS passed the
+    ceiling."""
     args = parse_args(argv)
     command = shlex.join([".venv/bin/python", "-m", "bench.plans_soak", *sys.argv[1:]])
     summary = run(args, command)
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary.markdown())
     if summary.log:
         print(f"server log (warnings and errors), its end:\n{summary.log}")
-    return 1 if summary.load.failures else 0
+    return 1 if summary.load.failures or summary.load.ceiling_at is not None else 0
 
 
 if __name__ == "__main__":
