@@ -189,10 +189,14 @@ async def _send(http: httpx.AsyncClient, key: str, label: str, text: str) -> Sen
 
 
 def _during(sample: Sample, sent: list[Sent]) -> str:
+    """The text being answered when `sample` left, else the last one answered before."""
+    before = "the idle worker, before the first text"
     for each in sent:
         if each.started <= sample.sent <= each.ended:
             return each.label
-    return "no document (between them)"
+        if each.ended < sample.sent:
+            before = f"no text (after {each.label} was answered)"
+    return before
 
 
 def _report(sent: list[Sent], probe: Probe) -> str:
