@@ -59,36 +59,38 @@ async def table_counts(url: str) -> dict[str, int] | None:
         await conn.close()
 
 
-async def _create_database_if_absent() -> bool:
+async def _create_database_if_absent(database: str) -> bool:
     conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
     try:
-        if await conn.fetchval(DATABASE_EXISTS, DATABASE):
+        if await conn.fetchval(DATABASE_EXISTS, database):
             return False
-        await conn.execute(f'create database "{DATABASE}"')
+        await conn.execute(f'create database "{database}"')
         return True
     finally:
         await conn.close()
 
 
-def ensure_dataset() -> dict[str, int]:
-    """Creates and seeds `pinql_bench` at scale 10 unless it already holds that data set;
-    its rows per table."""
-    if asyncio.run(_create_database_if_absent()):
-        print(f"created database {DATABASE}", flush=True)
-    counts = asyncio.run(table_counts(DATABASE_URL))
+def ensure_dataset(database: str = DATABASE, scale: float = SCALE) -> dict[str, int]:
+    """Creates and seeds `database` (`pinql_bench`) at `scale` (10; at least 0.01, where
+    every table is proportional) unless it already holds that data set; its rows per
+    table."""
+    url = f"{SERVER_URL}/{database}"
+    if asyncio.run(_create_database_if_absent(database)):
+        print(f"created database {database}", flush=True)
+    counts = asyncio.run(table_counts(url))
     if counts is None or counts["users"] == 0:
-        print(f"seeding {DATABASE} at scale {SCALE} (takes a minute or two) ...", flush=True)
+        print(f"seeding {database} at scale {scale} ...", flush=True)
         started = time.monotonic()
-        env = {**os.environ, "DATABASE_URL": DATABASE_URL}
-        out = run_checked([str(VENV_BIN / "pinql"), "seed", "--scale", str(SCALE)], env)
+        env = {**os.environ, "DATABASE_URL": url}
+        out = run_checked([str(VENV_BIN / "pinql"), "seed", "--scale", str(scale)], env)
         print(f"{out.strip()} (seed command: {time.monotonic() - started:.0f} s)", flush=True)
-        counts = asyncio.run(table_counts(DATABASE_URL))
+        counts = asyncio.run(table_counts(url))
         assert counts is not None
-    expected = {t: getattr(BASE_COUNTS, t) * SCALE for t in TABLES}
+    expected = {t: round(getattr(BASE_COUNTS, t) * scale) for t in TABLES}
     if counts != expected:
         raise SystemExit(
-            f"{DATABASE} holds {counts}, not the scale-{SCALE} data set {expected}: "
-            f"drop it (dropdb -h 127.0.0.1 -U postgres {DATABASE}) and run again"
+            f"{database} holds {counts}, not the scale-{scale} data set {expected}: "
+            f"drop it (dropdb -h 127.0.0.1 -U postgres {database}) and run again"
         )
     return counts
 

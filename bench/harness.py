@@ -11,17 +11,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from bench.counters import COUNTERS_ENV
 from bench.dataset import (
-    DATABASE,
     DATABASE_URL,
     REDIS_URL,
     Subjects,
     ensure_dataset,
     pick_subjects,
+    table_counts,
 )
 from bench.meters import Meter
 from bench.operations import Operation, operations, register_operations
@@ -58,13 +59,28 @@ class Harness:
 
 @contextmanager
 def harness(
-    workers: int, keys: list[str], server_env: dict[str, str] | None = None
+    workers: int,
+    keys: list[str],
+    server_env: dict[str, str] | None = None,
+    *,
+    database_url: str | None = None,
+    graceful_timeout: int | None = None,
 ) -> Iterator[Harness]:
     """Seeds if needed, picks the subjects, registers operations/ for the web client in
     Redis, serves pinql (with the floor routes) with `workers` processes until the block
-    ends; `server_env` adds to (or overrides) the server's settings."""
-    counts = ensure_dataset()
-    subjects = asyncio.run(pick_subjects(DATABASE_URL))
+    ends; `server_env` adds to (or overrides) the server's settings. `database_url`: a
+    migrated database with data to serve instead of the benchmark's (not seeded here);
+    `graceful_timeout`: uvicorn's --timeout-graceful-shutdown."""
+    if database_url is None:
+        database_url = DATABASE_URL
+        counts = ensure_dataset()
+    else:
+        found = asyncio.run(table_counts(database_url))
+        if found is None:
+            raise SystemExit(f"{database_url} has no pinql schema: migrate and seed it first")
+        counts = found
+    database = urlsplit(database_url).path.lstrip("/")
+    subjects = asyncio.run(pick_subjects(database_url))
     every = operations(subjects)
     unknown = set(keys) - set(every)
     if unknown:
@@ -78,7 +94,7 @@ def harness(
         counters = directory / "counters"
         counters.mkdir()
         settings = {
-            "DATABASE_URL": DATABASE_URL,
+            "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
             # One client from one address: a rate limit would measure the limiter.
             "PINQL_RATE_LIMIT": "false",
@@ -87,16 +103,17 @@ def harness(
         }
         env = {**settings, "PINQL_SECRET": secret, COUNTERS_ENV: str(counters)}
         with asyncio.Runner() as runner:
-            conn: asyncpg.Connection = runner.run(asyncpg.connect(DATABASE_URL))
+            conn: asyncpg.Connection = runner.run(asyncpg.connect(database_url))
             try:
                 version = str(runner.run(conn.fetchval("show server_version")))
-                meter = Meter(counters, DATABASE, runner, conn)
+                meter = Meter(counters, database, runner, conn)
                 with serving(
                     APP,
                     env,
                     directory / "server.log",
                     workers=workers,
                     ready=lambda: len(meter.workers()) >= workers,
+                    graceful_timeout=graceful_timeout,
                 ) as server:
                     yield Harness(
                         server=server,

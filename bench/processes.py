@@ -10,7 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -45,6 +45,19 @@ class Server:
     base: str
     pid: int
     command: str
+    process: subprocess.Popen[bytes] = field(repr=False, compare=False)
+
+    def terminate(self, timeout: float) -> float | None:
+        """Sends SIGTERM to uvicorn (the master; with one worker, the worker itself) and
+        waits for it to exit: the seconds that took, or None if it was still running after
+        `timeout` seconds (the `serving` block's end then stops it)."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return time.monotonic() - started
 
 
 @contextmanager
@@ -55,16 +68,21 @@ def serving(
     *,
     workers: int = 1,
     ready: Callable[[], bool] | None = None,
+    graceful_timeout: int | None = None,
 ) -> Iterator[Server]:
     """Runs `uvicorn --factory app` with `workers` processes on a free port of 127.0.0.1
     (uvloop, httptools, no access log) until the block ends. Ready once `/graphql` answers
-    and `ready()` (if given) holds."""
+    and `ready()` (if given) holds. `graceful_timeout`: uvicorn's
+    --timeout-graceful-shutdown, the seconds in-flight requests get after SIGTERM (None:
+    uvicorn's default, no limit)."""
     port = free_port()
     command = [
         str(VENV_BIN / "python"), "-m", "uvicorn", app, "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
+    if graceful_timeout is not None:
+        command += ["--timeout-graceful-shutdown", str(graceful_timeout)]
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603
@@ -73,7 +91,7 @@ def serving(
         print(f"server: pid {process.pid}: {shlex.join(command)}", flush=True)
         try:
             _wait_until_up(process, base, log_path, ready)
-            yield Server(base, process.pid, shlex.join(command))
+            yield Server(base, process.pid, shlex.join(command), process)
         finally:
             _stop(process)
     print(f"server: pid {process.pid} stopped (exit {process.returncode})", flush=True)
