@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--operations",
         type=_keys,
         default=list(ROOT_FIELDS),
-        help="comma-separated: feed,board,profile,pin",
+        help=f"comma-separated: {','.join(ROOT_FIELDS)} (default: all)",
     )
     parser.add_argument(
         "--write",

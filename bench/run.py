@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,13 +52,15 @@ def _empty(operation: Operation, data: dict[str, Any]) -> str | None:
     root = data.get(ROOT_FIELDS[operation.key])
     if root is None:
         return "the root field is null"
-    lists = {
+    lists: dict[str, Callable[[], object]] = {
         "feed": lambda: root["edges"],
         "board": lambda: root["pins"]["edges"],
         "profile": lambda: root["boards"]["nodes"] and root["pins"]["nodes"],
         "pin": lambda: root["comments"]["edges"] and root["savedFrom"],
+        "latest": lambda: any(e["node"]["comments"]["nodes"] for e in root["edges"]),
+        "nodes": lambda: root and None not in root,
     }
-    return None if lists[operation.key]() else "its lists are empty"
+    return None if lists[operation.key]() else "its lists are empty (or hold nulls)"
 
 
 def check(h: Harness) -> dict[str, dict[str, int]]:
