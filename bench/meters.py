@@ -5,6 +5,10 @@ of everything else on the machine; RSS per worker; the load average.
 CPU time is utime+stime from /proc/<pid>/stat (psutil) sampled before and after a run. The
 backends are those pg_stat_activity lists for the database (client backends, not the
 harness's own connection); one that appeared during the run counts from zero.
+
+Each served app (this commit's, a baseline's) has a Meter of its own: its workers keep
+their counters in their own directory, which also names their pids. A run ends once its
+server has answered what the load generator left in flight (`Meter.settle`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ BACKENDS = """
     select pid from pg_stat_activity
     where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()
 """
+# How many of them are running a statement (or are inside a transaction).
+BUSY_BACKENDS = """
+    select count(*) from pg_stat_activity
+    where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()
+        and state <> 'idle'
+"""
+SETTLE_POLL_SECONDS = 0.05
+SETTLE_SECONDS = 60.0
+"""Longest wait for a server to finish what a run left behind (past it: a warning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +151,26 @@ class Meter:
         """The pids of the PostgreSQL backends serving the database."""
         rows = self.runner.run(self.conn.fetch(BACKENDS, self.database))
         return {int(r["pid"]) for r in rows}
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> float:
+        """Waits until the workers have answered what a run left in flight: wrk stops at
+        its deadline without waiting for its last responses, and a server answers them
+        anyway (a slow operation's for seconds), which would load the next run. Settled:
+        no backend of the database busy, and no request answered, over two polls in a
+        row. The seconds it took (a warning past `timeout`)."""
+        started = time.monotonic()
+        answered = total(read_counters(self.counters_dir)).requests
+        quiet = 0
+        while quiet < 2:
+            if time.monotonic() - started > timeout:
+                print(f"WARNING: the server was still busy {timeout:g} s after the run")
+                break
+            time.sleep(SETTLE_POLL_SECONDS)
+            busy = self.runner.run(self.conn.fetchval(BUSY_BACKENDS, self.database))
+            now = total(read_counters(self.counters_dir)).requests
+            quiet = quiet + 1 if busy == 0 and now == answered else 0
+            answered = now
+        return time.monotonic() - started
 
     def snapshot(self) -> Snapshot:
         """Now."""

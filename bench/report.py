@@ -23,6 +23,8 @@ PG_CPU_TOLERANCE = 1.10
 """PostgreSQL CPU per request may exceed the floor's by this factor: a run's noise."""
 MAX_ROUND_TRIPS = 5
 MAX_P99_OVER_P50 = 3.0
+FEW_RESPONSES = 100
+"""A row with fewer responses than this shows its count: its figures rest on few."""
 SOAK_HEADING = "## Soak"
 PASS, FAIL, NONE = "pass", "**FAIL**", "—"
 MIB = 2**20
@@ -69,10 +71,13 @@ def _row(m: Measured, floor: Measured | None, document: str) -> str:
     name = f"{m.operation} ({document})" if m.variant == "text" else ""
     if w.errors:
         name = f"⚠ {name or m.operation}"
+    rate = f"{w.requests_per_second:.0f}"
+    if w.requests < FEW_RESPONSES:
+        rate = f"{w.requests_per_second:.1f} (n={w.requests})"
     cells = [
         name,
         VARIANTS[m.variant],
-        f"{w.requests_per_second:.0f}",
+        rate,
         f"{w.p50_ms:.1f}",
         f"{w.p95_ms:.1f}",
         f"{w.p99_ms:.1f}",
@@ -205,6 +210,7 @@ class Report:
                 f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
                 f"row after {a.warmup} s of warm-up, in {a.rounds} interleaved rounds of "
                 f"{max(1, round(a.duration / a.rounds))} s (text, hash, floor, text...; "
+                "each run ending once the server has answered what wrk left in flight; "
                 "the latency percentiles are the rounds' means)",
                 "",
                 "## How to read it",
@@ -212,6 +218,12 @@ class Report:
                 "- Numbers are ratios from one run on 2 cores shared by the server, PostgreSQL and "
                 "wrk: compare rows of the same run, not runs. A ratio moves by about ±10% between "
                 "runs; absolute req/s move more (this VM's CPU speed varies).",
+                "- Operations: every query of `operations/` (LatestPins and NodeLookup "
+                "included); the mutations are not benchmarked: they write, and the data set "
+                "must stay as seeded. LatestPins is slow at scale 10 (PostgreSQL JIT-compiles "
+                "its statement, about 0.3 s an execution): its requests queue for the pool, its "
+                f"rows count few responses (req/s shows n= under {FEW_RESPONSES}) and may count "
+                "503s (no free pool connection within 5 s) as errors.",
                 "- errors: responses that were not HTTP 200 with `data` and no `errors`, plus "
                 "socket errors; a row with any is marked ⚠ and its numbers do not count.",
                 "- SQL/req: statements the workers' pool connections sent (asyncpg query "

@@ -26,6 +26,8 @@ from bench.operations import ROOT_FIELDS, VARIANTS, Operation
 from bench.report import Measured, Report, write_report
 from bench.wrk import WrkRequest, WrkResult, combined, find_wrk, run_wrk, write_script
 
+CHECK_TIMEOUT_SECONDS = 60.0
+"""One request of the checks, sent alone (LatestPins takes about 0.3 s at scale 10)."""
 IDLE_CHECK_SECONDS = 5.0
 BUSY_CORES = 0.3
 """More cores than this busy before the run: someone else is using the machine."""
@@ -68,7 +70,7 @@ def check(h: Harness) -> dict[str, dict[str, int]]:
     pinql's, and the page is not empty; the SQL statements of one request each way (counted
     on its second run: a new connection's first statements are set-up)."""
     statements: dict[str, dict[str, int]] = {}
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=CHECK_TIMEOUT_SECONDS) as client:
         for key, operation in h.operations.items():
             requests = operation.requests(h.token)
             answers = {}
@@ -103,7 +105,9 @@ def measure(h: Harness, args: argparse.Namespace) -> list[Measured]:
 
     An operation's ways are measured in `args.rounds` interleaved rounds (text, hash, floor,
     text, hash, floor...) of `duration / rounds` seconds each, so that a drift of the
-    machine's speed during the operation's rows weighs on every way alike."""
+    machine's speed during the operation's rows weighs on every way alike. Each run ends
+    once the server has answered what wrk left in flight (`Meter.settle`): no run loads the
+    next one's."""
     wrk = find_wrk()
     statements = check(h)
     results = []
@@ -116,11 +120,14 @@ def measure(h: Harness, args: argparse.Namespace) -> list[Measured]:
         if args.warmup > 0:
             for script in scripts.values():
                 run_wrk(wrk, script, h.server.base, args.warmup, args.connections, args.threads)
+                h.meter.settle()
         runs: dict[str, list[tuple[WrkResult, Usage]]] = {variant: [] for variant in scripts}
+        settling = dict.fromkeys(scripts, 0.0)
         for _ in range(args.rounds):
             for variant, script in scripts.items():
                 before = h.meter.snapshot()
                 run = run_wrk(wrk, script, h.server.base, seconds, args.connections, args.threads)
+                settling[variant] += h.meter.settle()
                 runs[variant].append((run, h.meter.usage(before, h.meter.snapshot())))
         for variant, measured in runs.items():
             request = operation.requests(h.token)[variant]
@@ -128,11 +135,14 @@ def measure(h: Harness, args: argparse.Namespace) -> list[Measured]:
             usage = functools.reduce(operator.add, [used for _, used in measured])
             results.append(Measured(key, variant, result, usage, statements[key][variant]))
             marked = f" FAILED: {'; '.join(result.failures)}" if result.failures else ""
+            late = settling[variant]
             print(
                 f"{request.name}: {result.requests_per_second:.1f} req/s, "
                 f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
                 f"{usage.statements_per_request:.2f} statements/request, "
-                f"load {usage.load:.2f}{marked}",
+                f"load {usage.load:.2f}"
+                + (f", {late:.1f} s answering what wrk left in flight" if late >= 1 else "")
+                + marked,
                 flush=True,
             )
     return results
