@@ -17,6 +17,8 @@ SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "pinql_bench"
 DATABASE_URL = f"{SERVER_URL}/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+BASELINE_REDIS_URL = "redis://127.0.0.1:6379/15"
+"""The baseline's server (`--baseline`): its own registered operations and state."""
 SCALE = 10
 TABLES = ("users", "boards", "pins", "comments", "follows")
 

@@ -1,5 +1,6 @@
 """The benchmarked operations (operations/*.graphql, the web client's registered documents),
-their variables, and the three ways each is sent: full query text, hash only, the floor."""
+their variables, the three ways each is sent (full query text, hash only, the floor), and
+the rows each gets in the table (the first two ways also sent to a baseline's server)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,28 @@ CLIENT_VERSION = "bench"
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
 VARIANTS = {"text": "full text", "hash": "hash only", "floor": "floor"}
 """How an operation is sent, by key: its label in the table."""
+BASELINE = "baseline-"
+"""The key of a row sent to the baseline's server: this prefix and how it is sent."""
+ROWS = {
+    "text": "full text",
+    "hash": "hash only",
+    f"{BASELINE}text": "baseline full text",
+    f"{BASELINE}hash": "baseline hash only",
+    "floor": "floor",
+}
+"""An operation's rows, by key, in the order they take turns: their labels in the table."""
+
+
+def row_keys(baseline: bool) -> list[str]:
+    """An operation's rows in the order they take turns (the baseline's only if served)."""
+    return [key for key in ROWS if baseline or not key.startswith(BASELINE)]
+
+
+def sent_as(row: str) -> str:
+    """How a row sends its operation (a key of VARIANTS): the baseline's as pinql's."""
+    return row.removeprefix(BASELINE)
+
+
 ROOT_FIELDS = {
     "feed": "homeFeed",
     "board": "board",
