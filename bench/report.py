@@ -280,8 +280,9 @@ class Report:
             "loggers, bench/counters.py; `pg_stat_statements` is not preloaded on this "
             "PostgreSQL) divided by the requests the workers answered; the round-trip target "
             "uses one request counted alone (under *What was sent*).",
-            "- CPU ms/req: utime+stime of the server workers, and of the PostgreSQL backends "
-            "serving the bench database, during the row's run, divided by its requests. "
+            "- CPU ms/req: utime+stime of the row's server's workers, and of the PostgreSQL "
+            "backends serving them (their connections' ports), during the row's run, divided "
+            "by its requests. "
             "others: CPU seconds per second spent by everything else (other processes, "
             "PostgreSQL's background processes, interrupts), wrk and the harness excluded: "
             "above ~0.2, someone else was using the machine.",

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +15,7 @@ import asyncpg
 import pytest
 
 from bench.counters import WorkerCounters
-from bench.meters import BUSY_BACKENDS, Meter
+from bench.meters import Meter
 
 
 @pytest.fixture
@@ -37,25 +39,66 @@ def test_an_idle_server_settles_at_once(meter: Meter) -> None:
     assert meter.settle() < 0.5
 
 
-def test_settling_waits_for_a_busy_backend(meter: Meter, migrated_database: str) -> None:
+def _sleep_on(database_url: str, seconds: float) -> Callable[[], None]:
+    """A statement that keeps a backend of the database busy for `seconds`."""
+
     async def sleep() -> None:
-        conn = await asyncpg.connect(migrated_database)
+        conn = await asyncpg.connect(database_url)
         try:
-            await conn.execute("select pg_sleep(0.8)")
+            await conn.execute(f"select pg_sleep({seconds})")
         finally:
             await conn.close()
 
+    return lambda: asyncio.run(sleep())
+
+
+def _busy(meter: Meter) -> int:
+    """Busy backends of the meter's database, whoever they serve."""
+    every = "select count(*) from pg_stat_activity where datname = $1 and state = 'active'"
+    return int(meter.runner.run(meter.conn.fetchval(every, meter.database)))
+
+
+def test_settling_waits_for_a_workers_busy_backend(meter: Meter, migrated_database: str) -> None:
+    WorkerCounters(meter.counters_dir)  # this process is the worker: its connections count
     started = time.monotonic()
-    thread = _in_thread(lambda: asyncio.run(sleep()))
-    while not meter.runner.run(meter.conn.fetchval(BUSY_BACKENDS, meter.database)):
+    thread = _in_thread(_sleep_on(migrated_database, 0.8))
+    while not _busy(meter):
         assert time.monotonic() - started < 5, "the sleeping statement never started"
         time.sleep(0.01)
 
+    assert meter.backends()  # the sleeping one
     waited = meter.settle()
     thread.join()
 
     assert time.monotonic() - started >= 0.8
     assert waited >= 0.4
+
+
+def test_another_clients_busy_backend_is_not_the_servers(
+    meter: Meter, migrated_database: str
+) -> None:
+    """Another server, or another engineer's benchmark on the same database, is not
+    metered and does not hold a run (its connections are not the workers')."""
+    script = (
+        "import asyncio, sys, asyncpg\n"
+        "async def main():\n"
+        "    conn = await asyncpg.connect(sys.argv[1])\n"
+        "    await conn.execute('select pg_sleep(2)')\n"
+        "asyncio.run(main())\n"
+    )
+    WorkerCounters(meter.counters_dir)
+    other = subprocess.Popen([sys.executable, "-c", script, migrated_database])  # noqa: S603
+    try:
+        started = time.monotonic()
+        while not _busy(meter):
+            assert time.monotonic() - started < 5, "the sleeping statement never started"
+            time.sleep(0.01)
+
+        assert meter.backends() == set()
+        assert meter.settle() < 0.5
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_settling_waits_while_the_workers_answer(meter: Meter) -> None:
