@@ -266,9 +266,11 @@ class Report:
             "- Operations: every query of `operations/` (LatestPins and NodeLookup included); "
             "the mutations are not benchmarked: they write, and the data set must stay as "
             "seeded. LatestPins is slow at scale 10 (PostgreSQL JIT-compiles its statement, "
-            "about 0.3 s an execution): its requests queue for the pool, its rows count few "
-            f"responses (req/s shows n= under {FEW_RESPONSES}) and may count 503s (no free "
-            "pool connection within 5 s) as errors.",
+            "about 0.3 s an execution): its requests queue for the pool and its rows count few "
+            f"responses (req/s shows n= under {FEW_RESPONSES}). A request still waiting 5 s "
+            "for a pool connection fails with 503: during a round, an error of the row; left "
+            "in flight when wrk stopped, it shows in the server log and in SQL/req (below "
+            "the statements of one request), not in errors.",
             "- baseline rows (`--baseline REF`): the same requests sent to REF's code, served "
             "beside this commit's as described above; *this commit to the baseline* is this "
             "commit's req/s over the baseline's in the same run (above 1: this commit is "
