@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--operations",
         type=_keys,
         default=list(ROOT_FIELDS),
-        help="comma-separated: feed,board,profile,pin",
+        help=f"comma-separated: {','.join(ROOT_FIELDS)} (default: all)",
     )
     parser.add_argument(
         "--write",
@@ -74,7 +74,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a setting of the server, e.g. PINQL_FAST_PATH=false (repeatable)",
     )
     parser.add_argument("--soak-interval", type=int, default=10, help="seconds between samples")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also serve REF's code (a commit-ish of this repository, e.g. main), checked "
+        "out into a temporary git worktree, and measure it in the same rounds",
+    )
     args = parser.parse_args(argv)
+    if args.baseline is not None and args.soak:
+        parser.error("--baseline measures operations against REF; the soak has no baseline")
     if (
         args.workers < 1
         or args.duration < 1

@@ -17,6 +17,8 @@ SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "pinql_bench"
 DATABASE_URL = f"{SERVER_URL}/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/14"
+BASELINE_REDIS_URL = "redis://127.0.0.1:6379/15"
+"""The baseline's server (`--baseline`): its own registered operations and state."""
 SCALE = 10
 TABLES = ("users", "boards", "pins", "comments", "follows")
 
@@ -46,6 +48,23 @@ DISCUSSED_REPIN = """
     where b.privacy = 'PUBLIC' and sb.privacy = 'PUBLIC'
     group by p.id order by count(*) desc, p.id limit 1
 """
+
+# NodeLookup's objects, all on public boards (visible to anyone), 3 of each type:
+# the users the viewer followed last,
+FOLLOWED_LAST = "select followee_id from follows where follower_id = $1 order by id desc limit 3"
+# the newest public boards,
+NEWEST_BOARDS = "select id from boards where privacy = 'PUBLIC' order by id desc limit 3"
+# the newest pins on public boards,
+NEWEST_PINS = """
+    select p.id from pins p join boards b on b.id = p.board_id
+    where b.privacy = 'PUBLIC' order by p.id desc limit 3
+"""
+# and the newest comments on pins on public boards.
+NEWEST_COMMENTS = """
+    select c.id from comments c join pins p on p.id = c.pin_id join boards b on b.id = p.board_id
+    where b.privacy = 'PUBLIC' order by c.id desc limit 3
+"""
+NODES_PER_TYPE = 3
 
 
 async def table_counts(url: str) -> dict[str, int] | None:
@@ -108,6 +127,9 @@ class Subjects:
     """The user with the most public boards."""
     repin: int
     """The repin with the most comments (it and its source on public boards)."""
+    nodes: tuple[tuple[str, int], ...]
+    """NodeLookup's objects, (type, id) in the order asked for: a user the viewer followed
+    last, the newest public board, pin and comment, then the next of each (3 of each)."""
 
 
 async def pick_subjects(url: str) -> Subjects:
@@ -115,12 +137,24 @@ async def pick_subjects(url: str) -> Subjects:
     conn = await asyncpg.connect(url)
     try:
         viewer = int(await conn.fetchval(TOP_FOLLOWER))
+        by_type = {
+            "User": await conn.fetch(FOLLOWED_LAST, viewer),
+            "Board": await conn.fetch(NEWEST_BOARDS),
+            "Pin": await conn.fetch(NEWEST_PINS),
+            "Comment": await conn.fetch(NEWEST_COMMENTS),
+        }
         return Subjects(
             viewer=viewer,
             followees=int(await conn.fetchval(FOLLOWEE_COUNT, viewer)),
             board=int(await conn.fetchval(FULLEST_BOARD)),
             username=str(await conn.fetchval(BUSIEST_PROFILE)),
             repin=int(await conn.fetchval(DISCUSSED_REPIN)),
+            nodes=tuple(
+                (type_name, int(rows[i][0]))
+                for i in range(NODES_PER_TYPE)
+                for type_name, rows in by_type.items()
+                if i < len(rows)
+            ),
         )
     finally:
         await conn.close()

@@ -1,5 +1,6 @@
 """What every benchmark run sets up before measuring: the data set, the subjects, the web
-client's registered operations, pinql served by uvicorn with N workers, and the meters."""
+client's registered operations, pinql served by uvicorn with N workers, and the meters; with
+a baseline, REF's code served the same way beside it (its own port, counters, Redis db)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 
+from bench.baseline import Checkout, checkout, resolve, verify_imports
 from bench.counters import COUNTERS_ENV
 from bench.dataset import (
+    BASELINE_REDIS_URL,
     DATABASE_URL,
     REDIS_URL,
     Subjects,
@@ -25,12 +28,44 @@ from bench.dataset import (
     table_counts,
 )
 from bench.meters import Meter
-from bench.operations import Operation, operations, register_operations
-from bench.processes import Server, serving
+from bench.operations import (
+    BASELINE,
+    ROWS,
+    Operation,
+    operations,
+    register_operations,
+    row_keys,
+    sent_as,
+)
+from bench.processes import ROOT, Server, serving
+from bench.wrk import WrkRequest
 from server.auth import issue_token
 
 APP = "bench.app:create"
 TOKEN_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """REF's code served beside the current code: its checkout, its server and meter."""
+
+    checkout: Checkout
+    server: Server
+    meter: Meter
+    log: Path
+    imported: dict[str, str]
+    """Where its python imported each top-level package from (all in the checkout)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of an operation: what wrk sends, to which server, metered by which meter."""
+
+    key: str
+    """A key of ROWS."""
+    request: WrkRequest
+    base: str
+    meter: Meter
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +85,27 @@ class Harness:
     """A temporary directory for scripts and the server's log."""
     environment: dict[str, str]
     """The server's settings (the secret left out)."""
+    baseline: Baseline | None = None
 
     @property
     def server_log(self) -> Path:
         """Where the server's output goes."""
         return self.directory / "server.log"
+
+    def rows(self, operation: Operation) -> list[Row]:
+        """The operation's rows in the order they take turns: full text and hash only to
+        this commit's server, the same to the baseline's (if served), the floor."""
+        sent = operation.requests(self.token)
+        rows = []
+        for key in row_keys(self.baseline is not None):
+            request = sent[sent_as(key)]
+            if key.startswith(BASELINE):
+                assert self.baseline is not None
+                named = replace(request, name=f"{operation.key} {ROWS[key]}")
+                rows.append(Row(key, named, self.baseline.server.base, self.baseline.meter))
+            else:
+                rows.append(Row(key, request, self.server.base, self.meter))
+        return rows
 
 
 @contextmanager
@@ -62,15 +113,20 @@ def harness(
     workers: int,
     keys: list[str],
     server_env: dict[str, str] | None = None,
+    baseline: str | None = None,
     *,
     database_url: str | None = None,
     graceful_timeout: int | None = None,
 ) -> Iterator[Harness]:
     """Seeds if needed, picks the subjects, registers operations/ for the web client in
     Redis, serves pinql (with the floor routes) with `workers` processes until the block
-    ends; `server_env` adds to (or overrides) the server's settings. `database_url`: a
+    ends; `server_env` adds to (or overrides) the server's settings. With `baseline` (a
+    commit-ish), also serves that commit's code, checked out, started the same way on
+    another port, against the same database and another Redis database. `database_url`: a
     migrated database with data to serve instead of the benchmark's (not seeded here);
     `graceful_timeout`: uvicorn's --timeout-graceful-shutdown."""
+    if baseline:
+        resolve(baseline)  # a REF that names no commit fails before anything is set up
     if database_url is None:
         database_url = DATABASE_URL
         counts = ensure_dataset()
@@ -85,14 +141,13 @@ def harness(
     unknown = set(keys) - set(every)
     if unknown:
         raise SystemExit(f"--operations: unknown {sorted(unknown)}; known: {sorted(every)}")
-    registered = register_operations(REDIS_URL)
-    print(f"registered {registered} documents of operations/ for client web in {REDIS_URL}")
+    for url in [REDIS_URL] + ([BASELINE_REDIS_URL] if baseline else []):
+        registered = register_operations(url)
+        print(f"registered {registered} documents of operations/ for client web in {url}")
     secret = secrets.token_hex(20)
     token = issue_token(subjects.viewer, secret, TOKEN_TTL_SECONDS)
-    with tempfile.TemporaryDirectory(prefix="pinql-bench-") as tmp:
-        directory = Path(tmp)
-        counters = directory / "counters"
-        counters.mkdir()
+    with ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pinql-bench-")))
         settings = {
             "DATABASE_URL": database_url,
             "REDIS_URL": REDIS_URL,
@@ -101,34 +156,52 @@ def harness(
             "PINQL_GC_TUNING": "true",
             **(server_env or {}),
         }
-        env = {**settings, "PINQL_SECRET": secret, COUNTERS_ENV: str(counters)}
-        with asyncio.Runner() as runner:
-            conn: asyncpg.Connection = runner.run(asyncpg.connect(database_url))
-            try:
-                version = str(runner.run(conn.fetchval("show server_version")))
-                meter = Meter(counters, database, runner, conn)
-                with serving(
+        runner = stack.enter_context(asyncio.Runner())
+        conn: asyncpg.Connection = runner.run(asyncpg.connect(database_url))
+        stack.callback(lambda: runner.run(conn.close()))
+        version = str(runner.run(conn.fetchval("show server_version")))
+
+        def serve(name: str, env: dict[str, str], cwd: Path = ROOT) -> tuple[Server, Meter]:
+            counters = directory / f"{name}-counters"
+            counters.mkdir()
+            meter = Meter(counters, database, runner, conn)
+            env = {**env, "PINQL_SECRET": secret, COUNTERS_ENV: str(counters)}
+            server = stack.enter_context(
+                serving(
                     APP,
                     env,
-                    directory / "server.log",
+                    directory / f"{name}.log",
                     workers=workers,
                     ready=lambda: len(meter.workers()) >= workers,
+                    cwd=cwd,
                     graceful_timeout=graceful_timeout,
-                ) as server:
-                    yield Harness(
-                        server=server,
-                        meter=meter,
-                        operations={k: every[k] for k in keys},
-                        subjects=subjects,
-                        token=token,
-                        table_counts=counts,
-                        postgres_version=version,
-                        workers=workers,
-                        directory=directory,
-                        environment=settings,
-                    )
-            finally:
-                runner.run(conn.close())
+                )
+            )
+            return server, meter
+
+        server, meter = serve("server", settings)
+        served_baseline = None
+        if baseline:
+            tree = stack.enter_context(checkout(baseline))
+            env = {**settings, "REDIS_URL": BASELINE_REDIS_URL, **tree.environment}
+            imported = verify_imports(tree, env)
+            baseline_server, baseline_meter = serve("baseline", env, tree.path)
+            served_baseline = Baseline(
+                tree, baseline_server, baseline_meter, directory / "baseline.log", imported
+            )
+        yield Harness(
+            server=server,
+            meter=meter,
+            operations={k: every[k] for k in keys},
+            subjects=subjects,
+            token=token,
+            table_counts=counts,
+            postgres_version=version,
+            workers=workers,
+            directory=directory,
+            environment=settings,
+            baseline=served_baseline,
+        )
 
 
 def load_average() -> tuple[float, float, float]:

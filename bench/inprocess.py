@@ -29,7 +29,7 @@ import uvloop
 from starlette.applications import Starlette
 from starlette.types import Message
 
-from bench.operations import VARIANTS, operations, register_operations
+from bench.operations import ROOT_FIELDS, VARIANTS, operations, register_operations
 from bench.wrk import WrkRequest
 
 
@@ -130,7 +130,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.inprocess",
         description="One benchmarked request through the benchmark's app, in this process.",
     )
-    parser.add_argument("--operation", default="board", help="feed, board, profile or pin")
+    parser.add_argument("--operation", default="board", choices=ROOT_FIELDS)
     parser.add_argument("--variant", default="hash", choices=sorted(VARIANTS))
     parser.add_argument("-n", type=int, default=400, help="measured requests")
     parser.add_argument("-c", "--concurrency", type=int, default=8)

@@ -1,10 +1,14 @@
 """What a run cost: requests and statements (the workers' counters), CPU time of the server
-workers, of the PostgreSQL backends serving the bench database, of the harness and wrk, and
-of everything else on the machine; RSS per worker; the load average.
+workers, of the PostgreSQL backends serving them, of the harness and wrk, and of everything
+else on the machine; RSS per worker; the load average.
 
 CPU time is utime+stime from /proc/<pid>/stat (psutil) sampled before and after a run. The
-backends are those pg_stat_activity lists for the database (client backends, not the
-harness's own connection); one that appeared during the run counts from zero.
+backends are those pg_stat_activity lists for the database serving the workers' TCP
+connections (matched by client port); one that appeared during the run counts from zero.
+
+Each served app (this commit's, a baseline's) has a Meter of its own: its workers keep
+their counters in their own directory, which also names their pids. A run ends once its
+server has answered what the load generator left in flight (`Meter.settle`).
 """
 
 from __future__ import annotations
@@ -21,11 +25,24 @@ import psutil
 
 from bench.counters import Counts, read_counters, total
 
-# The PostgreSQL backends serving a database, other than the one asking.
+# The PostgreSQL backends serving a database to the given client ports (the workers'),
+# other than the one asking.
 BACKENDS = """
     select pid from pg_stat_activity
-    where datname = $1 and backend_type = 'client backend' and pid <> pg_backend_pid()
+    where datname = $1 and backend_type = 'client backend' and client_port = any($2::int[])
+        and pid <> pg_backend_pid()
 """
+# How many of them are running a statement (or are inside a transaction).
+BUSY_BACKENDS = """
+    select count(*) from pg_stat_activity
+    where datname = $1 and backend_type = 'client backend' and client_port = any($2::int[])
+        and pid <> pg_backend_pid() and state <> 'idle'
+"""
+# The TCP port PostgreSQL listens on (the workers' connections go to it).
+SERVER_PORT = "select inet_server_port()"
+SETTLE_POLL_SECONDS = 0.05
+SETTLE_SECONDS = 60.0
+"""Longest wait for a server to finish what a run left behind (past it: a warning)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +127,28 @@ def _harness_cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _ports(pids: set[int], server_port: int) -> list[int]:
+    """The client ports of the TCP connections `pids` hold to `server_port`."""
+    ports = []
+    for pid in pids:
+        try:
+            connections = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        ports += [c.laddr.port for c in connections if c.raddr and c.raddr.port == server_port]
+    return ports
+
+
 def _delta(after: dict[int, float], before: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 class Meter:
     """Takes snapshots of the workers that keep counters in `counters_dir` and of the
-    PostgreSQL backends serving `database` (asked over `conn`, run by `runner`)."""
+    PostgreSQL backends serving them `database` (asked over `conn`, run by `runner`): the
+    backends whose client ports are those of the workers' TCP connections to PostgreSQL,
+    so another server, or another engineer's benchmark on the same database, is left out.
+    """
 
     def __init__(
         self,
@@ -129,15 +161,42 @@ class Meter:
         self.database = database
         self.runner = runner
         self.conn = conn
+        self._server_port: int | None = None
 
     def workers(self) -> set[int]:
         """The pids of the server workers (each keeps a counter file)."""
         return set(read_counters(self.counters_dir))
 
+    def ports(self) -> list[int]:
+        """The client ports of the workers' connections to PostgreSQL."""
+        if self._server_port is None:
+            self._server_port = int(self.runner.run(self.conn.fetchval(SERVER_PORT)))
+        return _ports(self.workers(), self._server_port)
+
     def backends(self) -> set[int]:
-        """The pids of the PostgreSQL backends serving the database."""
-        rows = self.runner.run(self.conn.fetch(BACKENDS, self.database))
+        """The pids of the PostgreSQL backends serving the workers the database."""
+        rows = self.runner.run(self.conn.fetch(BACKENDS, self.database, self.ports()))
         return {int(r["pid"]) for r in rows}
+
+    def settle(self, timeout: float = SETTLE_SECONDS) -> float:
+        """Waits until the workers have answered what a run left in flight: wrk stops at
+        its deadline without waiting for its last responses, and a server answers them
+        anyway (a slow operation's for seconds), which would load the next run. Settled:
+        none of the workers' backends busy, and no request answered, over two polls in a
+        row. The seconds it took (a warning past `timeout`)."""
+        started = time.monotonic()
+        answered = total(read_counters(self.counters_dir)).requests
+        quiet = 0
+        while quiet < 2:
+            if time.monotonic() - started > timeout:
+                print(f"WARNING: the server was still busy {timeout:g} s after the run")
+                break
+            time.sleep(SETTLE_POLL_SECONDS)
+            busy = self.runner.run(self.conn.fetchval(BUSY_BACKENDS, self.database, self.ports()))
+            now = total(read_counters(self.counters_dir)).requests
+            quiet = quiet + 1 if busy == 0 and now == answered else 0
+            answered = now
+        return time.monotonic() - started
 
     def snapshot(self) -> Snapshot:
         """Now."""

@@ -1,5 +1,6 @@
 """The benchmarked operations (operations/*.graphql, the web client's registered documents),
-their variables, and the three ways each is sent: full query text, hash only, the floor."""
+their variables, the three ways each is sent (full query text, hash only, the floor), and
+the rows each gets in the table (the first two ways also sent to a baseline's server)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,38 @@ CLIENT_VERSION = "bench"
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
 VARIANTS = {"text": "full text", "hash": "hash only", "floor": "floor"}
 """How an operation is sent, by key: its label in the table."""
-ROOT_FIELDS = {"feed": "homeFeed", "board": "board", "profile": "user", "pin": "pin"}
+BASELINE = "baseline-"
+"""The key of a row sent to the baseline's server: this prefix and how it is sent."""
+ROWS = {
+    "text": "full text",
+    "hash": "hash only",
+    f"{BASELINE}text": "baseline full text",
+    f"{BASELINE}hash": "baseline hash only",
+    "floor": "floor",
+}
+"""An operation's rows, by key, in the order they take turns: their labels in the table."""
+
+
+def row_keys(baseline: bool) -> list[str]:
+    """An operation's rows in the order they take turns (the baseline's only if served)."""
+    return [key for key in ROWS if baseline or not key.startswith(BASELINE)]
+
+
+def sent_as(row: str) -> str:
+    """How a row sends its operation (a key of VARIANTS): the baseline's as pinql's."""
+    return row.removeprefix(BASELINE)
+
+
+ROOT_FIELDS = {
+    "feed": "homeFeed",
+    "board": "board",
+    "profile": "user",
+    "pin": "pin",
+    "latest": "pins",
+    "nodes": "nodes",
+}
+"""Each benchmarked operation's key and its root field (the operations/ queries; the
+mutations are not benchmarked: they write, and the data set must stay as seeded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +64,7 @@ class Operation:
     """One benchmarked operation: its document in operations/ and its variables."""
 
     key: str
-    """feed, board, profile or pin: the floor's route is /floor/<key>."""
+    """A key of ROOT_FIELDS: the floor's route is /floor/<key>."""
     document: str
     variables: dict[str, Any]
 
@@ -75,7 +107,8 @@ def _json(value: object) -> bytes:
 
 def operations(subjects: Subjects) -> dict[str, Operation]:
     """Every benchmarked operation, by key, with variables that hit the subjects' rows.
-    The feed asks for 30 pins, as the issue's feed does."""
+    The feed and the latest pins ask for 30 pins, as the issue's feed does; NodeLookup for
+    the subjects' 12 objects."""
     return {
         "feed": Operation("feed", "HomeFeed.graphql", {"first": 30}),
         "board": Operation(
@@ -90,6 +123,12 @@ def operations(subjects: Subjects) -> dict[str, Operation]:
             "pin",
             "PinCloseUp.graphql",
             {"pinId": encode_global_id("Pin", subjects.repin), "commentsFirst": 10},
+        ),
+        "latest": Operation("latest", "LatestPins.graphql", {"first": 30}),
+        "nodes": Operation(
+            "nodes",
+            "NodeLookup.graphql",
+            {"ids": [encode_global_id(type_name, id) for type_name, id in subjects.nodes]},
         ),
     }
 

@@ -20,9 +20,13 @@ VENV_BIN = ROOT / ".venv" / "bin"
 STARTUP_SECONDS = 60
 
 
-def run_checked(command: list[str], env: Mapping[str, str] | None = None) -> str:
+def run_checked(
+    command: list[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> str:
     """Runs a trusted command (argv, no shell); its stdout, or SystemExit with its output."""
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(  # noqa: S603
+        command, env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(
             f"{shlex.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
@@ -69,10 +73,11 @@ def serving(
     workers: int = 1,
     ready: Callable[[], bool] | None = None,
     graceful_timeout: int | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
     """Runs `uvicorn --factory app` with `workers` processes on a free port of 127.0.0.1
-    (uvloop, httptools, no access log) until the block ends. Ready once `/graphql` answers
-    and `ready()` (if given) holds. `graceful_timeout`: uvicorn's
+    (uvloop, httptools, no access log) in `cwd` until the block ends. Ready once `/graphql`
+    answers and `ready()` (if given) holds. `graceful_timeout`: uvicorn's
     --timeout-graceful-shutdown, the seconds in-flight requests get after SIGTERM (None:
     uvicorn's default, no limit)."""
     port = free_port()
@@ -86,9 +91,10 @@ def serving(
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
         )
-        print(f"server: pid {process.pid}: {shlex.join(command)}", flush=True)
+        where = "" if cwd == ROOT else f" (in {cwd})"
+        print(f"server: pid {process.pid}{where}: {shlex.join(command)}", flush=True)
         try:
             _wait_until_up(process, base, log_path, ready)
             yield Server(base, process.pid, shlex.join(command), process)

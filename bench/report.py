@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.dataset import DATABASE, SCALE
+from bench.dataset import BASELINE_REDIS_URL, DATABASE, SCALE
 from bench.harness import Harness
 from bench.machine import Machine
 from bench.meters import Usage
-from bench.operations import VARIANTS
+from bench.operations import BASELINE, ROWS, row_keys
 from bench.wrk import WrkResult
 
 MIN_RATIO = 0.85
@@ -23,6 +24,8 @@ PG_CPU_TOLERANCE = 1.10
 """PostgreSQL CPU per request may exceed the floor's by this factor: a run's noise."""
 MAX_ROUND_TRIPS = 5
 MAX_P99_OVER_P50 = 3.0
+FEW_RESPONSES = 100
+"""A row with fewer responses than this shows its count: its figures rest on few."""
 SOAK_HEADING = "## Soak"
 PASS, FAIL, NONE = "pass", "**FAIL**", "—"
 MIB = 2**20
@@ -69,10 +72,13 @@ def _row(m: Measured, floor: Measured | None, document: str) -> str:
     name = f"{m.operation} ({document})" if m.variant == "text" else ""
     if w.errors:
         name = f"⚠ {name or m.operation}"
+    rate = f"{w.requests_per_second:.0f}"
+    if w.requests < FEW_RESPONSES:
+        rate = f"{w.requests_per_second:.1f} (n={w.requests})"
     cells = [
         name,
-        VARIANTS[m.variant],
-        f"{w.requests_per_second:.0f}",
+        ROWS[m.variant],
+        rate,
         f"{w.p50_ms:.1f}",
         f"{w.p95_ms:.1f}",
         f"{w.p99_ms:.1f}",
@@ -111,6 +117,8 @@ class Report:
     busy_before: float
     """Cores the machine kept busy in the seconds before the run (nothing of ours running)."""
     load_after: tuple[float, float, float]
+    warnings: list[str] = field(default_factory=list)
+    """What the checks before the load found wrong (bench/run.py `check`)."""
 
     def _floor(self, operation: str) -> Measured | None:
         return next(
@@ -126,38 +134,38 @@ class Report:
         return "\n".join(rows)
 
     def ratios(self) -> list[str]:
-        """Each operation's ratio to the floor, text and hash only, as bullet lines."""
+        """Each operation's rows' ratios to its floor, and this commit's to the baseline's
+        (if served), as bullet lines."""
         lines = []
         for key, operation in self.harness.operations.items():
             floor = self._floor(key)
             if floor is None or floor.wrk.requests_per_second == 0:
                 continue
             rate = floor.wrk.requests_per_second
+            rows = {
+                m.variant: m.wrk.requests_per_second for m in self.results if m.operation == key
+            }
             parts = [
-                f"{VARIANTS[m.variant]} {m.wrk.requests_per_second / rate:.2f}x"
-                for m in self.results
-                if m.operation == key and m.variant != "floor"
+                f"{ROWS[row]} {row_rate / rate:.2f}x"
+                for row, row_rate in rows.items()
+                if row != "floor"
+            ]
+            versus = [
+                f"{ROWS[row]} {rows[row] / rows[BASELINE + row]:.2f}x"
+                for row in ("text", "hash")
+                if rows.get(BASELINE + row) and row in rows
             ]
             lines.append(
-                f"- {operation.name}: {', '.join(parts)} "
-                f"(floor {floor.wrk.requests_per_second:.0f} req/s)"
+                f"- {operation.name}: {', '.join(parts)} (floor {rate:.0f} req/s)"
+                + (f"; this commit to the baseline: {', '.join(versus)}" if versus else "")
             )
         return lines
 
     def markdown(self) -> str:
         """docs/benchmarks.md without its soak section."""
-        h, a = self.harness, self.args
         loads = [m.usage.load for m in self.results]
-        counts = ", ".join(f"{n:,} {t}" for t, n in h.table_counts.items())
-        s = h.subjects
-        requests = [
-            f"- `{op.document}` ({key}): variables `{json.dumps(op.variables)}`; SQL statements "
-            "of one request: "
-            + ", ".join(
-                f"{VARIANTS[m.variant]} {m.statements}" for m in self.results if m.operation == key
-            )
-            for key, op in h.operations.items()
-        ]
+        counts = ", ".join(f"{n:,} {t}" for t, n in self.harness.table_counts.items())
+        warnings = ["## Warnings", "", *(f"- {w}" for w in self.warnings), ""]
         return "\n".join(
             [
                 "# Benchmarks",
@@ -183,57 +191,112 @@ class Report:
                 "",
                 self.table(),
                 "",
-                "Ratio to the floor measured in the same run:",
+                "Ratio to the floor measured in the same run"
+                + (", and of this commit to the baseline:" if self.harness.baseline else ":"),
                 "",
                 *self.ratios(),
                 "",
+                *(warnings if self.warnings else []),
                 "## What was sent",
                 "",
-                f"- viewer (every request signed in): user {s.viewer}, who follows "
-                f"{s.followees} users; board {s.board}; profile `{s.username}`; "
-                f"pin {s.repin} (a repin)",
-                *requests,
-                "- HomeFeed is `operations/HomeFeed.graphql` as it is (PinCard: creator, "
-                "board, saveCount, commentCount; no comments, unlike the feed of issue 6), "
-                "with 30 pins.",
-                "- full text: `POST /graphql` with `query` and `variables`; hash only: "
-                "`POST /graphql` with `extensions.persistedQuery` (the operations are registered "
-                "for client `web` first); floor: `POST /floor/<operation>` with `variables` "
-                "(bench/floor/). All as client `web` with the viewer's bearer token.",
-                f"- server: `{h.server.command}` with "
-                + ", ".join(f"{k}={v}" for k, v in h.environment.items()),
-                f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
-                f"row after {a.warmup} s of warm-up, in {a.rounds} interleaved rounds of "
-                f"{max(1, round(a.duration / a.rounds))} s (text, hash, floor, text...; "
-                "the latency percentiles are the rounds' means)",
+                *self.sent(),
                 "",
                 "## How to read it",
                 "",
-                "- Numbers are ratios from one run on 2 cores shared by the server, PostgreSQL and "
-                "wrk: compare rows of the same run, not runs. A ratio moves by about ±10% between "
-                "runs; absolute req/s move more (this VM's CPU speed varies).",
-                "- errors: responses that were not HTTP 200 with `data` and no `errors`, plus "
-                "socket errors; a row with any is marked ⚠ and its numbers do not count.",
-                "- SQL/req: statements the workers' pool connections sent (asyncpg query "
-                "loggers, bench/counters.py; `pg_stat_statements` is not preloaded on this "
-                "PostgreSQL) divided by the requests the workers answered; the round-trip target "
-                "uses one request counted alone (under *What was sent*).",
-                "- CPU ms/req: utime+stime of the server workers, and of the PostgreSQL backends "
-                "serving the bench database, during the row's run, divided by its requests. "
-                "others: CPU seconds per second spent by everything else (other processes, "
-                "PostgreSQL's background processes, interrupts), wrk and the harness excluded: "
-                "above ~0.2, someone else was using the machine.",
-                "- RSS: the largest worker's resident memory at the end of the row.",
-                f"- Targets (issue 6): req/s ≥ {MIN_RATIO}x the floor's; PostgreSQL CPU per "
-                f"request no higher than the floor's (within {PG_CPU_TOLERANCE - 1:.0%}, the "
-                f"noise of one run); at most {MAX_ROUND_TRIPS} SQL round trips per request; "
-                f"p99 under {MAX_P99_OVER_P50:g}x p50 at {a.connections} connections. The floor "
-                "runs the statements pinql's loaders run for the operation (the same SQL, "
-                "batches and order, pinned by tests/bench/test_floor.py) straight on asyncpg and "
-                "builds the same JSON with orjson.",
+                *self.how_to_read(),
                 "",
             ]
         )
+
+    def sent(self) -> list[str]:
+        """The subjects, each operation's variables and statements, the servers and wrk."""
+        h, a, s = self.harness, self.args, self.harness.subjects
+        requests = [
+            f"- `{op.document}` ({key}): variables `{json.dumps(op.variables)}`; SQL statements "
+            "of one request: "
+            + ", ".join(
+                f"{ROWS[m.variant]} {m.statements}" for m in self.results if m.operation == key
+            )
+            for key, op in h.operations.items()
+        ]
+        lines = [
+            f"- viewer (every request signed in): user {s.viewer}, who follows "
+            f"{s.followees} users; board {s.board}; profile `{s.username}`; "
+            f"pin {s.repin} (a repin); NodeLookup's 12 objects: the 3 users the viewer "
+            "followed last and the 3 newest public boards, pins and comments, interleaved",
+            *requests,
+            "- HomeFeed is `operations/HomeFeed.graphql` as it is (PinCard: creator, "
+            "board, saveCount, commentCount; no comments, unlike the feed of issue 6), "
+            "with 30 pins; LatestPins asks for 30 pins too.",
+            "- full text: `POST /graphql` with `query` and `variables`; hash only: "
+            "`POST /graphql` with `extensions.persistedQuery` (the operations are registered "
+            "for client `web` first); floor: `POST /floor/<operation>` with `variables` "
+            "(bench/floor/). All as client `web` with the viewer's bearer token.",
+            f"- server: `{h.server.command}` with "
+            + ", ".join(f"{k}={v}" for k, v in h.environment.items()),
+        ]
+        if h.baseline is not None:
+            tree = h.baseline.checkout
+            subject = textwrap.shorten(tree.subject, 80, placeholder=" …")
+            lines.append(
+                f"- baseline (`--baseline {tree.ref}`): commit `{tree.commit[:12]}` "
+                f"({subject}), checked out into a temporary git worktree and served "
+                "as the server above (same command, settings and python) on its own port, "
+                f"run in the checkout with PYTHONPATH={tree.path} (every package of the "
+                f"repository imported from there, checked), with REDIS_URL={BASELINE_REDIS_URL} "
+                "(the operations registered there too)"
+            )
+        order = ", ".join(ROWS[k] for k in row_keys(h.baseline is not None))
+        lines.append(
+            f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
+            f"row after {a.warmup} s of warm-up, in {a.rounds} interleaved rounds of "
+            f"{max(1, round(a.duration / a.rounds))} s ({order}, then again; one row at a "
+            "time, each run ending once its server has answered what wrk left in flight; "
+            "the latency percentiles are the rounds' means)"
+        )
+        return lines
+
+    def how_to_read(self) -> list[str]:
+        """What each column means, the targets, the operations and the baseline's rows."""
+        a = self.args
+        return [
+            "- Numbers are ratios from one run on 2 cores shared by the server, PostgreSQL and "
+            "wrk: compare rows of the same run, not runs. A ratio moves by about ±10% between "
+            "runs; absolute req/s move more (this VM's CPU speed varies).",
+            "- Operations: every query of `operations/` (LatestPins and NodeLookup included); "
+            "the mutations are not benchmarked: they write, and the data set must stay as "
+            "seeded. LatestPins is slow at scale 10 (PostgreSQL JIT-compiles its statement, "
+            "about 0.3 s an execution): its requests queue for the pool and its rows count few "
+            f"responses (req/s shows n= under {FEW_RESPONSES}). A request still waiting 5 s "
+            "for a pool connection fails with 503: during a round, an error of the row; left "
+            "in flight when wrk stopped, it shows in the server log and in SQL/req (below "
+            "the statements of one request), not in errors.",
+            "- baseline rows (`--baseline REF`): the same requests sent to REF's code, served "
+            "beside this commit's as described above; *this commit to the baseline* is this "
+            "commit's req/s over the baseline's in the same run (above 1: this commit is "
+            "faster). Its workers are metered as this commit's; the idle server's CPU counts "
+            "under others.",
+            "- errors: responses that were not HTTP 200 with `data` and no `errors`, plus "
+            "socket errors; a row with any is marked ⚠ and its numbers do not count.",
+            "- SQL/req: statements the workers' pool connections sent (asyncpg query "
+            "loggers, bench/counters.py; `pg_stat_statements` is not preloaded on this "
+            "PostgreSQL) divided by the requests the workers answered; the round-trip target "
+            "uses one request counted alone (under *What was sent*).",
+            "- CPU ms/req: utime+stime of the row's server's workers, and of the PostgreSQL "
+            "backends serving them (their connections' ports), during the row's run, divided "
+            "by its requests. "
+            "others: CPU seconds per second spent by everything else (other processes, "
+            "PostgreSQL's background processes, interrupts), wrk and the harness excluded: "
+            "above ~0.2, someone else was using the machine.",
+            "- RSS: the largest worker's resident memory at the end of the row.",
+            f"- Targets (issue 6): req/s ≥ {MIN_RATIO}x the floor's; PostgreSQL CPU per "
+            f"request no higher than the floor's (within {PG_CPU_TOLERANCE - 1:.0%}, the "
+            f"noise of one run); at most {MAX_ROUND_TRIPS} SQL round trips per request; "
+            f"p99 under {MAX_P99_OVER_P50:g}x p50 at {a.connections} connections. The floor "
+            "runs the statements pinql's loaders run for the operation (the same SQL, "
+            "batches and order, pinned by tests/bench/test_floor.py) straight on asyncpg and "
+            "builds the same JSON with orjson.",
+        ]
 
 
 def _loads(loads: tuple[float, float, float]) -> str:

@@ -1,6 +1,7 @@
-"""The benchmark run: check that each operation answers the same data three ways (full text,
-hash only, floor), then drive each way with wrk at fixed concurrency for a fixed time and
-meter what every request cost."""
+"""The benchmark run: check that each operation answers the same data in each row (full
+text, hash only, each also to the baseline's server if one is served, and the floor), then
+drive each row with wrk at fixed concurrency for a fixed time and meter what every request
+cost."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,10 +24,12 @@ from bench.counters import read_counters, total
 from bench.harness import Harness, harness
 from bench.machine import Machine
 from bench.meters import Usage, busy_cores
-from bench.operations import ROOT_FIELDS, VARIANTS, Operation
+from bench.operations import BASELINE, ROOT_FIELDS, ROWS, Operation
 from bench.report import Measured, Report, write_report
 from bench.wrk import WrkRequest, WrkResult, combined, find_wrk, run_wrk, write_script
 
+CHECK_TIMEOUT_SECONDS = 60.0
+"""One request of the checks, sent alone (LatestPins takes about 0.3 s at scale 10)."""
 IDLE_CHECK_SECONDS = 5.0
 BUSY_CORES = 0.3
 """More cores than this busy before the run: someone else is using the machine."""
@@ -51,88 +56,126 @@ def _empty(operation: Operation, data: dict[str, Any]) -> str | None:
     root = data.get(ROOT_FIELDS[operation.key])
     if root is None:
         return "the root field is null"
-    lists = {
+    lists: dict[str, Callable[[], object]] = {
         "feed": lambda: root["edges"],
         "board": lambda: root["pins"]["edges"],
         "profile": lambda: root["boards"]["nodes"] and root["pins"]["nodes"],
         "pin": lambda: root["comments"]["edges"] and root["savedFrom"],
+        "latest": lambda: any(e["node"]["comments"]["nodes"] for e in root["edges"]),
+        "nodes": lambda: root and None not in root,
     }
-    return None if lists[operation.key]() else "its lists are empty"
+    return None if lists[operation.key]() else "its lists are empty (or hold nulls)"
 
 
-def check(h: Harness) -> dict[str, dict[str, int]]:
-    """Each operation answers 200 with data and no errors each way, the floor's data equals
-    pinql's, and the page is not empty; the SQL statements of one request each way (counted
-    on its second run: a new connection's first statements are set-up)."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What the checks before the load found."""
+
+    statements: dict[str, dict[str, int]]
+    """Per operation and row: the SQL statements of one request, counted alone."""
+    warnings: list[str]
+    """What a reader of the report must know: a floor that no longer runs pinql's
+    statements, a baseline that answers other data."""
+
+
+def check(h: Harness) -> Checked:
+    """Each operation answers 200 with data and no errors in each row, the floor's data
+    equals pinql's, and the page is not empty; the SQL statements of one request in each
+    row (counted on its second run: a new connection's first statements are set-up). A
+    baseline answering other data is a warning, not an error: the commits may differ."""
     statements: dict[str, dict[str, int]] = {}
-    with httpx.Client(timeout=30) as client:
+    warnings = []
+    with httpx.Client(timeout=CHECK_TIMEOUT_SECONDS) as client:
         for key, operation in h.operations.items():
-            requests = operation.requests(h.token)
             answers = {}
             statements[key] = {}
-            for variant, request in requests.items():
-                _data(_send(client, h.server.base, request), request.name)
-                before = total(read_counters(h.meter.counters_dir))
-                answers[variant] = _data(_send(client, h.server.base, request), request.name)
-                after = total(read_counters(h.meter.counters_dir))
-                statements[key][variant] = (after - before).statements
+            for row in h.rows(operation):
+                _data(_send(client, row.base, row.request), row.request.name)
+                before = total(read_counters(row.meter.counters_dir))
+                answers[row.key] = _data(_send(client, row.base, row.request), row.request.name)
+                after = total(read_counters(row.meter.counters_dir))
+                statements[key][row.key] = (after - before).statements
             problem = _empty(operation, answers["text"])
             if problem:
                 raise SystemExit(f"{operation.name} {operation.variables}: {problem}")
-            for variant in ("hash", "floor"):
-                if answers[variant] != answers["text"]:
-                    raise SystemExit(
-                        f"{operation.name}: the {VARIANTS[variant]} answer differs from the "
-                        f"full text's:\n{answers[variant]}\n!=\n{answers['text']}"
-                    )
-            print(f"checked {operation.name}: same data three ways; statements {statements[key]}")
+            for row_key, answer in answers.items():
+                if answer == answers["text"]:
+                    continue
+                differs = (
+                    f"{operation.name}: the {ROWS[row_key]} answer differs from the full "
+                    f"text's:\n{answer}\n!=\n{answers['text']}"
+                )
+                if not row_key.startswith(BASELINE):
+                    raise SystemExit(differs)
+                print(f"WARNING: {differs}")
+                warning = (
+                    f"{operation.name}: the baseline answers other data than this commit "
+                    "(its rows measure a different answer)"
+                )
+                if warning not in warnings:
+                    warnings.append(warning)
+            print(f"checked {operation.name}: {len(answers)} ways; statements {statements[key]}")
             if statements[key]["floor"] != statements[key]["hash"]:
-                print(
-                    f"WARNING: the floor of {operation.name} runs {statements[key]['floor']} "
+                warnings.append(
+                    f"the floor of {operation.name} runs {statements[key]['floor']} "
                     f"statements, pinql {statements[key]['hash']}: bench/floor/ no longer "
                     "runs what pinql runs (tests/bench/test_floor.py says where)"
                 )
-    return statements
+                print(f"WARNING: {warnings[-1]}")
+    return Checked(statements, warnings)
 
 
-def measure(h: Harness, args: argparse.Namespace) -> list[Measured]:
-    """wrk drives each operation each way (after a warm-up); the meters say what it cost.
+def measure(h: Harness, args: argparse.Namespace) -> tuple[list[Measured], list[str]]:
+    """wrk drives each operation in each row (after a warm-up); the meters say what it cost;
+    and the checks' warnings.
 
-    An operation's ways are measured in `args.rounds` interleaved rounds (text, hash, floor,
-    text, hash, floor...) of `duration / rounds` seconds each, so that a drift of the
-    machine's speed during the operation's rows weighs on every way alike."""
+    An operation's rows are measured in `args.rounds` interleaved rounds (text, hash,
+    [baseline text, baseline hash,] floor, text, hash...) of `duration / rounds` seconds
+    each, so that a drift of the machine's speed during the operation's rows weighs on every
+    row alike. One row runs at a time, and each run ends once its server has answered what
+    wrk left in flight (`Meter.settle`): no run loads the next one's server."""
     wrk = find_wrk()
-    statements = check(h)
+    checked = check(h)
     results = []
     seconds = max(1, round(args.duration / args.rounds))  # wrk takes whole seconds
     for key, operation in h.operations.items():
+        rows = h.rows(operation)
         scripts = {
-            variant: write_script(h.directory / f"{key}-{variant}.lua", request)
-            for variant, request in operation.requests(h.token).items()
+            row.key: write_script(h.directory / f"{key}-{row.key}.lua", row.request) for row in rows
         }
         if args.warmup > 0:
-            for script in scripts.values():
-                run_wrk(wrk, script, h.server.base, args.warmup, args.connections, args.threads)
-        runs: dict[str, list[tuple[WrkResult, Usage]]] = {variant: [] for variant in scripts}
+            for row in rows:
+                run_wrk(
+                    wrk, scripts[row.key], row.base, args.warmup, args.connections, args.threads
+                )
+                row.meter.settle()
+        runs: dict[str, list[tuple[WrkResult, Usage]]] = {row.key: [] for row in rows}
+        settling = dict.fromkeys(runs, 0.0)
         for _ in range(args.rounds):
-            for variant, script in scripts.items():
-                before = h.meter.snapshot()
-                run = run_wrk(wrk, script, h.server.base, seconds, args.connections, args.threads)
-                runs[variant].append((run, h.meter.usage(before, h.meter.snapshot())))
-        for variant, measured in runs.items():
-            request = operation.requests(h.token)[variant]
+            for row in rows:
+                before = row.meter.snapshot()
+                run = run_wrk(
+                    wrk, scripts[row.key], row.base, seconds, args.connections, args.threads
+                )
+                settling[row.key] += row.meter.settle()
+                runs[row.key].append((run, row.meter.usage(before, row.meter.snapshot())))
+        for row in rows:
+            measured = runs[row.key]
             result = combined([run for run, _ in measured])
             usage = functools.reduce(operator.add, [used for _, used in measured])
-            results.append(Measured(key, variant, result, usage, statements[key][variant]))
+            results.append(Measured(key, row.key, result, usage, checked.statements[key][row.key]))
             marked = f" FAILED: {'; '.join(result.failures)}" if result.failures else ""
+            late = settling[row.key]
             print(
-                f"{request.name}: {result.requests_per_second:.1f} req/s, "
+                f"{row.request.name}: {result.requests_per_second:.1f} req/s, "
                 f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
                 f"{usage.statements_per_request:.2f} statements/request, "
-                f"load {usage.load:.2f}{marked}",
+                f"load {usage.load:.2f}"
+                + (f", {late:.1f} s answering what wrk left in flight" if late >= 1 else "")
+                + marked,
                 flush=True,
             )
-    return results
+    return results, checked.warnings
 
 
 def main(args: argparse.Namespace) -> int:
@@ -147,9 +190,16 @@ def main(args: argparse.Namespace) -> int:
     if idle > BUSY_CORES:
         print(f"WARNING: the machine is busy before the run ({idle:.2f} cores): expect noise")
     date = datetime.now(UTC)
-    with harness(args.workers, args.operations, dict(args.server_env)) as h:
-        results = measure(h, args)
-        log = h.server_log.read_text(errors="replace").strip()
+    with harness(args.workers, args.operations, dict(args.server_env), args.baseline) as h:
+        results, warnings = measure(h, args)
+        logs = [(f"server log ({h.server.command})", h.server_log)]
+        if h.baseline is not None:
+            logs.append((f"baseline server log ({h.baseline.checkout.path})", h.baseline.log))
+        log = "\n".join(
+            f"{what}:\n{text[-4000:]}"
+            for what, path in logs
+            if (text := path.read_text(errors="replace").strip())
+        )
         report = Report(
             command=shlex.join([".venv/bin/python", "-m", "bench", *sys.argv[1:]]),
             date=date,
@@ -160,6 +210,7 @@ def main(args: argparse.Namespace) -> int:
             load_before=load_before,
             busy_before=idle,
             load_after=os.getloadavg(),
+            warnings=warnings,
         )
     print()
     print(report.markdown())
@@ -167,7 +218,7 @@ def main(args: argparse.Namespace) -> int:
         write_report(args.write, report)
         print(f"\nwrote {args.write}")
     if log:
-        print(f"\nserver log (warnings and errors):\n{log[-4000:]}")
+        print(f"\nwarnings and errors the servers logged:\n{log}")
     failures = [f"{m.operation} {m.variant}: {p}" for m in results for p in m.wrk.failures]
     for failure in failures:
         print(f"FAILED: {failure}")

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from bench.processes import run_checked
 
+TIMEOUT_SECONDS = 30
+"""wrk's wait for a response, past the server's own deadlines (a free pool connection within
+5 s, the operation within 10 s): a slow operation's late answer (its 503 or 504) is counted
+as what it is, not as a socket timeout."""
 UNIQUE_MARK = "@@N@@"
 """In a `unique` request's body: replaced by a different string in each request."""
 
@@ -162,7 +166,8 @@ def wrk_command(
     """The wrk command line of one run."""
     return [
         wrk, "--threads", str(threads), "--connections", str(connections),
-        "--duration", f"{seconds:g}s", "--timeout", "10s", "--latency", "--script", str(script),
+        "--duration", f"{seconds:g}s", "--timeout", f"{TIMEOUT_SECONDS:g}s", "--latency",
+        "--script", str(script),
         base,
     ]  # fmt: skip
 
@@ -188,17 +193,19 @@ def start_wrk(
 
 def combined(results: list[WrkResult]) -> WrkResult:
     """Several runs of one request as one: counts and time add up; the latency percentiles
-    are the runs' means (wrk reports no histogram to merge)."""
+    are the means of the runs that had responses (wrk reports no histogram to merge; one
+    without any reports 0)."""
     first = results[0]
     if len(results) == 1:
         return first
     requests = sum(r.requests for r in results)
     seconds = sum(r.seconds for r in results)
+    timed = [r for r in results if r.requests] or results
     return WrkResult(
         requests_per_second=requests / seconds if seconds else 0.0,
-        p50_ms=sum(r.p50_ms for r in results) / len(results),
-        p95_ms=sum(r.p95_ms for r in results) / len(results),
-        p99_ms=sum(r.p99_ms for r in results) / len(results),
+        p50_ms=sum(r.p50_ms for r in timed) / len(timed),
+        p95_ms=sum(r.p95_ms for r in timed) / len(timed),
+        p99_ms=sum(r.p99_ms for r in timed) / len(timed),
         requests=requests,
         seconds=seconds,
         non_2xx=sum(r.non_2xx for r in results),

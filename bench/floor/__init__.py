@@ -1,7 +1,7 @@
 """The floor: each benchmarked operation without GraphQL, as fast as this stack can answer it.
 
-A plain Starlette route per operation (`POST /floor/feed`, `/floor/board`, `/floor/profile`,
-`/floor/pin`, body `{"variables": {...}}`, the same bearer token) runs the SQL statements
+A plain Starlette route per operation (`POST /floor/<key>` for feed, board, profile, pin,
+latest and nodes, body `{"variables": {...}}`, the same bearer token) runs the SQL statements
 pinql's loaders run for that operation, in the batches and order pinql sends them, on one
 pooled connection, and builds the response's `data` from the records with orjson. The
 statements are the loaders' own constants; tests/bench/test_floor.py pins that the JSON
@@ -21,11 +21,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench.floor.operations import OPERATIONS, FloorOperation
-from bench.floor.request import FloorError, FloorRequest
+from bench.floor.latest import latest_pins
+from bench.floor.nodes import node_lookup
+from bench.floor.operations import board_page, home_feed, pin_close_up, profile_page
+from bench.floor.request import FloorError, FloorOperation, FloorRequest
 from db.pool import ConnectionInit, Database
 from resolvers.errors import BadUserInput
 from server.auth import InvalidToken, Viewers
+
+OPERATIONS: dict[str, FloorOperation] = {
+    "feed": home_feed,
+    "board": board_page,
+    "profile": profile_page,
+    "pin": pin_close_up,
+    "latest": latest_pins,
+    "nodes": node_lookup,
+}
+"""The floor of each benchmarked operation, by the benchmark's key (route /floor/<key>)."""
 
 
 def _variables(body: bytes) -> Mapping[str, Any]:

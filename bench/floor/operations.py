@@ -1,11 +1,11 @@
-"""The floor of each benchmarked operation: its statements in pinql's waves (one round trip
-per level of the query, the statements of a level in pinql's order), its `data` built from
-the rows."""
+"""The floors of the four screens (HomeFeed, BoardPage, ProfilePage, PinCloseUp): each one's
+statements in pinql's waves (one round trip per level of the query, the statements of a
+level in pinql's order), its `data` built from the rows."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from bench.floor.request import (
@@ -310,13 +310,3 @@ async def pin_close_up(q: FloorRequest, variables: Mapping[str, Any]) -> Json:
             },
         }
     }
-
-
-FloorOperation = Callable[[FloorRequest, Mapping[str, Any]], Awaitable[Json]]
-OPERATIONS: dict[str, FloorOperation] = {
-    "feed": home_feed,
-    "board": board_page,
-    "profile": profile_page,
-    "pin": pin_close_up,
-}
-"""The floor of each benchmarked operation, by the benchmark's key (route /floor/<key>)."""

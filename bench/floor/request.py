@@ -11,17 +11,18 @@ combined one): they are read by position, with the column positions below.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from db.pool import Connection
 from db.waves import Row, Wave
 from loaders.base import PAGED_SQL, PageByParentLoader
 from loaders.boards import BoardByIdLoader, BoardCountByOwnerIdLoader, BoardsByOwnerIdLoader
-from loaders.comments import CommentCountByPinIdLoader, CommentsByPinIdLoader
+from loaders.comments import CommentByIdLoader, CommentCountByPinIdLoader, CommentsByPinIdLoader
 from loaders.paging import PageArgs
 from loaders.pins import (
     HomeFeedLoader,
+    LatestPinsLoader,
     PinByIdLoader,
     PinCountByBoardIdLoader,
     PinsByBoardIdLoader,
@@ -60,7 +61,9 @@ PIN_COUNTS = PinCountByBoardIdLoader.sql
 BOARD_PINS_PAGES = _paged(PinsByBoardIdLoader)
 CREATOR_PINS_PAGES = _paged(PinsByCreatorIdLoader)
 HOME_FEED_PAGES = _paged(HomeFeedLoader)
+LATEST_PAGES = _paged(LatestPinsLoader)
 SAVE_COUNTS = SaveCountByPinIdLoader.sql
+COMMENTS = CommentByIdLoader.sql
 COMMENT_COUNTS = CommentCountByPinIdLoader.sql
 COMMENTS_PAGES = _paged(CommentsByPinIdLoader)
 
@@ -167,6 +170,11 @@ class FloorRequest:
             return None
         return {"id": encode_global_id("User", id), **{f: row[_COLUMN[f]] for f in fields}}
 
+    def username(self, id: int) -> Json | None:
+        """A fetched user as `{"username": ...}` (a field selecting only that), or None."""
+        row = self.users.get(id)
+        return None if row is None else {"username": row[U_USERNAME]}
+
     def pin_card(self, r: Row, saves: dict[int, int], comments: dict[int, int]) -> Json:
         """The PinCard fragment of a paged pin row (its board's columns after the pin's)."""
         pin_id = r[ROW + P_ID]
@@ -188,6 +196,9 @@ class FloorRequest:
             "commentCount": comments.get(pin_id, 0),
         }
 
+
+FloorOperation = Callable[[FloorRequest, Mapping[str, Any]], Awaitable[Json]]
+"""A floor: the request and the operation's variables to the response's `data`."""
 
 _COLUMN = {
     "username": U_USERNAME,

@@ -28,6 +28,8 @@ DOCUMENTS = {
     "board": "BoardPage.graphql",
     "profile": "ProfilePage.graphql",
     "pin": "PinCloseUp.graphql",
+    "latest": "LatestPins.graphql",
+    "nodes": "NodeLookup.graphql",
 }
 MISSING = 99
 
@@ -77,6 +79,8 @@ async def assert_same(
     assert response.status_code == 200, response.text
     body = orjson.loads(response.content)
     assert body == {"data": expected}, (key, variables, viewer)
+    # byte for byte: the same keys in the same order, the same values spelled the same
+    assert orjson.dumps(body["data"]) == orjson.dumps(expected), (key, variables, viewer)
     assert floor.log.count > 0
     assert sorted(floor.log.statements) == sorted(pinql.log.statements), (key, variables, viewer)
     return expected
@@ -107,11 +111,37 @@ def world_cases(key: str) -> list[Variables]:
             {"username": "olive", "boardsFirst": 1},
             {"username": "otto"},
         ]
+    if key == "latest":
+        return [{"first": 30}, {"first": 2}, {"first": 2, "after": encode_cursor(world.P4)}, {}]
+    if key == "nodes":
+        return [{"ids": ids} for ids in NODE_LOOKUPS]
     pins = [*world.PIN_BOARD, MISSING]
     return [{"pinId": _pin(p), "commentsFirst": 10} for p in pins] + [
         {"pinId": _pin(world.P2), "commentsFirst": 1},
         {"pinId": _pin(world.P1)},
     ]
+
+
+def _ids(*nodes: tuple[str, int]) -> list[str]:
+    return [encode_global_id(type_name, id) for type_name, id in nodes]
+
+
+EVERY_NODE = [
+    *(("User", u) for u in [*world.USERNAMES, MISSING]),
+    *(("Board", b) for b in [*world.BOARD_OWNER, MISSING]),
+    *(("Pin", p) for p in [*world.PIN_BOARD, MISSING]),
+    *(("Comment", c) for c in [*world.COMMENT_PIN, MISSING]),
+]
+NODE_LOOKUPS = [
+    _ids(*EVERY_NODE),  # hidden and missing ones too; each type's first before the next's
+    _ids(*reversed(EVERY_NODE)),
+    _ids(("Comment", world.C1), ("Pin", world.P4), ("Board", world.OTTO_PUBLIC)),
+    _ids(("Comment", world.C1), ("Pin", world.P1)),  # the comment's pin is looked up too
+    _ids(("User", world.OLIVE), ("Board", world.OLIVE_PUBLIC), ("User", world.OLIVE)),
+    _ids(("Pin", world.P3), ("Pin", world.P3), ("User", world.ADA)),
+    _ids(("Comment", world.C2), ("Comment", world.C3)),  # on a secret pin
+]
+"""NodeLookup's `ids`: every kind of object, visible or not, in several orders and mixes."""
 
 
 # HomeFeed needs a signed-in viewer: no anonymous case for it.
@@ -136,12 +166,24 @@ async def test_the_floor_answers_as_pinql_on_the_benchmark_requests(
 ) -> None:
     """The subjects and variables the benchmark picks, on the demo data: full pages."""
     subjects = await pick_subjects(demo_database)
+    answers: dict[tuple[str, int | None], dict[str, Any]] = {}
+    round_trips: dict[tuple[str, int | None], int] = {}
     for key, operation in operations(subjects).items():
         for viewer in (subjects.viewer, None):
             if key == "feed" and viewer is None:
                 continue
             data = await assert_same(demo_client, demo_floor, key, operation.variables, viewer)
             assert data[next(iter(data))] is not None, (key, viewer)
+            answers[key, viewer] = data
+            round_trips[key, viewer] = demo_floor.log.count
+    nodes = answers["nodes", subjects.viewer]["nodes"]
+    assert len(nodes) == 12
+    assert None not in nodes  # every object is visible to anyone
+    assert [n["__typename"] for n in nodes[:4]] == ["User", "Board", "Pin", "Comment"]
+    assert len(answers["latest", subjects.viewer]["pins"]["edges"]) == 30
+    # every wave has something to fetch: the latest pins' comments' authors (a third
+    # wave), the looked-up objects' owners, creators, authors and comments' pins (a second)
+    assert (round_trips["latest", subjects.viewer], round_trips["nodes", subjects.viewer]) == (3, 2)
 
 
 async def test_the_feed_floor_refuses_an_anonymous_viewer(world_floor: Floor) -> None:

@@ -56,5 +56,8 @@ async def test_nothing_is_driven_with_a_count_out_of_range(
 def test_the_command_line_defaults_to_the_board_page_by_hash() -> None:
     args = parse_args([])
     assert (args.operation, args.variant, args.n, args.concurrency) == ("board", "hash", 400, 8)
+    assert parse_args(["--operation", "nodes"]).operation == "nodes"
     with pytest.raises(SystemExit):
         parse_args(["--variant", "nope"])
+    with pytest.raises(SystemExit):
+        parse_args(["--operation", "addComment"])

@@ -1,12 +1,16 @@
-"""The benchmark's arithmetic: interleaved rounds of one row add up to one result."""
+"""The benchmark's arithmetic: interleaved rounds of one row add up to one result; and wrk
+waits for a slow operation's answers."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from bench.counters import Counts
 from bench.meters import Usage
-from bench.wrk import WrkResult, combined
+from bench.wrk import TIMEOUT_SECONDS, WrkResult, combined, wrk_command
+from server.settings import Settings
 
 
 def _run(requests: int, seconds: float, p50: float, p99: float, bad: int = 0) -> WrkResult:
@@ -50,3 +54,25 @@ def test_usages_of_rounds_add_up_per_request() -> None:
     assert both.per_request_ms(both.server_cpu) == pytest.approx(1.5)
     assert both.statements_per_request == 3.0
     assert (both.rss, both.load) == ({1: 82}, 2.0)
+
+
+def test_a_round_without_responses_does_not_weigh_on_the_latencies() -> None:
+    """A slow operation's short round may see no response: wrk reports zeros for it."""
+    one = combined([_run(8, 3.0, 1400.0, 1900.0), _run(0, 3.0, 0.0, 0.0)])
+
+    assert (one.requests, one.p50_ms, one.p99_ms) == (8, 1400.0, 1900.0)
+    assert one.requests_per_second == pytest.approx(8 / 6)
+    assert combined([_run(0, 3.0, 0.0, 0.0), _run(0, 3.0, 0.0, 0.0)]).failures == [
+        "no good response at all"
+    ]
+
+
+def test_wrk_waits_for_a_response_longer_than_the_server_takes_to_give_up() -> None:
+    """A request that waited for a pool connection, then ran to the operation's deadline,
+    is answered (503 or 504: an error of the row) before wrk stops waiting for it."""
+    settings = Settings.model_validate({"PINQL_SECRET": "s" * 32})
+    longest = settings.db_acquire_timeout_seconds + settings.request_timeout_seconds
+
+    assert longest < TIMEOUT_SECONDS
+    command = wrk_command("wrk", Path("x.lua"), "http://127.0.0.1:1", 3, 32, 1)
+    assert command[command.index("--timeout") + 1] == f"{TIMEOUT_SECONDS}s"
