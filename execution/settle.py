@@ -15,9 +15,10 @@ from typing import Any
 
 from graphql import GraphQLError, located_error
 
+from execution.completion import FieldError
 from execution.plan import Field, Selection
 from execution.propagation import report
-from execution.runner import FieldError, Runner
+from execution.runner import Runner
 
 Path = list[str | int]
 Link = tuple[dict[str, Any], Field, int | None]
