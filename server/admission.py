@@ -20,6 +20,7 @@ from schema.build import build_schema
 from server.cost import actual_cost, cost_error
 from server.cost_memo import RequestedCosts
 from server.graphql_http import RequestError
+from server.offload import Offload
 from server.rate_limit import RateLimiter, RateLimitUnavailable, Throttle, bucket_key
 from server.settings import Settings
 
@@ -56,10 +57,10 @@ class Refused:
 class Admission:
     """The checks between a valid document and its execution, with their settings."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | None) -> None:
+    def __init__(self, settings: Settings, limiter: RateLimiter | None, offload: Offload) -> None:
         self.settings = settings
         self.limiter = limiter
-        self.requested_cost = RequestedCosts(build_schema()._schema)
+        self.requested_cost = RequestedCosts(build_schema()._schema, offload)
         self._refunds: set[asyncio.Task[None]] = set()
 
     async def admit(
@@ -80,7 +81,9 @@ class Admission:
             )
             return Refused(errors=[request_error(message, INTROSPECTION_DISABLED)])
         mutation = operation.operation is OperationType.MUTATION
-        requested = self.requested_cost(prepared.sha256, prepared.document, operation, variables)
+        requested = await self.requested_cost(
+            prepared.sha256, prepared.document, operation, variables
+        )
         if requested > self.settings.max_query_cost:
             cost = {"requestedQueryCost": requested, "actualQueryCost": None}
             return Refused(errors=[cost_error(requested, self.settings.max_query_cost)], cost=cost)

@@ -28,6 +28,7 @@ from server.health import healthz, readyz
 from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
 from server.limits import Limits, check_document
 from server.metrics import Metrics
+from server.offload import Offload
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
 from server.rate_limit import LocalBuckets, RateLimiter, RedisBuckets
@@ -170,12 +171,13 @@ def create_app(
                 settings.database_replica_url, settings, connection_init
             )
         store = document_store(settings)
+        offload = Offload()
         persisted = PersistedQueries(
-            store, settings.policy_for, settings.pq_cache_size, preparer(settings)
+            store, settings.policy_for, settings.pq_cache_size, offload, preparer(settings)
         )
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         redis = connect(settings.redis_url) if settings.redis_url else None
-        admission = Admission(settings, rate_limiter(settings, redis))
+        admission = Admission(settings, rate_limiter(settings, redis), offload)
         plans = (
             PlanCache(
                 build_schema()._schema,
@@ -208,6 +210,7 @@ def create_app(
             if redis is not None:
                 await redis.aclose()
             await idempotency.close()
+            offload.close()
             await store.close()
             if replica is not None:
                 await replica.close()

@@ -11,6 +11,7 @@ from cachetools import LRUCache
 from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode
 
 from server.cost import requested_cost_of
+from server.offload import Offload
 
 
 class RequestedCosts:
@@ -21,14 +22,17 @@ class RequestedCosts:
     A costing that agrees with an earlier one on every variable that one read takes the same
     path and reads the same variables, so it has the same result: entries are keyed by the
     values of every variable any costing of the operation has read so far (a superset).
+    A costing runs off the event loop (server/offload.py): a large document's can take tens
+    of milliseconds.
     """
 
-    def __init__(self, schema: GraphQLSchema, size: int = 4096) -> None:
+    def __init__(self, schema: GraphQLSchema, offload: Offload, size: int = 4096) -> None:
         self.schema = schema
+        self.offload = offload
         self._reads: LRUCache[tuple[str, str | None], tuple[str, ...]] = LRUCache(size)
         self._costs: LRUCache[tuple[Any, ...], int] = LRUCache(size)
 
-    def __call__(
+    async def __call__(
         self,
         sha256: str,
         document: DocumentNode,
@@ -45,7 +49,8 @@ class RequestedCosts:
         if cost is not None:
             return cost
         recorded = _ReadVariables(values)
-        cost = requested_cost_of(self.schema, document, operation, recorded)
+        cost = await self.offload.run(requested_cost_of, self.schema, document, operation, recorded)
+        reads = self._reads.get(operation_key, ())  # (as they are now)
         reads = tuple(sorted(recorded.read.union(reads)))
         self._reads[operation_key] = reads  # (costs keyed by older reads are then never found)
         self._costs[(operation_key, *(_variable_key(values, n) for n in reads))] = cost

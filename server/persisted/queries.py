@@ -18,6 +18,7 @@ from typing import Any
 from cachetools import LRUCache
 
 from execution.documents import PreparedDocument, Preparer, prepare, sha256_hex
+from server.offload import Offload
 from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import DocumentStore, StoreUnavailable
 
@@ -77,19 +78,24 @@ class DocumentCache:
     only (a small LRU of hashes seen once is the doorkeeper): texts that vary per request
     (inlined values, a fuzzer) must not fill the cache, which would evict the hot documents
     and give the garbage collector ~300 objects per document to scan on every full
-    collection."""
+    collection. A document is prepared off the event loop (server/offload.py)."""
 
-    def __init__(self, size: int, prepare: Preparer = prepare) -> None:
+    def __init__(self, size: int, offload: Offload, prepare: Preparer = prepare) -> None:
         self._prepare = prepare
+        self._offload = offload
         self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(size)
         self._seen_once: LRUCache[str, bool] = LRUCache(4 * size)
 
-    def get(self, text: str, sha256: str | None = None, *, persisted: bool) -> PreparedDocument:
+    async def get(
+        self, text: str, sha256: str | None = None, *, persisted: bool
+    ) -> PreparedDocument:
         """The prepared document for `text`; only valid documents are kept."""
         digest = sha256 or sha256_hex(text)
         prepared = self._by_hash.get(digest)
         if prepared is None:
-            prepared = self._prepare(text, digest)
+            prepared = await self._offload.once(("prepare", digest), self._prepare, text, digest)
+            if digest in self._by_hash:  # another request prepared it meanwhile and kept it
+                return self._by_hash[digest]
             if not prepared.valid:
                 return prepared
             if persisted or self._seen_once.pop(digest, False):
@@ -110,12 +116,13 @@ class PersistedQueries:
         store: DocumentStore,
         policy: Callable[[str], ClientPolicy],
         cache_size: int,
+        offload: Offload,
         prepare: Preparer = prepare,
     ) -> None:
         self.store = store
         self.policy = policy
         """The policy of a client (Settings.policy_for)."""
-        self.documents = DocumentCache(cache_size, prepare)
+        self.documents = DocumentCache(cache_size, offload, prepare)
         self.stats = PersistedQueryStats()
         self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(cache_size)
 
@@ -134,7 +141,8 @@ class PersistedQueries:
             return None
         self.stats.count(client, "hit_store")
         sha256 = document_id if not stored.registered else None
-        found = _Cached(self.documents.get(stored.text, sha256, persisted=True), stored.registered)
+        prepared = await self.documents.get(stored.text, sha256, persisted=True)
+        found = _Cached(prepared, stored.registered)
         if found.prepared.valid:
             self._local[(client, document_id)] = found
         return found
@@ -151,7 +159,7 @@ class PersistedQueries:
     async def resolve_text(self, client: str, query: str) -> PreparedDocument | Refusal:
         """Plain query text, no persisted id."""
         policy = self.policy(client)
-        prepared = self.documents.get(query, persisted=False)
+        prepared = await self.documents.get(query, persisted=False)
         if policy.mode is Mode.OPEN and not policy.log_unknown:
             return prepared
         if await self._registered(client, prepared.sha256):
@@ -197,7 +205,7 @@ class PersistedQueries:
             )
         if query is None:
             return Refusal(200, "PersistedQueryNotFound", NOT_FOUND, NO_CACHE)
-        prepared = self.documents.get(query, sha256, persisted=True)
+        prepared = await self.documents.get(query, sha256, persisted=True)
         if prepared.valid:
             self._local[(client, sha256)] = _Cached(prepared, registered=False)
             try:

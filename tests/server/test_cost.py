@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from schema.build import build_schema
 from server.cost import MUTATION_FIELD_COST, actual_cost, cost_error, requested_cost
 from server.cost_memo import RequestedCosts
+from server.offload import Offload
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "operations"
 
@@ -407,13 +408,14 @@ query Guarded($a: Boolean!, $n: Int = 3, $m: Int, $title: String) {
 """
 
 
-def test_remembered_costs_equal_fresh_ones_whatever_the_order_of_requests(
+async def test_remembered_costs_equal_fresh_ones_whatever_the_order_of_requests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     schema = build_schema()._schema
     document = parse(GUARDED)
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    costs = RequestedCosts(schema)
+    offload = Offload()
+    costs = RequestedCosts(schema, offload)
     requests: list[dict[str, Any]] = [
         {"a": False, "m": 5},
         {"a": True, "m": 5},
@@ -428,15 +430,16 @@ def test_remembered_costs_equal_fresh_ones_whatever_the_order_of_requests(
     expected = [requested_cost(schema, document, operation, v) for v in requests]
     assert len(set(expected)) > 3  # the requests do cost differently
 
-    assert [costs("sha", document, operation, v) for v in requests] == expected
-    assert [costs("sha", document, operation, v) for v in reversed(requests)] == expected[::-1]
+    assert [await costs("sha", document, operation, v) for v in requests] == expected
+    assert [await costs("sha", document, operation, v) for v in reversed(requests)] == expected[
+        ::-1
+    ]
 
     def refuse(*_: Any) -> int:
         raise AssertionError("costed again")
 
-    monkeypatch.setattr("server.cost._requested_cost", refuse)
+    monkeypatch.setattr("server.cost_memo.requested_cost_of", refuse)
     # the title is read by no costing: any title finds the remembered cost
-    assert (
-        costs("sha", document, operation, {"a": True, "m": 5, "n": 10, "title": "z"})
-        == (expected[2])
-    )
+    title = {"a": True, "m": 5, "n": 10, "title": "z"}
+    assert await costs("sha", document, operation, title) == expected[2]
+    offload.close()

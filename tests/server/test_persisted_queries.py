@@ -8,15 +8,18 @@ once per module) without seeing each other's documents.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
 import pytest
 from redis.asyncio import Redis
 
-from execution.documents import sha256_hex
+from execution.documents import PreparedDocument, prepare, sha256_hex
+from server.offload import Offload
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
 from server.settings import Settings
@@ -366,36 +369,61 @@ async def test_a_hot_document_is_served_without_redis(pq: GraphQLClient, redis: 
     assert without_cost(response.json()) == VIEWER_DATA
 
 
-def test_persisted_documents_are_parsed_and_validated_once() -> None:
-    cache = DocumentCache(10)
-    first = cache.get(QUERY, persisted=True)
+@pytest.fixture
+def offload() -> Iterator[Offload]:
+    """A thread for document work, stopped at the end."""
+    made = Offload()
+    yield made
+    made.close()
+
+
+async def test_persisted_documents_are_parsed_and_validated_once(offload: Offload) -> None:
+    cache = DocumentCache(10, offload)
+    first = await cache.get(QUERY, persisted=True)
     assert first.valid
-    assert cache.get(QUERY, persisted=True) is first
-    assert cache.get(QUERY, persisted=False) is first
-    invalid = cache.get("{ nope }", persisted=True)
+    assert await cache.get(QUERY, persisted=True) is first
+    assert await cache.get(QUERY, persisted=False) is first
+    invalid = await cache.get("{ nope }", persisted=True)
     assert not invalid.valid
-    assert cache.get("{ nope }", persisted=True) is not invalid  # invalid ones are not kept
+    assert await cache.get("{ nope }", persisted=True) is not invalid  # invalid ones: not kept
 
 
-def test_plain_text_is_kept_on_its_second_sighting() -> None:
+async def test_plain_text_is_kept_on_its_second_sighting(offload: Offload) -> None:
     """Texts that vary per request never fill the cache."""
-    cache = DocumentCache(10)
+    cache = DocumentCache(10, offload)
     for i in range(100):
-        cache.get(f"query Once {{ pins(first: {i + 1}) {{ totalCount }} }}", persisted=False)
+        await cache.get(f"query Once {{ pins(first: {i + 1}) {{ totalCount }} }}", persisted=False)
     assert len(cache) == 0
-    once = cache.get(QUERY, persisted=False)
-    twice = cache.get(QUERY, persisted=False)
+    once = await cache.get(QUERY, persisted=False)
+    twice = await cache.get(QUERY, persisted=False)
     assert twice is not once
-    assert cache.get(QUERY, persisted=False) is twice
+    assert await cache.get(QUERY, persisted=False) is twice
     assert len(cache) == 1
 
 
-def test_the_document_cache_is_bounded() -> None:
-    cache = DocumentCache(2)
-    documents = [cache.get(f"query Q{i} {{ viewer {{ id }} }}", persisted=True) for i in range(3)]
-    assert cache.get("query Q2 { viewer { id } }", persisted=True) is documents[2]
-    assert cache.get("query Q0 { viewer { id } }", persisted=True) is not documents[0]
+async def test_the_document_cache_is_bounded(offload: Offload) -> None:
+    cache = DocumentCache(2, offload)
+    documents = [
+        await cache.get(f"query Q{i} {{ viewer {{ id }} }}", persisted=True) for i in range(3)
+    ]
+    assert await cache.get("query Q2 { viewer { id } }", persisted=True) is documents[2]
+    assert await cache.get("query Q0 { viewer { id } }", persisted=True) is not documents[0]
     assert len(cache) == 2
+
+
+async def test_a_document_is_prepared_once_off_the_event_loop(offload: Offload) -> None:
+    """Requests that bring the same new text at once share one preparation, made on the
+    offload thread, never on the loop's."""
+    threads: list[str] = []
+
+    def prepare_here(text: str, sha256: str | None = None) -> PreparedDocument:
+        threads.append(threading.current_thread().name)
+        return prepare(text, sha256)
+
+    cache = DocumentCache(10, offload, prepare_here)
+    got = await asyncio.gather(*(cache.get(QUERY, persisted=True) for _ in range(5)))
+    assert all(g is got[0] for g in got) and got[0].valid
+    assert len(threads) == 1 and threads[0].startswith("pinql-documents")
 
 
 # ---- without Redis ------------------------------------------------------------------------------
@@ -435,10 +463,14 @@ async def test_without_redis_documents_live_in_the_process_and_a_file(
 async def test_counts_per_client_are_kept_in_one_place(tmp_path: Any) -> None:
     """PersistedQueries is plain Python: usable without HTTP, its counts read by metrics."""
     settings = Settings.model_validate({"PINQL_PQ_CLIENT_POLICIES": '{"locked": "safelist"}'})
-    persisted = PersistedQueries(LocalStore(tmp_path, 3600), settings.policy_for, cache_size=10)
+    offload = Offload()
+    persisted = PersistedQueries(
+        LocalStore(tmp_path, 3600), settings.policy_for, cache_size=10, offload=offload
+    )
     assert isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # miss
     assert not isinstance(await persisted.resolve_apq("web", HASH, QUERY), Refusal)  # stored
     assert not isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # local hit
     assert isinstance(await persisted.resolve_text("locked", QUERY), Refusal)  # refused
     assert persisted.stats.of("web") == {"miss": 2, "apq_stored": 1, "hit_local": 1}
     assert persisted.stats.of("locked") == {"miss": 1, "refused": 1}
+    offload.close()
