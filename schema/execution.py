@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from graphql import (
     DocumentNode,
@@ -22,13 +22,11 @@ from graphql import (
     FieldNode,
     GraphQLError,
     OperationDefinitionNode,
-    execute,
     parse,
     specified_rules,
 )
 from graphql.language import Visitor, visit
-from strawberry.execution import optimized_is_awaitable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.schema.schema import validate_document
 
 from db.errors import DatabaseUnavailable, StatementTimeout
 from loaders.errors import PinqlError
@@ -157,17 +155,6 @@ def _introspects(document: DocumentNode) -> bool:
     return finder.found
 
 
-class _Executor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, letting go of the request's context once the response is
-    built. graphql-core's executor is a reference cycle (it holds bound methods of itself,
-    `async_helpers`), freed only by the garbage collector: through `context_value` it would
-    keep every loader, row and page of the request alive until a collection finds it."""
-
-    def build_response(self, data: dict[str, Any] | None) -> Any:
-        self.context_value = None
-        return super().build_response(data)
-
-
 async def run(
     prepared: PreparedDocument,
     operation: OperationDefinitionNode,
@@ -175,24 +162,12 @@ async def run(
     context: object,
     request_id: str | None = None,
 ) -> ExecutionResult:
-    """Executes one operation of a valid document; errors are coded, and unexpected ones
+    """Executes one operation of a valid document on graphql-core's path, its field errors
+    reported by one rule (execution/reference.py); errors are coded, and unexpected ones
     masked (with `request_id`, which the log line also carries)."""
-    assert prepared.valid and prepared.document is not None
-    schema = build_schema()
-    result = execute(
-        schema._schema,
-        prepared.document,
-        variable_values=dict(variables) if variables is not None else None,
-        operation_name=operation.name.value if operation.name else None,
-        context_value=context,
-        is_awaitable=cast(Any, optimized_is_awaitable),
-        executor_class=_Executor,
-    )
-    if not isinstance(result, ExecutionResult):
-        result = await result
-    if result.errors:
-        result.errors = [_coded(error, request_id) for error in result.errors]
-    return result
+    from execution.reference import run as run_reference  # (it imports this module)
+
+    return await run_reference(prepared, operation, variables, context, request_id)
 
 
 def _coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
