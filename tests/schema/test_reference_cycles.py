@@ -20,8 +20,8 @@ from tests.schema.demo import SIZES, Picks, operation, query_files
 from tests.support import GraphQLClient
 
 # What a request builds: its session, loaders, rows and pages. (graphql-core's executor and
-# visitors are cycles by design: `schema.execution._Executor` lets go of the request's
-# context, so the normal path's cycle holds none of these.)
+# visitors are cycles by design: `execution.reference.ReferenceExecutor` lets go of the
+# request's context, so the normal path's cycle holds none of these.)
 REQUEST_PACKAGES = ("db.", "loaders.", "resolvers.")
 
 
