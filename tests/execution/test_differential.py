@@ -45,6 +45,7 @@ from resolvers.ids import encode_global_id
 from schema.build import build_schema
 from server.cost import actual_cost
 from tests import world
+from tests.execution.conditioned import conditioned_requests
 from tests.schema.demo import SIZES, Picks, operation, query_files
 from tests.server.test_fuzz import SCALARS, SDL, lift
 from tests.support import StatementLog
@@ -697,6 +698,17 @@ async def test_generated_queries_answer_alike(
     TALLY["examples"] += 1
     TALLY[f"{fast.execution} ({fast.reason})"] += 1
     TALLY["with errors"] += bool(errors_of(fast))
+
+
+@settings(CORPUS, max_examples=CONDITIONAL_EXAMPLES)
+@given(request=conditioned_requests(), viewer=st.sampled_from(VIEWERS))
+async def test_generated_queries_with_conditions_answer_alike(
+    world_pool: Pool, request: tuple[str, dict[str, Any]], viewer: int | None
+) -> None:
+    text, variables = request
+    _reference, fast = await compare(world_pool, text, variables, viewer)
+    TALLY["conditioned examples"] += 1
+    TALLY[f"conditioned: {fast.execution} ({fast.reason})"] += 1
 
 
 # ---- the micro-benchmark (by hand) ---------------------------------------------------------------
