@@ -9,8 +9,8 @@ import time
 MAX_PLAN_NODES = 1_000
 """Plan nodes (selections walked, fields planned) one document may make: about 4 ms of
 planning (each operation in operations/ makes 60 to 90)."""
-PLAN_CACHE_NODES = 100_000
-"""Plan nodes a process keeps (execution/cache.py)."""
+PLAN_CACHE_BYTES = 64 * 2**20
+"""What the plans a process keeps may weigh (execution/cache.py)."""
 MAX_PLAN_SECONDS = 0.01
 """CPU time one document's planning may take: a backstop, well above what MAX_PLAN_NODES
 take. (The thread's CPU time, not the clock's: time the machine gives other processes is

@@ -1,7 +1,12 @@
 """Plans kept per process, by document SHA-256 and operation name, least recently used out:
 each document is planned once, and one the engine does not run is remembered as such (with
-why), so it costs one attempt. The cache is bounded by the plan nodes it holds (a plan's
-memory grows with its nodes: execution/budget.py), not by a count of plans."""
+why), so it costs one attempt.
+
+The cache is bounded by the memory its plans weigh, not by a count of plans: a plan weighs
+its nodes and the document it keeps alive (its fields' nodes hold the whole syntax tree and
+the text), estimated from what they were measured to weigh (`weight`), so any mix of
+documents leaves a worker's memory within PINQL_PLAN_CACHE_MB.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from graphql import GraphQLSchema, OperationDefinitionNode
 from execution.budget import (
     MAX_PLAN_NODES,
     MAX_PLAN_SECONDS,
-    PLAN_CACHE_NODES,
+    PLAN_CACHE_BYTES,
     Budget,
     Unplannable,
 )
@@ -25,6 +30,12 @@ log = logging.getLogger("pinql.execution")
 
 PlanKey = tuple[str, str | None]
 """(document SHA-256, operation name or None for a lone anonymous operation)."""
+PLAN_NODE_BYTES = 256
+"""What a plan node weighs (measured: 140 to 240 bytes)."""
+DOCUMENT_BYTES_PER_CHARACTER = 64
+"""What a document's syntax tree and text weigh, per character of its text (measured: 42
+to 55 bytes; a comment weighs less)."""
+UNPLANNED_BYTES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +45,18 @@ class Unplanned:
     reason: str
     detail: str = ""
 
-    @property
-    def size(self) -> int:
-        """What it weighs in the cache: one node."""
-        return 1
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    found: Plan | Unplanned
+    weight: int
+
+
+def weight(found: Plan | Unplanned, prepared: PreparedDocument) -> int:
+    """The bytes a cache entry keeps alive, estimated: a plan's nodes and its document."""
+    if isinstance(found, Unplanned):
+        return UNPLANNED_BYTES
+    return found.size * PLAN_NODE_BYTES + len(prepared.text) * DOCUMENT_BYTES_PER_CHARACTER
 
 
 class PlanCache:
@@ -47,7 +66,7 @@ class PlanCache:
     def __init__(
         self,
         schema: GraphQLSchema,
-        nodes: int = PLAN_CACHE_NODES,
+        max_bytes: int = PLAN_CACHE_BYTES,
         max_plan_nodes: int = MAX_PLAN_NODES,
         max_plan_seconds: float = MAX_PLAN_SECONDS,
     ) -> None:
@@ -55,8 +74,8 @@ class PlanCache:
         self.templates = Templates(schema)
         self.max_plan_nodes = max_plan_nodes
         self.max_plan_seconds = max_plan_seconds
-        self._plans: LRUCache[PlanKey, Plan | Unplanned] = LRUCache(
-            nodes, getsizeof=lambda entry: max(entry.size, 1)
+        self._plans: LRUCache[PlanKey, _Entry] = LRUCache(
+            max_bytes, getsizeof=lambda entry: entry.weight
         )
         self.hits = 0
         self.misses = 0
@@ -65,8 +84,8 @@ class PlanCache:
         return len(self._plans)
 
     @property
-    def nodes(self) -> int:
-        """The plan nodes held."""
+    def weight(self) -> int:
+        """The bytes the plans held weigh (estimated: `weight`)."""
         return int(self._plans.currsize)
 
     def get(
@@ -77,10 +96,10 @@ class PlanCache:
         assert prepared.valid and prepared.document is not None
         key = (prepared.sha256, operation.name.value if operation.name else None)
         plans = self._plans
-        found = plans.get(key)
-        if found is not None:
+        entry = plans.get(key)
+        if entry is not None:
             self.hits += 1
-            return found
+            return entry.found
         self.misses += 1
         found = self._plan(prepared, operation)
         if isinstance(found, Unplanned):
@@ -91,7 +110,9 @@ class PlanCache:
                 f": {found.detail}" if found.detail else "",
                 extra={"document_hash": prepared.sha256, "reason": found.reason},
             )
-        plans[key] = found
+        entry = _Entry(found, weight(found, prepared))
+        if entry.weight <= plans.maxsize:  # (a plan heavier than the whole cache is not kept)
+            plans[key] = entry
         return found
 
     def _plan(

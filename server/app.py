@@ -181,7 +181,7 @@ def create_app(
         plans = (
             PlanCache(
                 build_schema()._schema,
-                settings.plan_cache_nodes,
+                settings.plan_cache_mb * 2**20,
                 settings.max_plan_nodes,
                 settings.max_plan_ms / 1000,
             )

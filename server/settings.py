@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_NODES
+from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_BYTES
 from server.persisted.policy import ClientPolicy, check_client_name
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -288,12 +288,12 @@ class Settings(BaseSettings):
         description="Milliseconds one document's planning may take; past it, the document "
         "runs on graphql-core.",
     )
-    plan_cache_nodes: int = Field(
-        default=PLAN_CACHE_NODES,
-        ge=1_000,
-        le=100_000_000,
-        validation_alias="PINQL_PLAN_CACHE_NODES",
-        description="Plan nodes each worker keeps (least recently used plans go first).",
+    plan_cache_mb: int = Field(
+        default=PLAN_CACHE_BYTES // 2**20,
+        ge=1,
+        le=65_536,
+        validation_alias="PINQL_PLAN_CACHE_MB",
+        description="MiB the plans each worker keeps may weigh (least recently used go first).",
     )
     metrics: bool = Field(
         default=True,

@@ -4,10 +4,12 @@ differential tests of the engine itself are in tests/execution/test_differential
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 
+from execution.documents import sha256_hex
 from tests.schema.demo import SIZES, Picks, operation
 from tests.support import GraphQLClient, serve
 
@@ -58,3 +60,14 @@ async def test_metrics_say_where_each_operation_ran_and_why(
     assert 'pinql_executions_total{execution="fast",reason="planned"}' in scraped
     assert 'pinql_executions_total{execution="graphql",reason="introspection"}' in scraped
     assert 'pinql_executions_total{execution="fallback",reason="condition"}' in scraped
+
+
+async def test_a_fallback_is_logged_once_per_document_and_reason(
+    fast: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "query Nullable($a: Boolean = true) { viewer @include(if: $a) { id } }"
+    with caplog.at_level(logging.INFO, logger="pinql.execution"):
+        for _ in range(3):
+            assert (await fast.post(text, {"a": None})).status_code == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "pinql.execution"]
+    assert lines == [f"not run on the engine (condition): document {sha256_hex(text)}"]
