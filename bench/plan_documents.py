@@ -63,8 +63,8 @@ MAX_BATCHES = 20
 """Rounds of drawing before giving up (one is enough unless the server refuses most)."""
 CONDITIONS = (0, 1, 2, 3, 4, 4, 4, 5, 6)
 """How many condition variables a document may read, drawn evenly from this: four most
-often (today's fast path plans up to four, one field tree per combination of their values;
-more, and it leaves the document to graphql-core)."""
+often (the fast path before execution/ planned up to four, one field tree per combination of
+their values: the soak compares with it)."""
 MAX_ALIASES = 12
 ALIAS_RATE, CONDITION_RATE, FRAGMENT_RATE, INLINE_RATE, TWIN_RATE = 0.1, 0.3, 0.5, 0.1, 0.6
 TYPED_LOOKUPS = {"board": "Board", "pin": "Pin"}

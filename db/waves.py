@@ -5,7 +5,7 @@
     select array(select s from (<statement 1>) as s), array(select s from (<statement 2>) as s)
 
 each statement keeping its own parameters (renumbered after the previous ones') and its rows,
-in order, as one `record[]` column; a lone statement is sent as it is. The fast path's
+in order, as one `record[]` column; a lone statement is sent as it is. The engine's
 planned loaders (loaders/waves.py) send each level of a query this way, so a request's round
 trips depend on its query's depth, not on how many loaders each level uses. `Wave` does the
 same for statements issued concurrently in one event-loop turn (`asyncio.gather`): the

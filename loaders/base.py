@@ -58,8 +58,8 @@ class SqlLoader(DataLoader[K, V]):
     `$1` (PostgreSQL refuses a parameter that a statement never uses).
 
     A batch is two plain steps: `statement(keys)` (None: answered without SQL) and
-    `values(keys, rows)`. On the normal path aiodataloader runs them (`batch_load_fn`); for
-    the fast path a loader is `planned` (loaders/waves.py): it keeps the values it loaded,
+    `values(keys, rows)`. On graphql-core's path aiodataloader runs them (`batch_load_fn`);
+    for the engine a loader is `planned` (loaders/waves.py): it keeps the values it loaded,
     `ask` notes a batch of parents' keys and `load` returns a key's `Pending`, and the fast
     path sends every pending batch of a level together, without a future or a task per key.
     """
@@ -67,7 +67,7 @@ class SqlLoader(DataLoader[K, V]):
     viewer_scoped: ClassVar[bool] = True
 
     def __init__(self, session: Session, viewer_id: int | None) -> None:
-        # aiodataloader's own state is set up on the normal path's first use (`_batching`):
+        # aiodataloader's own state is set up on graphql-core's path's first use (`_batching`):
         # a planned loader never needs it, and its constructor (an `iscoroutinefunction`
         # check) costs a microsecond or two for each of the 9-15 loaders of a request.
         self._batching = False
@@ -115,11 +115,11 @@ class SqlLoader(DataLoader[K, V]):
 
     def ask(self, keys: list[K]) -> bool:
         """Planned: asks for the keys whose values are not known yet (the next wave loads
-        them: `known` has them after it, or `failed`); whether all were known. The fast path
+        them: `known` has them after it, or `failed`); whether all were known. The engine
         asks for a batch of parents' keys at once, without a `Pending` per key."""
         planned = self.planned
         if planned is None:
-            raise RuntimeError("ask is for planned loaders (the fast path)")
+            raise RuntimeError("ask is for planned loaders (the engine)")
         known = self.known
         pending = self.pending
         # (in C, not a Python loop per key: a page's parents ask for 30 keys at a time)
@@ -153,7 +153,7 @@ class SqlLoader(DataLoader[K, V]):
         return self
 
     def _start_batching(self) -> None:
-        """Sets up aiodataloader's state, on the normal path's first use."""
+        """Sets up aiodataloader's state, on graphql-core's path's first use."""
         DataLoader.__init__(self)
         self._batching = True
 

@@ -50,7 +50,7 @@ class Loaders:
     viewer_id: int | None
     session: Session
     planned: Planned | None
-    """For the fast path: the request's planned loading (loaders/waves.py)."""
+    """For the engine: the request's planned loading (loaders/waves.py)."""
     user_by_id: UserByIdLoader
     user_by_username: UserByUsernameLoader
     follower_count_by_user_id: FollowerCountByUserIdLoader
@@ -83,7 +83,7 @@ class Loaders:
     @classmethod
     def build(cls, session: Session, viewer_id: int | None, *, planned: bool = False) -> Loaders:
         """Fresh loaders for one request of `viewer_id` (None: anonymous); `planned`: for
-        the fast path, loading a level of the query at a time (loaders/waves.py)."""
+        the engine, loading a level of the query at a time (loaders/waves.py)."""
         return cls(
             session, viewer_id, Planned(session.fetch, batch_observer.get()) if planned else None
         )

@@ -1,8 +1,9 @@
-"""Planned loading, for the fast path: loads are noted as they are asked for, and a whole level
-of the query is then loaded in one round trip, with no future, task or callback per key.
+"""Planned loading, for the engine (execution/): loads are noted as they are asked for, and a
+whole level of the query is then loaded in one round trip, with no future, task or callback
+per key.
 
 A planned loader keeps the values it has loaded (`known`) and notes the keys asked for since
-the last wave (`pending`), the loader itself noted in its request's `Planned`. The fast path
+the last wave (`pending`), the loader itself noted in its request's `Planned`. The engine
 asks for a batch of parents' keys at once (`SqlLoader.ask`); `load(key)` returns the key's
 `Pending`, done at once when the value is known. `run_wave()` takes every noted batch, builds
 each loader's statement (`SqlLoader.statement`), sends them together
@@ -46,33 +47,10 @@ class Pending:
         return self.value
 
     def __await__(self) -> Generator[Pending, None, Any]:
-        """In a coroutine the fast path drives: suspends it until the wave ran."""
+        """In a coroutine the engine drives: suspends it until the wave ran."""
         if not self.done:
             yield self
         return self.result()
-
-
-WAITING, LOADED, MIXED = 0, 1, 2
-
-
-def readiness_of(values: list[Any]) -> int:
-    """How ready a batch of loads is (the fast path asks after calling a field's function for
-    every parent): WAITING: all are `Pending`, none done yet (the usual case before a wave);
-    LOADED: all are done `Pending` without an error (after a wave, or primed); else MIXED.
-    (A loop: a generator in `all()` costs more than the check, for every item.)"""
-    waiting = loaded = False
-    for value in values:
-        if type(value) is not Pending:
-            return MIXED
-        if not value.done:
-            waiting = True
-        elif value.error is None:
-            loaded = True
-        else:
-            return MIXED
-    if waiting:
-        return MIXED if loaded else WAITING
-    return LOADED
 
 
 class Batched(Protocol):

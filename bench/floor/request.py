@@ -1,7 +1,7 @@
 """One floor request: the loaders' SQL statements, sent wave by wave on one connection as one
 viewer, and the pieces every floor operation builds its JSON from.
 
-As on pinql's fast path, the statements of one level of a query go to PostgreSQL together:
+As on pinql's engine, the statements of one level of a query go to PostgreSQL together:
 an operation gathers (`asyncio.gather`) one level's helpers in pinql's order, and each helper
 sends its statement through the request's `Wave` (db/waves.py), which combines those of the
 same event-loop turn into one statement (one alone is sent as it is). A helper with nothing

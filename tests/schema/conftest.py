@@ -39,7 +39,7 @@ async def picks(demo_database: str, subjects: Subjects) -> Picks:
 
 @pytest.fixture(scope="module")
 async def normal_path_client(demo_database: str) -> AsyncIterator[GraphQLClient]:
-    """A client of pinql serving the demo data set with the fast path off."""
+    """A client of pinql serving the demo data set with the engine off."""
     async with serve(demo_database, fast_path=False) as client:
         yield client
 

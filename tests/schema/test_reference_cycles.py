@@ -21,7 +21,7 @@ from tests.support import GraphQLClient
 
 # What a request builds: its session, loaders, rows and pages. (graphql-core's executor and
 # visitors are cycles by design: `execution.reference.ReferenceExecutor` lets go of the
-# request's context, so the normal path's cycle holds none of these.)
+# request's context, so graphql-core's path's cycle holds none of these.)
 REQUEST_PACKAGES = ("db.", "loaders.", "resolvers.")
 
 

@@ -26,7 +26,7 @@ class Pinned(NamedTuple):
     """None: the operation needs a viewer (anonymous requests get UNAUTHENTICATED)."""
 
 
-# Measured on the demo data set; see operations/README.md for what each is. On the fast path
+# Measured on the demo data set; see operations/README.md for what each is. On the engine
 # (the default) a query's loads go level by level, each level's statements as one round trip
 # (db/waves.py); graphql-core's executor (PINQL_FAST_PATH=false) sends each loader's batch
 # as a statement of its own.

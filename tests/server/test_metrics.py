@@ -119,7 +119,7 @@ async def test_metrics_count_what_requests_did(world_database: str) -> None:
     assert sample(samples, f"{duration}_count", operation="Feed", client="web") == 2
     assert sample(samples, f"{duration}_bucket", operation="Feed", client="web", le="+Inf") == 2
     assert sample(samples, f"{duration}_sum", operation="Feed", client="web") > 0
-    # Four operations ran, on the fast path; their statements are what the connections saw.
+    # Four operations ran, on the engine; their statements are what the connections saw.
     assert sample(samples, "pinql_executions_total", execution="fast", reason="planned") == 4
     assert total(samples, "pinql_executions_total") == 4
     assert sample(samples, "pinql_sql_statements_per_request_count") == 4
