@@ -49,8 +49,8 @@ class Completion(ABC):
 
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
-        self.faulted = False
-        """A database fault was met: the answer is a 503, no further wave runs."""
+        self.fault: Exception | None = None
+        """The first database fault met: the answer is a 503, no further wave runs."""
         self.typed: dict[int, Selection] = {}
         """The selection of each object built for an abstract field, by the id of its dict."""
 
@@ -68,8 +68,8 @@ class Completion(ABC):
     ) -> None:
         """Records a field error (the value is written as null by the caller)."""
         self.errors.append(FieldError(field, outs, index, item, error))
-        if isinstance(error, DatabaseUnavailable | StatementTimeout):
-            self.faulted = True
+        if self.fault is None and isinstance(error, DatabaseUnavailable | StatementTimeout):
+            self.fault = error
 
     def complete(
         self,

@@ -64,13 +64,20 @@ async def execute(
     )
     if isinstance(coerced, list):  # as graphql-core answers, before executing anything
         return Executed(ExecutionResult(None, [coded(e, request_id) for e in coerced]), None)
-    conditions = {name: coerced.coerced.get(name) for name in plan.conditions}
-    if not all(type(value) is bool for value in conditions.values()):
-        raise NotRun("condition")
-    runner = Runner(loaders, coerced, conditions)  # type: ignore[arg-type]
+    conditions: dict[str, bool] = {}
+    for name in plan.conditions:
+        value = coerced.coerced.get(name)
+        if type(value) is not bool:
+            raise NotRun("condition")
+        conditions[name] = value
+    runner = Runner(loaders, coerced, conditions)
     (data,) = runner.objects(plan.root, [None])
-    while runner.waiting and not runner.faulted:
+    while runner.waiting:
         waiting, runner.waiting = runner.waiting, []
+        if runner.fault is not None:  # no wave after a fault: what waits fails with it
+            for wait in waiting:
+                wait.abandon(runner, runner.fault)
+            break
         await planned.run_wave()
         for wait in waiting:
             wait.resume(runner)

@@ -52,12 +52,6 @@ def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     return error
 
 
-def faulted(errors: Sequence[GraphQLError]) -> bool:
-    """Whether a database fault is among the errors: the answer is a 503 (or a timeout)
-    whichever field reports it."""
-    return any(isinstance(e.original_error, DatabaseUnavailable | StatementTimeout) for e in errors)
-
-
 def _replaced(error: GraphQLError, message: str, code: str, **extensions: Any) -> GraphQLError:
     """A new error at the same place, with its own message and code."""
     return GraphQLError(

@@ -51,6 +51,9 @@ class Waiting(Protocol):
     def resume(self, runner: Runner) -> None:
         """Completes what the wave brought (and waits again for what it did not)."""
 
+    def abandon(self, runner: Runner, error: Exception) -> None:
+        """Fails every object that waits, with `error` (no further wave runs)."""
+
 
 class Driven:
     """A plain function written as a coroutine over planned loads, stepped by the engine:
@@ -144,6 +147,10 @@ class LoadWait:
         """The index in `outs` of each object waiting."""
         self.waited: list[Pending | Driven] = []
 
+    def abandon(self, runner: Runner, error: Exception) -> None:
+        for index in self.at:
+            runner.fail(self.field, self.outs, index, None, error)
+
     def add(self, index: int, outcome: Called) -> None:
         """Notes that the object `outs[index]` waits for `outcome`'s load."""
         assert outcome.waits is not None
@@ -192,6 +199,10 @@ class KeyedWait:
         self.outs = outs
         self.at = at
         """The index in `outs` of each key's object; None: key j is `outs[j]`'s."""
+
+    def abandon(self, runner: Runner, error: Exception) -> None:
+        for j in range(len(self.keys)):
+            runner.fail(self.field, self.outs, j if self.at is None else self.at[j], None, error)
 
     def resume(self, runner: Runner) -> None:
         known = self.loader.known

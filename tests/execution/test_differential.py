@@ -40,6 +40,7 @@ from execution.errors import formatted
 from execution.plan import Plan, plan
 from execution.run import Runs
 from loaders import Loaders
+from loaders.pins import SaveCountByPinIdLoader
 from loaders.users import UserByIdLoader
 from resolvers.ids import encode_global_id
 from schema.build import build_schema
@@ -730,3 +731,25 @@ query Explore($first: Int!) {
   }
 }
 """
+
+
+async def test_no_wave_runs_after_a_database_fault(
+    world_pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in one batch of a wave (the save counts) ends the request after that wave:
+    what the wave's other batches (the creator) would load next (its follower count) fails
+    with the fault instead of being sent; the HTTP edge answers 503."""
+    fault = DatabaseUnavailable("lost the connection to PostgreSQL: test")
+
+    def lost(self: SaveCountByPinIdLoader, keys: list[int]) -> Any:
+        raise fault
+
+    monkeypatch.setattr(SaveCountByPinIdLoader, "statement", lost)
+    text = '{ pin(id: "UGluOjE") { saveCount creator { username followerCount } } }'
+    prepared = prepare(text)
+    found = await answer(world_pool, prepared, None, world.OLIVE, PlanCache(SCHEMA))
+    assert found.execution == "fast"
+    assert found.statements == 2  # the pin; the creator (its follower count never sent)
+    errors = errors_of(found)
+    assert [e["extensions"]["code"] for e in errors] == ["SERVICE_UNAVAILABLE"]
+    assert errors[0]["path"] == ["pin", "saveCount"]
