@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from itertools import chain
+from types import NoneType
 from typing import Any
 
 from graphql import GraphQLError
@@ -110,6 +111,13 @@ class Completion(ABC):
         at: Sequence[int] | None,
     ) -> list[Any]:
         """List values: their items completed as one batch, then split back."""
+        if len(values) == 1 and type(values[0]) is list and field.leaf is None:
+            items = values[0]  # one list of objects (a page's edges): no flattening
+
+            def fail_one(k: int, error: Exception) -> None:
+                self.fail(field, outs, 0 if at is None else at[0], k, error)
+
+            return [self.values(field, items, field.item_non_null, lambda: fail_one)]
         column: list[Any] = [None] * len(values)
         lists: list[Any] = []
         where: list[int] = []
@@ -152,8 +160,10 @@ class Completion(ABC):
         """Object values (of one field, or one list's items): their response objects, null
         where the value is null (an error where `non_null`; `failing` makes what reports
         errors, when there is one)."""
-        if None not in values:
-            return self.of_type(field, values, failing)
+        classes = set(map(type, values))
+        if NoneType not in classes:
+            return self.of_type(field, values, failing, classes)
+        classes.discard(NoneType)
         fail = failing()
         present, where = [], []
         for j, value in enumerate(values):
@@ -163,15 +173,22 @@ class Completion(ABC):
             else:
                 present.append(value)
                 where.append(j)
-        built = self.of_type(field, present, lambda: _through(where, fail))
+        built = self.of_type(field, present, lambda: _through(where, fail), classes)
         return _placed(len(values), where, built)
 
-    def of_type(self, field: Field, values: list[Any], failing: Callable[[], Fail]) -> list[Any]:
-        """The response objects of non-null values, each of the field's type (an object
-        type's, or a runtime type of an interface); null where one is not."""
+    def of_type(
+        self,
+        field: Field,
+        values: list[Any],
+        failing: Callable[[], Fail],
+        classes: set[type],
+    ) -> list[Any]:
+        """The response objects of non-null values (of these classes), each of the field's
+        type (an object type's, or a runtime type of an interface); null where one is
+        not."""
         if field.selection is not None:
             is_type_of = field.is_type_of
-            if is_type_of is None or _all_of_type(is_type_of, values):
+            if is_type_of is None or _all_of_type(is_type_of, values, classes):
                 return self.objects(field.selection, values)
             return self.by_type(
                 field, values, failing(), lambda value: "" if is_type_of(value, None) else None
@@ -224,12 +241,13 @@ def _placed(length: int, at: list[int] | None, values: list[Any]) -> list[Any]:
     return column
 
 
-def _all_of_type(is_type_of: Callable[[Any, Any], bool], values: list[Any]) -> bool:
-    """Whether every value is of the field's object type. Strawberry's is_type_of checks the
-    row's class: one value of each class will do (the classes are found in C)."""
-    if len(values) == 1:
+def _all_of_type(
+    is_type_of: Callable[[Any, Any], bool], values: list[Any], classes: set[type]
+) -> bool:
+    """Whether every value (of these classes) is of the field's object type. Strawberry's
+    is_type_of checks the row's class: one value of each class will do."""
+    if len(classes) == 1:
         return bool(is_type_of(values[0], None))
-    classes = set(map(type, values))
     return all(is_type_of(next(v for v in values if type(v) is cls), None) for cls in classes)
 
 

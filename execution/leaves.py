@@ -69,7 +69,8 @@ def as_is(
     error: kept as it is (`kept`: `kept_as_is`), or serialized; None otherwise (then
     `one_by_one` completes it, errors and all)."""
     if kept is not None:
-        if set(map(type, values)) <= kept and (mode != LeafMode.INT or in_range(values)):
+        types = set(map(type, values))
+        if types <= kept and (mode != LeafMode.INT or in_range(values, NoneType in types)):
             return values
         return None
     if None in values:
@@ -93,9 +94,9 @@ def one_by_one(
     ]
 
 
-def in_range(values: list[Any]) -> bool:
-    """Whether every Int of a column (nulls aside) is in 32 bits."""
-    present = [value for value in values if value is not None] if None in values else values
+def in_range(values: list[Any], nulls: bool) -> bool:
+    """Whether every Int of a column of ints (and nulls, when `nulls`) is in 32 bits."""
+    present = [value for value in values if value is not None] if nulls else values
     return not present or (min(present) >= INT_MIN and max(present) <= INT_MAX)
 
 

@@ -42,6 +42,7 @@ from graphql import (
 )
 
 from execution.budget import Budget, Unplannable
+from execution.builders import Builder
 from execution.collect import Occurrence, collect
 from execution.conditions import ALWAYS, OtherDirective, When, holds
 from execution.leaves import kept_as_is, leaf_mode
@@ -120,6 +121,8 @@ class Selection:
     order: tuple[tuple[int, When], ...]
     """Every occurrence as (index in `fields`, condition), in collection order; empty when
     every condition always holds (then `fields` is what every request selects)."""
+    compiled: Compiled
+    """Its objects' builder (execution/builders.py), once it has been used enough."""
 
     def chosen(self, values: Mapping[str, bool]) -> tuple[tuple[Field, ...], tuple[str, ...]]:
         """The fields and keys selected under these condition values, in response order."""
@@ -131,6 +134,18 @@ class Selection:
                 taken[index] = None
         fields = tuple(self.fields[index] for index in taken)
         return fields, tuple(field.key for field in fields)
+
+
+class Compiled:
+    """A selection's builder, compiled on its `COMPILE_AFTER`th use: a document sent once
+    (most of a hostile stream) never costs a compilation, a hot one is compiled once. The
+    one mutable part of a plan (a worker runs one request at a time between awaits)."""
+
+    __slots__ = ("builder", "uses")
+
+    def __init__(self) -> None:
+        self.uses = 0
+        self.builder: Builder | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -212,7 +227,7 @@ class _Planner:
         fields = tuple(self.field(runtime, key, tuple(group)) for key, group in grouped.items())
         index = {key: i for i, key in enumerate(grouped)}
         order = tuple((index[o.key], o.when) for o in found) if any(o.when for o in found) else ()
-        return Selection(runtime.name, fields, tuple(grouped), order)
+        return Selection(runtime.name, fields, tuple(grouped), order, Compiled())
 
     def field(
         self, parent: GraphQLObjectType, key: str, occurrences: tuple[Occurrence, ...]

@@ -49,6 +49,10 @@ class Source:
     """KEYED: the declaration."""
     load: Callable[..., Any] | None = None
     """LOADED: the plain function."""
+    attribute: str = ""
+    """ATTRIBUTE: the attribute's name."""
+    computed: Computed[Any, Any] | None = None
+    """COMPUTED: the declaration."""
     described: str = ""
     """What it is, for people (`pinql operations explain`)."""
 
@@ -62,7 +66,8 @@ def source_of(field: GraphQLField) -> Source | str:
         return "Strawberry wraps its resolver (extensions, permissions)"
     if definition.is_basic_field:
         name = definition.python_name
-        return Source(Kind.ATTRIBUTE, read=attrgetter(name), described=f"attribute {name}")
+        read = attrgetter(name)
+        return Source(Kind.ATTRIBUTE, read=read, described=f"attribute {name}", attribute=name)
     resolver = definition.base_resolver
     declaration = None if resolver is None else declaration_of(resolver.wrapped_func)  # type: ignore[arg-type]
     if declaration is None:
@@ -70,7 +75,12 @@ def source_of(field: GraphQLField) -> Source | str:
     if isinstance(declaration, Keyed):
         return Source(Kind.KEYED, keyed=declaration, described="keyed load")
     if isinstance(declaration, Computed):
-        return Source(Kind.COMPUTED, read=declaration.fn, described=_name(declaration.fn))
+        return Source(
+            Kind.COMPUTED,
+            read=declaration.fn,
+            described=_name(declaration.fn),
+            computed=declaration,
+        )
     assert isinstance(declaration, Loaded)
     # Arguments reach the plain function by GraphQL name: they must be the Python names.
     if {argument.python_name for argument in definition.arguments} != set(field.args):

@@ -206,9 +206,9 @@ class KeyedWait:
 
     def resume(self, runner: Runner) -> None:
         known = self.loader.known
-        failed: dict[Any, Exception] = getattr(self.loader, "failed", {})
+        failed = self.loader.failed
         keys, at = self.keys, self.at
-        if not failed and None not in keys:
+        if not failed:
             try:
                 values = list(map(known.__getitem__, keys))
             except KeyError:
@@ -231,8 +231,8 @@ class KeyedWait:
         indexes: list[int] = []
         for j, key in enumerate(self.keys):
             index = j if self.at is None else self.at[j]
-            if key is None or key in known:
-                values.append(None if key is None else known[key])
+            if key in known:  # (None is: as None)
+                values.append(known[key])
                 indexes.append(index)
             else:
                 error = failed.get(key) or RuntimeError(

@@ -75,8 +75,9 @@ class SqlLoader(DataLoader[K, V]):
         self.viewer_id = viewer_id
         self.planned: Planned | None = None
         """Set by `Loaders.build(..., planned=True)`: the request's pending batches."""
-        self.known: dict[K, V] = {}
-        """Planned: the values loaded (or primed) so far, by key."""
+        self.known: dict[K, V] = {None: None}  # type: ignore[dict-item]
+        """Planned: the values loaded (or primed) so far, by key; the key None is known, as
+        None (a parent without a key has no value: the engine asks for keys as they are)."""
         self.pending: dict[K, Pending | None] = {}
         """Planned: the keys asked for since the last wave, with the `Pending` a `load` of
         the key returned (None: asked for by `ask`, a batch of parents' keys)."""
@@ -123,7 +124,7 @@ class SqlLoader(DataLoader[K, V]):
         known = self.known
         pending = self.pending
         # (in C, not a Python loop per key: a page's parents ask for 30 keys at a time)
-        missing = [*filterfalse(known.__contains__, keys)] if known else keys
+        missing = [*filterfalse(known.__contains__, keys)]
         if not missing:
             return True
         if not pending:
@@ -147,6 +148,7 @@ class SqlLoader(DataLoader[K, V]):
     def clear_all(self) -> SqlLoader[K, V]:
         """Forgets every value loaded so far."""
         self.known.clear()
+        self.known[None] = None  # type: ignore[index, assignment]
         self.failed.clear()
         if self._batching:
             super().clear_all()

@@ -18,7 +18,9 @@ def total_count(loaders: Loaders, page: Page[Any]) -> Awaitable[int]:
     return page.count()
 
 
-cursor = computed(cursors.edge_cursor)
+cursor = computed(
+    cursors.edge_cursor, of=lambda edge: edge.position, by=lambda _type: cursors.encode_cursor
+)
 """An edge's cursor: pass it as `after` to continue after its item."""
 start_cursor = computed(cursors.start_cursor)
 """The cursor of a page's first item."""

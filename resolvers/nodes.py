@@ -4,6 +4,7 @@ node by its global ID through the by-id loaders (so with their privacy rules).""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from functools import partial
 
 import strawberry
 
@@ -11,11 +12,13 @@ from loaders import Loaders
 from loaders.rows import NodeRow
 from resolvers.errors import BadUserInput
 from resolvers.fields import computed, loaded
-from resolvers.ids import decode_global_id, global_id_of
+from resolvers.ids import decode_global_id, encode_global_id, global_id_of
 
 MAX_NODES = 100
 
-global_id = computed(global_id_of)
+global_id = computed(
+    global_id_of, of=lambda row: row.id, by=lambda type_name: partial(encode_global_id, type_name)
+)
 """`id` of any node: the global ID of its GraphQL type and database id."""
 
 
