@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dis
 import inspect
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
@@ -35,6 +36,8 @@ from resolvers.connections import total_count
 from resolvers.fields import attribute_read_by
 
 PLANNED = "planned"
+_PARAMETER = re.compile(r"\$\d+")
+_PADDING = re.compile(r"(?<=\() | (?=\))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +301,28 @@ def sql_of(loader_class: type[SqlLoader[Any, Any]]) -> str:
         return PAGED_SQL.format(body=loader_class.body).strip()
     sql = getattr(loader_class, "sql", "")
     return sql.strip() if isinstance(sql, str) else ""
+
+
+def loaders_in(sql: str) -> tuple[str, ...]:
+    """The loader classes whose statements a statement sent holds, in order: its own when sent
+    alone, each of a wave's combined statement (db/waves.py); none for any other SQL."""
+    text = _comparable(sql)
+    statements = {_comparable(sql_of(c)): c.__name__ for c in set(loader_classes().values())}
+    if text in statements:
+        return (statements[text],)
+    found: list[tuple[int, str]] = []
+    for statement, name in statements.items():
+        column = f"array(select s from ({statement}) as s)"
+        start = text.find(column)
+        while start != -1:
+            found.append((start, name))
+            start = text.find(column, start + 1)
+    return tuple(name for _, name in sorted(found))
+
+
+def _comparable(sql: str) -> str:
+    """`sql` with its whitespace runs as one space and its parameters unnumbered."""
+    return _PARAMETER.sub("$", _PADDING.sub("", " ".join(sql.split())))
 
 
 def loaders_named_by(fn: Callable[..., Any], names: frozenset[str]) -> tuple[str, ...]:

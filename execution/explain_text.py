@@ -15,9 +15,20 @@ _SPACES = re.compile(r"\s+")
 _INSIDE_PARENTHESES = re.compile(r"(?<=\() | (?=\))")
 
 
-def _one_line(sql: str) -> str:
+def one_line(sql: str) -> str:
     """`sql` on one line: its runs of spaces and newlines as one space."""
-    return _INSIDE_PARENTHESES.sub("", _SPACES.sub(" ", sql))
+    return _INSIDE_PARENTHESES.sub("", _SPACES.sub(" ", sql)).strip()
+
+
+def sql_lines(sql: str, indent: int) -> list[str]:
+    """`sql` on lines of at most WIDTH characters, indented (the following ones further)."""
+    return textwrap.wrap(
+        one_line(sql),
+        WIDTH,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + 2),
+        break_on_hyphens=False,
+    )
 
 
 def render(explained: Explained) -> str:
@@ -113,11 +124,5 @@ def _wave(wave: Wave, width: int) -> list[str]:
         lines.append(f"  {load.path:<{width}}  {load.loader_class or load.function}")
     for statement in wave.statements:
         lines.append(f"  {statement.loader_class} (loaders.{statement.loader}):")
-        lines += textwrap.wrap(
-            _one_line(statement.sql),
-            WIDTH,
-            initial_indent="    ",
-            subsequent_indent="      ",
-            break_on_hyphens=False,
-        )
+        lines += sql_lines(statement.sql, 4)
     return lines
