@@ -13,11 +13,15 @@ import pytest
 from graphql import GraphQLSchema
 
 from db.pool import Database
+from db.waves import combined_sql
 from execution.cache import PlanCache
 from execution.documents import PreparedDocument, prepare
-from execution.explain import Explained, FieldExplained, explain
+from execution.explain import Explained, FieldExplained, explain, loaders_in
 from execution.explain_text import render
 from execution.run import Runs
+from loaders.base import PAGED_SQL
+from loaders.pins import PinsByBoardIdLoader
+from loaders.users import UserByIdLoader
 from schema.build import build_schema
 from tests.schema.demo import OPERATIONS_DIR, SIZES, Picks, operation, query_files
 
@@ -369,3 +373,12 @@ async def test_a_query_sends_as_many_round_trips_as_it_explains_waves(
 
     assert (outcome.execution, outcome.result.errors) == ("fast", None)
     assert len(sent) == len(explained_file(name).waves)
+
+
+def test_a_sent_statement_names_the_loaders_whose_statements_it_holds() -> None:
+    users, pages = UserByIdLoader.sql, PAGED_SQL.format(body=PinsByBoardIdLoader.body)
+    together = combined_sql(((users, 2), (pages, 4), (users, 2)))
+
+    assert loaders_in(together) == ("UserByIdLoader", "PinsByBoardIdLoader", "UserByIdLoader")
+    assert loaders_in(pages) == ("PinsByBoardIdLoader",)
+    assert loaders_in("select 1") == ()
