@@ -92,11 +92,14 @@ def explained_file(name: str, **options: Any) -> Explained:
 
 
 def explained_text(text: str, **options: Any) -> Explained:
+    """The explanation of a lone operation; planned without a time budget (the node budget
+    is what these tests pin, and a garbage collection in the test process could take
+    longer than MAX_PLAN_SECONDS)."""
     prepared = prepare(text, max_tokens=10_000)
     assert prepared.valid, prepared.errors
     found = prepared.operation(None)
     assert not isinstance(found, Exception)
-    return explain(SCHEMA, prepared, found, **options)
+    return explain(SCHEMA, prepared, found, **{"max_plan_seconds": 60.0, **options})
 
 
 def readme_round_trips() -> dict[str, tuple[int, int]]:
