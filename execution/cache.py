@@ -118,11 +118,23 @@ class PlanCache:
     def _plan(
         self, prepared: PreparedDocument, operation: OperationDefinitionNode
     ) -> Plan | Unplanned:
-        if prepared.introspects:
-            return Unplanned("introspection")
-        assert prepared.document is not None
-        try:
-            budget = Budget(self.max_plan_nodes, self.max_plan_seconds)
-            return plan(self.schema, prepared.document, operation, budget, self.templates)
-        except Unplannable as refused:
-            return Unplanned(refused.reason, refused.detail)
+        budget = Budget(self.max_plan_nodes, self.max_plan_seconds)
+        return planned(self.schema, prepared, operation, budget, self.templates)
+
+
+def planned(
+    schema: GraphQLSchema,
+    prepared: PreparedDocument,
+    operation: OperationDefinitionNode,
+    budget: Budget,
+    templates: Templates | None = None,
+) -> Plan | Unplanned:
+    """The plan of `operation` in the valid document `prepared` within `budget`, or why the
+    engine does not run it (what PlanCache keeps)."""
+    if prepared.introspects:
+        return Unplanned("introspection")
+    assert prepared.document is not None
+    try:
+        return plan(schema, prepared.document, operation, budget, templates)
+    except Unplannable as refused:
+        return Unplanned(refused.reason, refused.detail)

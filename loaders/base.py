@@ -65,6 +65,10 @@ class SqlLoader(DataLoader[K, V]):
     """
 
     viewer_scoped: ClassVar[bool] = True
+    primes: ClassVar[frozenset[str]] = frozenset()
+    """The loaders (attributes of loaders.container.Loaders) this one's statement fills too,
+    with the rows it joins (`prime`): a field keyed on one of them, below a row this loader
+    brought, finds its value known and sends nothing (execution/explain.py relies on it)."""
 
     def __init__(self, session: Session, viewer_id: int | None) -> None:
         # aiodataloader's own state is set up on graphql-core's path's first use (`_batching`):

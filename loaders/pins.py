@@ -5,7 +5,7 @@ returns the board's columns too, priming BoardByIdLoader: `pin { board }` costs 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from db.privacy import VIEWER, board_visible
 from db.waves import Row
@@ -29,6 +29,7 @@ class _PrimesBoards:
     """Pin loaders build PinRows and hand the joined board to the BoardByIdLoader (once per
     board: the pins of a page often share theirs)."""
 
+    primes: ClassVar[frozenset[str]] = frozenset({"board_by_id"})
     boards: BoardByIdLoader
     primed: set[int]
 

@@ -29,6 +29,8 @@ class UserByIdLoader(RowByIdLoader[UserRow]):
 class UserByUsernameLoader(SqlLoader[str, UserRow | None]):
     """Users by username; primes UserByIdLoader with what it finds."""
 
+    primes = frozenset({"user_by_id"})
+
     # Returns the users with the given usernames.
     sql = f"select {user_columns()} from users u where u.username = any($2::text[])"
 

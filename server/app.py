@@ -99,6 +99,19 @@ def preparer(settings: Settings) -> Preparer:
     )
 
 
+def plan_cache(settings: Settings) -> PlanCache | None:
+    """The process's plans with the configured budgets; None when the engine is off
+    (PINQL_FAST_PATH=false)."""
+    if not settings.fast_path:
+        return None
+    return PlanCache(
+        build_schema()._schema,
+        settings.plan_cache_mb * 2**20,
+        settings.max_plan_nodes,
+        settings.max_plan_ms / 1000,
+    )
+
+
 def rate_limiter(settings: Settings, redis: Redis | None) -> RateLimiter | None:
     """Buckets in Redis (shared by every worker) when REDIS_URL is set, else in this process;
     None when rate limiting is off."""
@@ -178,16 +191,7 @@ def create_app(
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         redis = connect(settings.redis_url) if settings.redis_url else None
         admission = Admission(settings, rate_limiter(settings, redis), offload)
-        plans = (
-            PlanCache(
-                build_schema()._schema,
-                settings.plan_cache_mb * 2**20,
-                settings.max_plan_nodes,
-                settings.max_plan_ms / 1000,
-            )
-            if settings.fast_path
-            else None
-        )
+        plans = plan_cache(settings)
         if metrics is not None:
             persisted.stats.sink = metrics.persisted_event
             metrics.watch_pool(database.pool)

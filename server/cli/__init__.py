@@ -1,5 +1,5 @@
 """The `pinql` command: serve, migrate, seed, token, schema export/check, and operations
-register/list."""
+register/list/explain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`pinql operations register` and `list`: documents registered per client version."""
+"""`pinql operations register` and `list`: documents registered per client version; and
+`explain` (server/cli/explain.py): what the engine makes of one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer
 
 from server.app import document_store, preparer
 from server.cli.common import fail, load_settings
+from server.cli.explain import operations_explain
 from server.persisted.manifest import ManifestError, load_manifest
 from server.persisted.policy import check_client_name, check_client_version
 from server.persisted.store import DocumentStore, LocalStore, Registration, StoreUnavailable
@@ -20,8 +22,11 @@ from server.settings import Settings
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="Documents registered per client version (persisted queries).", no_args_is_help=True
+    help="Documents registered per client version (persisted queries), and what the engine "
+    "makes of one.",
+    no_args_is_help=True,
 )
+app.command("explain")(operations_explain)
 
 
 def _client_name(value: str | None) -> str | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any, get_type_hints
 
 import asyncpg
 import pytest
 
 from db.pool import Database
 from loaders import Loaders
-from loaders.paging import PageArgs
+from loaders.base import RowByIdLoader, SqlLoader
+from loaders.paging import Page, PageArgs
 from tests.support import StatementLog
 
 MISSING = 10**12
@@ -150,3 +152,53 @@ async def test_a_session_runs_all_its_statements_on_one_connection(
         assert len(pids) == 1
     finally:
         await session.close()
+
+
+# The keys to ask each loader that declares `primes` (pages: their parents), and the column
+# of a row it brings that is the row's key in each loader it primes.
+PRIMING_KEYS: dict[str, str] = {
+    "user_by_username": "select username from users order by id limit 3",
+    "pin_by_id": "select p.id from pins p join boards b on b.id = p.board_id "
+    "where b.privacy = 'PUBLIC' order by p.id limit 3",
+    "pins_by_board_id": "select board_id from pins p join boards b on b.id = p.board_id "
+    "where b.privacy = 'PUBLIC' group by 1 order by count(*) desc limit 1",
+    "pins_by_creator_id": "select creator_id from pins group by 1 order by count(*) desc limit 1",
+    "latest_pins": "select 0",
+    "home_feed": "select 0",
+}
+PRIMED_KEY = {"user_by_id": "id", "board_by_id": "board_id"}
+
+
+async def test_a_loader_fills_the_loaders_it_primes_with_what_it_brings(
+    logged_database: tuple[Database, StatementLog], log: StatementLog, demo_database: str
+) -> None:
+    declaring = {
+        name: loader
+        for name, loader in get_type_hints(Loaders).items()
+        if isinstance(loader, type) and issubclass(loader, SqlLoader) and loader.primes
+    }
+    assert set(declaring) == set(PRIMING_KEYS)
+    [viewer] = await _ids(
+        demo_database, "select follower_id from follows group by 1 order by count(*) desc limit 1"
+    )
+    for name, loader_class in declaring.items():
+        found: list[Any] = await _ids(demo_database, PRIMING_KEYS[name])
+        keys = (
+            found
+            if issubclass(loader_class, RowByIdLoader) or name == "user_by_username"
+            else [(parent, PageArgs(5, None)) for parent in found]
+        )
+        session = logged_database[0].session()
+        try:
+            loaders = Loaders.build(session, viewer_id=viewer)
+            values = await getattr(loaders, name).load_many(keys)
+            rows = [row for v in values for row in (v.nodes if isinstance(v, Page) else [v])]
+            assert rows and None not in rows, name
+            for primed in loader_class.primes:
+                log.clear()
+                await getattr(loaders, primed).load_many(
+                    [getattr(r, PRIMED_KEY[primed]) for r in rows]
+                )
+                assert log.count == 0, f"{name} did not prime {primed}: {log.statements}"
+        finally:
+            await session.close()
