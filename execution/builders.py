@@ -71,7 +71,8 @@ def _refuse() -> Any:
 @dataclass(frozen=True, slots=True)
 class Builder:
     """`objects(parents, *columns)`: the objects of a batch (`columns`: the values of the
-    fields not read inline, in selection order); `single(parent, *values)`: one object."""
+    fields not read inline, in selection order); `single(parent, columns)`: the object of a
+    batch of one."""
 
     objects: Callable[..., list[dict[str, Any]]]
     single: Callable[..., dict[str, Any]]
@@ -133,12 +134,13 @@ def builder(fields: Sequence[Built], type_name: str) -> Builder:
     display = "{" + ", ".join(items) + "}"
     given = ", ".join(f"c{name[1:]}" for name in columns)
     rows = f"(p, {', '.join(columns)},) in zip(parents, {given})" if columns else "p in parents"
+    firsts = "".join(f"    {name} = columns[{n}][0]\n" for n, name in enumerate(columns))
     source = "\n".join(
         [
             f"def objects(parents, {given}):",
             f"    return [{display} for {rows}]",
-            f"def single(p, {', '.join(columns)}):",
-            f"    return {display}",
+            "def single(p, columns):",
+            f"{firsts}    return {display}",
         ]
     )
     exec(compile(source, "<execution.builders>", "exec"), names)  # noqa: S102 (keys only)

@@ -17,11 +17,12 @@ from graphql import GraphQLError
 from graphql.pyutils import inspect
 
 from db.errors import DatabaseUnavailable, StatementTimeout
-from execution.leaves import as_is, kept_as_is, one_by_one
+from execution.leaves import INT_MAX, INT_MIN, LeafMode, as_is, in_range, kept_as_is, one_by_one
 from execution.plan import Field, Selection
 
 Fail = Callable[[int, Exception], None]
 """Reports the error of the value at an index of a batch."""
+INT = LeafMode.INT
 
 
 class FieldError:
@@ -81,11 +82,30 @@ class Completion(ABC):
     ) -> list[Any]:
         """The values completed as graphql-core completes them; `outs[at[j]]` (`outs[j]`
         when `at` is None) is the object holding value j."""
+        kept = field.as_is
+        if kept is not None:  # a plain leaf: the usual column is kept as it is
+            if len(values) == 1:
+                v = values[0]
+                if type(v) in kept and (
+                    field.leaf_mode != INT or v is None or INT_MIN <= v <= INT_MAX
+                ):
+                    return values
+            else:
+                types = set(map(type, values))
+                if types <= kept and (
+                    field.leaf_mode != INT or in_range(values, NoneType in types)
+                ):
+                    return values
+        elif field.selection is not None and not field.is_list:  # objects: the usual, no null
+            classes = set(map(type, values))
+            accepted = field.accepted
+            if NoneType not in classes and (accepted is None or classes <= accepted):
+                return self.objects(field.selection, values)
         if field.is_list:
             return self.lists(field, values, self.failing(field, outs, at), outs, at)
         leaf = field.leaf
         if leaf is not None:
-            done = as_is(field.leaf_mode, field.as_is, leaf, values)
+            done = as_is(field.leaf_mode, kept, leaf, values) if kept is None else None
             if done is not None:
                 return done
             fail = self.failing(field, outs, at)
@@ -187,9 +207,10 @@ class Completion(ABC):
         type (an object type's, or a runtime type of an interface); null where one is
         not."""
         if field.selection is not None:
-            is_type_of = field.is_type_of
-            if is_type_of is None or _all_of_type(is_type_of, values, classes):
+            accepted, is_type_of = field.accepted, field.is_type_of
+            if accepted is None or classes <= accepted or _all_of_type(field, values, classes):
                 return self.objects(field.selection, values)
+            assert is_type_of is not None
             return self.by_type(
                 field, values, failing(), lambda value: "" if is_type_of(value, None) else None
             )
@@ -241,14 +262,17 @@ def _placed(length: int, at: list[int] | None, values: list[Any]) -> list[Any]:
     return column
 
 
-def _all_of_type(
-    is_type_of: Callable[[Any, Any], bool], values: list[Any], classes: set[type]
-) -> bool:
-    """Whether every value (of these classes) is of the field's object type. Strawberry's
-    is_type_of checks the row's class: one value of each class will do."""
-    if len(classes) == 1:
-        return bool(is_type_of(values[0], None))
-    return all(is_type_of(next(v for v in values if type(v) is cls), None) for cls in classes)
+def _all_of_type(field: Field, values: list[Any], classes: set[type]) -> bool:
+    """Whether every value (of these classes) is of the field's object type: its is_type_of
+    checks the row's class, so one value of each class will do (and the classes it accepts
+    are remembered in `field.accepted`)."""
+    is_type_of = field.is_type_of
+    assert is_type_of is not None and field.accepted is not None
+    for cls in classes:
+        if not is_type_of(next(v for v in values if type(v) is cls), None):
+            return False
+    field.accepted.update(classes)
+    return True
 
 
 def _through(where: list[int], fail: Fail) -> Fail:

@@ -87,6 +87,10 @@ class Field:
     built-in scalars (execution/values.py)."""
     is_type_of: Callable[[Any, Any], bool] | None = None
     """An object type's row check (Strawberry's), or None."""
+    accepted: set[type] | None = None
+    """With `is_type_of`: the row classes it accepted so far, shared by every field of this
+    name (each type's is_type_of checks the row's class, so its answer for a class holds);
+    None: any row is of the type."""
     selection: Selection | None = None
     """An object type's fields."""
     selections: Mapping[str, Selection] | None = None
@@ -303,6 +307,7 @@ class Templates:
         named = get_named_type(definition.type)
         if isinstance(named, GraphQLObjectType):
             template["is_type_of"] = named.is_type_of
+            template["accepted"] = set() if named.is_type_of is not None else None
         elif not is_leaf_type(named):
             if not is_abstract_type(named):
                 raise Unplannable("type", str(named))

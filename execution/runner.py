@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from itertools import repeat
+from types import CoroutineType
 from typing import Any
 
 from graphql import GraphQLError, get_argument_values
@@ -23,9 +24,12 @@ from execution.builders import Builder, builder
 from execution.completion import Completion
 from execution.plan import Field, Selection
 from execution.sources import Kind
-from execution.waits import KeyedWait, LoadWait, Waiting, called
+from execution.waits import Driven, KeyedWait, LoadWait, Waiting
 from loaders import Loaders
+from loaders.waves import Pending
 
+KEYED, LOADED = Kind.KEYED, Kind.LOADED
+_new = tuple.__new__
 COMPILE_AFTER = 2
 """Uses of a selection before its builder is compiled."""
 COMPILES_PER_REQUEST = 16
@@ -64,31 +68,42 @@ class Runner(Completion):
         """The response objects of a batch of parents of the selection's type: built whole
         by the selection's builder (execution/builders.py) when every plain leaf is as
         graphql-core keeps it (the usual), else from its columns completed value by value."""
-        self.built += len(parents)
-        fields, keys = self.chosen(selection)
-        if not fields:
-            return [{} for _ in parents]
+        if selection.order:  # (fields under conditions)
+            fields, keys = self.chosen(selection)
+        else:
+            fields, keys = selection.fields, selection.keys
         outs: list[dict[str, Any]] = []  # filled below; errors recorded meanwhile refer to it
         builder = selection.compiled.builder or self.compiling(selection)
-        if builder is None:  # not compiled (yet), or its fields depend on the conditions
-            columns = [self.column(field, parents, outs) for field in fields]
-        else:
-            inline = builder.inline
-            others = [self.column(field, parents, outs) for field in builder.others]
+        if builder is not None:
+            others = []
+            for field in builder.others:  # (keyed and loaded fields, dispatched here)
+                kind = field.kind
+                if kind is KEYED:
+                    others.append(self.keyed(field, parents, outs))
+                elif kind is LOADED:
+                    others.append(self.loaded(field, parents, outs))
+                else:
+                    others.append(self.column(field, parents, outs))
             try:
                 if len(parents) == 1:
-                    outs.append(builder.single(parents[0], *[other[0] for other in others]))
+                    outs.append(builder.single(parents[0], others))
                 else:
                     outs.extend(builder.objects(parents, *others))
-                self.built += len(parents) * (builder.each - 1)  # (the objects inlined)
+                self.built += len(parents) * builder.each  # (with the objects inlined)
                 return outs
             except Exception:  # noqa: S110 (a plain leaf to complete value by value: below)
                 pass
             given = iter(others)
             columns = [
                 self.column(field, parents, outs) if read else next(given)
-                for field, read in zip(fields, inline, strict=True)
+                for field, read in zip(fields, builder.inline, strict=True)
             ]
+        elif not fields:
+            self.built += len(parents)
+            return [{} for _ in parents]
+        else:  # not compiled (yet), or its fields depend on the conditions
+            columns = [self.column(field, parents, outs) for field in fields]
+        self.built += len(parents)
         outs.extend(map(dict, map(zip, repeat(keys), zip(*columns, strict=True))))
         return outs
 
@@ -100,7 +115,7 @@ class Runner(Completion):
         compiled.uses += 1
         if compiled.uses < COMPILE_AFTER or self.compiles >= COMPILES_PER_REQUEST:
             return None
-        if selection.order:
+        if selection.order or not selection.fields:
             return None
         self.compiles += 1
         compiled.builder = builder(selection.fields, selection.type_name)
@@ -118,9 +133,9 @@ class Runner(Completion):
                 values, at = self.each(field, parents, outs, read)
                 return _placed(len(parents), at, self.complete(field, values, outs, at))
             return self.complete(field, values, outs, None)
-        if kind is Kind.KEYED:
+        if kind is KEYED:
             return self.keyed(field, parents, outs)
-        if kind is Kind.LOADED:
+        if kind is LOADED:
             return self.loaded(field, parents, outs)
         return [field.type_name] * len(parents)
 
@@ -148,14 +163,14 @@ class Runner(Completion):
         """A keyed field: its loader asked for every parent's key at once."""
         declaration = field.source.keyed
         assert declaration is not None
-        loader = declaration.loader(self.loaders)
+        loader = declaration.loader_of(self.loaders)
         at: list[int] | None = None
         try:
             keys = list(map(declaration.key_of, parents))
         except Exception:  # some parent lacks the key: its field error, the others go on
             keys, at = self.each(field, parents, outs, declaration.key_of)
         if not loader.ask(keys):  # (the key None is known to every loader: as None)
-            self.waiting.append(KeyedWait(field, loader, keys, outs, at))
+            self.waiting.append(_new(KeyedWait, (field, loader, keys, outs, at)))
             return [None] * len(parents)
         values = list(map(loader.known.__getitem__, keys))
         return _placed(len(parents), at, self.complete(field, values, outs, at))
@@ -171,19 +186,32 @@ class Runner(Completion):
             return [None] * len(parents)
         load = field.source.load
         assert load is not None
-        wait = LoadWait(field, outs)
+        loaders = self.loaders
+        waiting: list[int] = []
+        waited: list[Pending | Driven] = []
         values, at = [], []
         for index, parent in enumerate(parents):
-            outcome = called(load, self.loaders, parent, arguments)
-            if outcome.waits:
-                wait.add(index, outcome)
-            elif outcome.error is not None:
-                self.fail(field, outs, index, None, outcome.error)
-            else:
-                values.append(outcome.value)
-                at.append(index)
-        if wait.at:
-            self.waiting.append(wait)
+            try:
+                value = load(loaders, parent, **arguments) if arguments else load(loaders, parent)
+            except Exception as error:
+                self.fail(field, outs, index, None, error)
+                continue
+            if type(value) is Pending or type(value) is CoroutineType:
+                pending: Pending | Driven = Driven(value) if type(value) is CoroutineType else value
+                if not pending.done:
+                    waiting.append(index)
+                    waited.append(pending)
+                    continue
+                if pending.error is not None:
+                    self.fail(field, outs, index, None, pending.error)
+                    continue
+                value = pending.value
+            values.append(value)
+            at.append(index)
+        if waiting:
+            self.waiting.append(LoadWait(field, outs, waiting, waited))
+        if len(at) == len(parents):  # (every parent's value is at hand)
+            return self.complete(field, values, outs, None)
         return _placed(len(parents), at, self.complete(field, values, outs, at) if values else [])
 
     def arguments_of(self, field: Field) -> Mapping[str, Any]:

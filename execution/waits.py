@@ -8,14 +8,10 @@ written as a coroutine over loads (`nodes`) is stepped here, one step per wave (
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from itertools import repeat
-from typing import Any, Protocol
+from collections.abc import Coroutine, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from execution.plan import Field
-from loaders import Loaders
 from loaders.waves import Pending
 from resolvers.fields import KeyLoader
 
@@ -91,45 +87,13 @@ class Driven:
         self.waits_for = awaited
 
 
-class Called:
-    """What a field's plain function gave for one parent: a value, an error, or a load to
-    wait for (`waits`)."""
-
-    __slots__ = ("error", "value", "waits")
-
-    def __init__(
-        self,
-        value: Any = None,
-        error: Exception | None = None,
-        waits: Pending | Driven | None = None,
-    ) -> None:
-        self.value = value
-        self.error = error
-        self.waits = waits
-
-
-def called(
-    load: Callable[..., Any], loaders: Loaders, parent: Any, arguments: Mapping[str, Any]
-) -> Called:
-    """Calls a field's plain function for one parent."""
-    try:
-        value = load(loaders, parent, **arguments) if arguments else load(loaders, parent)
-    except Exception as error:
-        return Called(error=error)
-    if type(value) is Pending or asyncio.iscoroutine(value):
-        waited = value if isinstance(value, Pending) else Driven(value)
-        if not waited.done:
-            return Called(waits=waited)
-        return Called(waited.value, waited.error)
-    return Called(value)
-
-
 def write(
     outs: Sequence[dict[str, Any]], at: Sequence[int] | None, key: str, values: list[Any]
 ) -> None:
     """Writes a field's completed values into the objects (`outs[at[j]]`; all: `at` None)."""
     if at is None:
-        deque(map(dict.__setitem__, outs, repeat(key), values), maxlen=0)  # (in C)
+        for out, value in zip(outs, values, strict=True):
+            out[key] = value
     else:
         for index, value in zip(at, values, strict=True):
             outs[index][key] = value
@@ -140,26 +104,27 @@ class LoadWait:
 
     __slots__ = ("at", "field", "outs", "waited")
 
-    def __init__(self, field: Field, outs: Sequence[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        field: Field,
+        outs: Sequence[dict[str, Any]],
+        at: list[int],
+        waited: list[Pending | Driven],
+    ) -> None:
         self.field = field
         self.outs = outs
-        self.at: list[int] = []
+        self.at = at
         """The index in `outs` of each object waiting."""
-        self.waited: list[Pending | Driven] = []
+        self.waited = waited
+        """What each waits for."""
 
     def abandon(self, runner: Runner, error: Exception) -> None:
         for index in self.at:
             runner.fail(self.field, self.outs, index, None, error)
 
-    def add(self, index: int, outcome: Called) -> None:
-        """Notes that the object `outs[index]` waits for `outcome`'s load."""
-        assert outcome.waits is not None
-        self.at.append(index)
-        self.waited.append(outcome.waits)
-
     def resume(self, runner: Runner) -> None:
         field, outs = self.field, self.outs
-        later = LoadWait(field, outs)
+        later = LoadWait(field, outs, [], [])
         values: list[Any] = []
         at: list[int] = []
         for index, waited in zip(self.at, self.waited, strict=True):
@@ -179,49 +144,33 @@ class LoadWait:
             write(outs, at, field.key, runner.complete(field, values, outs, at))
 
 
-class KeyedWait:
-    """A keyed field's keys, asked of its loader for a batch of objects."""
+class KeyedWait(NamedTuple):
+    """A keyed field's keys, asked of its loader for a batch of objects. (A tuple: the
+    engine makes one for every keyed field of every batch, with `tuple.__new__`, in C.)"""
 
-    __slots__ = ("at", "field", "keys", "loader", "outs")
-
-    def __init__(
-        self,
-        field: Field,
-        loader: KeyLoader[Any, Any],
-        keys: list[Any],
-        outs: Sequence[dict[str, Any]],
-        at: list[int] | None = None,
-    ) -> None:
-        self.field = field
-        self.loader = loader
-        self.keys = keys
-        """Each object's key (None: its value is None)."""
-        self.outs = outs
-        self.at = at
-        """The index in `outs` of each key's object; None: key j is `outs[j]`'s."""
+    field: Field
+    loader: KeyLoader[Any, Any]
+    keys: list[Any]
+    """Each object's key (None: its value is None)."""
+    outs: Sequence[dict[str, Any]]
+    at: list[int] | None
+    """The index in `outs` of each key's object; None: key j is `outs[j]`'s."""
 
     def abandon(self, runner: Runner, error: Exception) -> None:
         for j in range(len(self.keys)):
             runner.fail(self.field, self.outs, j if self.at is None else self.at[j], None, error)
 
     def resume(self, runner: Runner) -> None:
-        known = self.loader.known
-        failed = self.loader.failed
-        keys, at = self.keys, self.at
-        if not failed:
+        field, loader, keys, outs, at = self
+        if not loader.failed:
             try:
-                values = list(map(known.__getitem__, keys))
+                values = list(map(loader.known.__getitem__, keys))
             except KeyError:
                 pass
             else:  # the usual case: the wave loaded every key
-                write(
-                    self.outs,
-                    at,
-                    self.field.key,
-                    runner.complete(self.field, values, self.outs, at),
-                )
+                write(outs, at, field.key, runner.complete(field, values, outs, at))
                 return
-        self.one_by_one(runner, known, failed)
+        self.one_by_one(runner, loader.known, loader.failed)
 
     def one_by_one(
         self, runner: Runner, known: dict[Any, Any], failed: dict[Any, Exception]

@@ -67,6 +67,8 @@ class Keyed(Generic[P, K, V]):
     key_of: Callable[[P], K | None] = field(init=False, repr=False)
     """`key`, or the same as `operator.attrgetter` when `key` only reads one attribute of
     its argument (read in C: the engine reads a key for every parent of a batch)."""
+    loader_of: Callable[[Loaders], KeyLoader[K, V]] = field(init=False, repr=False)
+    """`loader`, or the same as `operator.attrgetter` when it only reads one attribute."""
     resolver: Callable[..., Any] = field(init=False, repr=False)
     """The Strawberry resolver."""
 
@@ -74,6 +76,8 @@ class Keyed(Generic[P, K, V]):
         loader, key = self.loader, self.key
         column = attribute_read_by(key)
         object.__setattr__(self, "key_of", key if column is None else attrgetter(column))
+        name = attribute_read_by(loader)
+        object.__setattr__(self, "loader_of", loader if name is None else attrgetter(name))
 
         async def resolve(root: Any, info: Info) -> Any:
             value = key(root)

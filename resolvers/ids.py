@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import _lru_cache_wrapper, lru_cache
 from typing import NamedTuple
 
 from loaders.rows import BoardRow, CommentRow, NodeRow, PinRow, UserRow
@@ -28,21 +28,34 @@ class GlobalId(NamedTuple):
 
 
 GLOBAL_IDS_REMEMBERED = 16_384
-"""Per worker: about 4 MiB when full."""
+"""Per worker and node type: about 4 MiB when full."""
 
 
-@lru_cache(maxsize=GLOBAL_IDS_REMEMBERED)
+def _encoder(type_name: str) -> _lru_cache_wrapper[str]:
+    """The global IDs of one node type, by database id, the latest remembered: a page names
+    the same nodes over and over (a board page: its board 30 times, a few creators), and
+    popular nodes recur across requests. (One cache per type, so its key is the id itself.)"""
+
+    @lru_cache(maxsize=GLOBAL_IDS_REMEMBERED)
+    def encode(id: int) -> str:
+        return opaque(f"{type_name}:{id}")
+
+    return encode
+
+
+ENCODERS: dict[str, _lru_cache_wrapper[str]] = {name: _encoder(name) for name in NODE_TYPES}
+"""The encoder of each node type's global IDs (`encode_global_id`, its type given)."""
+
+
 def encode_global_id(type_name: str, id: int) -> str:
-    """`Pin`, 42 → `UGluOjQy` (unpadded URL-safe base64 of `Pin:42`).
-
-    A page names the same nodes over and over (a board page: its board 30 times, a few
-    creators), and popular nodes recur across requests: the latest ids are remembered."""
-    return opaque(f"{type_name}:{id}")
+    """`Pin`, 42 → `UGluOjQy` (unpadded URL-safe base64 of `Pin:42`)."""
+    encode = ENCODERS.get(type_name)
+    return encode(id) if encode is not None else opaque(f"{type_name}:{id}")
 
 
 def global_id_of(row: NodeRow) -> str:
     """The global ID of a node row."""
-    return encode_global_id(NODE_TYPE_NAMES[type(row)], row.id)
+    return ENCODERS[NODE_TYPE_NAMES[type(row)]](row.id)
 
 
 def decode_global_id(value: str, argument: str = "id") -> GlobalId:

@@ -4,7 +4,6 @@ node by its global ID through the by-id loaders (so with their privacy rules).""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from functools import partial
 
 import strawberry
 
@@ -12,13 +11,11 @@ from loaders import Loaders
 from loaders.rows import NodeRow
 from resolvers.errors import BadUserInput
 from resolvers.fields import computed, loaded
-from resolvers.ids import decode_global_id, encode_global_id, global_id_of
+from resolvers.ids import ENCODERS, decode_global_id, global_id_of
 
 MAX_NODES = 100
 
-global_id = computed(
-    global_id_of, of=lambda row: row.id, by=lambda type_name: partial(encode_global_id, type_name)
-)
+global_id = computed(global_id_of, of=lambda row: row.id, by=ENCODERS.__getitem__)
 """`id` of any node: the global ID of its GraphQL type and database id."""
 
 

@@ -10,6 +10,7 @@ from loaders.paging import PageArgs
 from resolvers.cursors import CURSORS_REMEMBERED, decode_cursor, encode_cursor, page_args
 from resolvers.errors import BadUserInput
 from resolvers.ids import (
+    ENCODERS,
     GLOBAL_IDS_REMEMBERED,
     decode_global_id,
     decode_id_of,
@@ -105,7 +106,7 @@ def test_remembered_global_ids_and_cursors_are_bounded() -> None:
     for position in range(1, CURSORS_REMEMBERED + 100):
         assert decode_cursor(encode_cursor(position)) == position
 
-    assert encode_global_id.cache_info().currsize == GLOBAL_IDS_REMEMBERED
-    assert encode_global_id.cache_info().maxsize == GLOBAL_IDS_REMEMBERED
+    assert ENCODERS["User"].cache_info().currsize == GLOBAL_IDS_REMEMBERED
+    assert ENCODERS["User"].cache_info().maxsize == GLOBAL_IDS_REMEMBERED
     assert encode_cursor.cache_info().currsize == CURSORS_REMEMBERED
     assert encode_cursor.cache_info().maxsize == CURSORS_REMEMBERED

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from strawberry.types.field import StrawberryField
 
+from db.pool import Database
 from execution.sources import STRAWBERRY_DEFINITION
+from loaders import Loaders
 from loaders.paging import Edge
 from loaders.rows import BoardPrivacy, BoardRow, CommentRow, Image, PinRow, UserRow
 from resolvers.fields import Computed, Keyed, Loaded, attribute_read_by, declaration_of
@@ -56,6 +58,23 @@ def test_a_keyed_fields_key_is_read_as_its_lambda_reads_it(name: str, declaratio
     row = ROWS[name.split(".")[0]]
     assert declaration.key_of(row) == declaration.key(row)
     assert isinstance(declaration.key_of, attrgetter), name  # read in C, not by the lambda
+
+
+@pytest.mark.parametrize(
+    ("name", "declaration"), [(n, d) for n, d in DECLARATIONS if isinstance(d, Keyed)]
+)
+async def test_a_keyed_fields_loader_is_found_as_its_lambda_finds_it(
+    name: str, declaration: Any, migrated_database: str
+) -> None:
+    database = await Database.connect(migrated_database, min_size=1, max_size=1)
+    session = database.session()
+    try:
+        loaders = Loaders.build(session, None, planned=True)
+        assert declaration.loader_of(loaders) is declaration.loader(loaders), name
+        assert isinstance(declaration.loader_of, attrgetter), name  # read in C
+    finally:
+        await session.close()
+        await database.close()
 
 
 @pytest.mark.parametrize(
