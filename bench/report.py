@@ -250,7 +250,9 @@ class Report:
         lines.append(
             f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
             f"row after {a.warmup} s of warm-up, in {a.rounds} interleaved rounds of "
-            f"{max(1, round(a.duration / a.rounds))} s ({order}, then again; one row at a "
+            f"{max(1, round(a.duration / a.rounds))} s ({order}; each round starting one row "
+            "later, so every row is first as often as the others with as many rounds as "
+            "rows; one row at a "
             "time, each run ending once its server has answered what wrk left in flight; "
             "the latency percentiles are the rounds' means)"
         )

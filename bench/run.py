@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -125,15 +125,26 @@ def check(h: Harness) -> Checked:
     return Checked(statements, warnings)
 
 
+T = TypeVar("T")
+
+
+def in_turn(rows: list[T], round_: int) -> list[T]:
+    """The rows in the order of round `round_` (from 0): each round starts one row later, so
+    over as many rounds as rows, every row runs once in every place."""
+    shift = round_ % len(rows)
+    return rows[shift:] + rows[:shift]
+
+
 def measure(h: Harness, args: argparse.Namespace) -> tuple[list[Measured], list[str]]:
     """wrk drives each operation in each row (after a warm-up); the meters say what it cost;
     and the checks' warnings.
 
     An operation's rows are measured in `args.rounds` interleaved rounds (text, hash,
-    [baseline text, baseline hash,] floor, text, hash...) of `duration / rounds` seconds
-    each, so that a drift of the machine's speed during the operation's rows weighs on every
-    row alike. One row runs at a time, and each run ends once its server has answered what
-    wrk left in flight (`Meter.settle`): no run loads the next one's server."""
+    [baseline text, baseline hash,] floor; then hash, ..., floor, text...) of
+    `duration / rounds` seconds each, each round starting one row later, so that a drift of
+    the machine's speed during the operation's rows, or a penalty of a round's first row,
+    weighs on every row alike. One row runs at a time, and each run ends once its server has
+    answered what wrk left in flight (`Meter.settle`): no run loads the next one's server."""
     wrk = find_wrk()
     checked = check(h)
     results = []
@@ -151,8 +162,8 @@ def measure(h: Harness, args: argparse.Namespace) -> tuple[list[Measured], list[
                 row.meter.settle()
         runs: dict[str, list[tuple[WrkResult, Usage]]] = {row.key: [] for row in rows}
         settling = dict.fromkeys(runs, 0.0)
-        for _ in range(args.rounds):
-            for row in rows:
+        for round_ in range(args.rounds):
+            for row in in_turn(rows, round_):
                 before = row.meter.snapshot()
                 run = run_wrk(
                     wrk, scripts[row.key], row.base, seconds, args.connections, args.threads

@@ -9,6 +9,7 @@ import pytest
 
 from bench.counters import Counts
 from bench.meters import Usage
+from bench.run import in_turn
 from bench.wrk import TIMEOUT_SECONDS, WrkResult, combined, wrk_command
 from server.settings import Settings
 
@@ -76,3 +77,13 @@ def test_wrk_waits_for_a_response_longer_than_the_server_takes_to_give_up() -> N
     assert longest < TIMEOUT_SECONDS
     command = wrk_command("wrk", Path("x.lua"), "http://127.0.0.1:1", 3, 32, 1)
     assert command[command.index("--timeout") + 1] == f"{TIMEOUT_SECONDS}s"
+
+
+def test_each_row_runs_once_in_every_place_over_as_many_rounds_as_rows() -> None:
+    rows = ["text", "hash", "baseline text", "baseline hash", "floor"]
+    orders = [in_turn(rows, r) for r in range(len(rows))]
+    assert orders[0] == rows
+    assert all(sorted(order) == sorted(rows) for order in orders)
+    for place in range(len(rows)):
+        assert sorted(order[place] for order in orders) == sorted(rows)
+    assert in_turn(rows, len(rows)) == rows
