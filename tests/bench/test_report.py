@@ -142,7 +142,7 @@ def test_the_report_has_a_row_per_variant_and_each_ratio_to_the_floor(tmp_path: 
     ]
     markdown = report.markdown()
     assert "- baseline (`--baseline main`): commit `4ee972f00000` (A change)" in markdown
-    assert "(full text, hash only, baseline full text, baseline hash only, floor, then" in (
+    assert "(full text, hash only, baseline full text, baseline hash only, floor; each" in (
         markdown
     )
     assert "the mutations are not benchmarked" in markdown
