@@ -105,10 +105,6 @@ class Probe:
         if self._thread.is_alive():
             self._thread.join()
 
-    def between(self, start: float, end: float) -> list[Sample]:
-        """The probes sent from `start` to `end` (time.monotonic())."""
-        return [s for s in list(self.samples) if start <= s.sent <= end]
-
     def _run(self) -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         with httpx.Client(timeout=self.timeout, limits=limits) as client:
