@@ -47,6 +47,16 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """Pool reset hook: asyncpg already rolled back any open transaction; skip RESET ALL."""
 
 
+SESSION_SETTINGS = {"jit": "off"}
+"""Settings every pool connection runs with, on any PostgreSQL (the embedded one too).
+
+`jit` is off: every statement pinql sends is a short keyed lookup, but the planner cannot see
+a page's `limit` through a lateral join (loaders/base.py's PAGED_SQL) and estimates such a
+statement at tens of thousands of rows, past `jit_above_cost`; PostgreSQL would then compile
+it to machine code on every execution, which takes far longer than running it
+(tests/db/test_statement_plans.py shows every statement's plan)."""
+
+
 # Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) and the record[] a
 # wave's statement returns (db/waves.py) when the connection opens, instead of spending three
 # round trips on it inside some request.
@@ -123,7 +133,7 @@ class Database:
         floor: statements raise DatabaseUnavailable until PostgreSQL answers, then take
         connections opened on demand. A refused login (or a bad DSN) raises.
         """
-        server_settings = {}
+        server_settings = dict(SESSION_SETTINGS)
         if statement_timeout_ms is not None:
             server_settings["statement_timeout"] = str(statement_timeout_ms)
 

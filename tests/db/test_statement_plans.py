@@ -1,0 +1,256 @@
+"""Every statement pinql sends has a plan fit for a keyed OLTP request: `EXPLAIN (FORMAT JSON)`
+of each loader's batch statement (loaders/) and each write statement (db/writes/), on a
+seeded, analyzed database, through a connection of the app's pool (db/pool.py's settings),
+shows no JIT compilation, no sequential scan of a large table, and an estimated cost within
+MAX_COST.
+
+A new loader or write statement fails the test until it is given arguments here (LOADER_KEYS,
+WRITE_ARGUMENTS): its plan is then checked like the others'. KNOWN names the statements
+known to fail the check, with why; each must still fail it, so the list cannot outlive the
+fix. The JIT check holds whatever the data's size: the pool turns `jit` off, and the test
+reads that setting from a pool connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+import asyncpg
+import pytest
+
+import db.writes.boards
+import db.writes.comments
+import db.writes.follows
+import db.writes.pins
+from db.migrate import migrate
+from db.pool import Database, Session
+from db.seed import seed
+from loaders.base import SqlLoader
+from loaders.container import Loaders
+from loaders.paging import PageArgs
+from tests.conftest import MakeDatabase
+
+SCALE = 0.2
+"""The data set's scale (db/seed.py): 20,000 pins, 40,000 comments, 8,000 follows, enough
+for the planner to prefer an index wherever one serves."""
+MAX_COST = 2_000.0
+"""The highest estimated total cost (PostgreSQL's planner units) a statement may have for a
+batch of BATCH keys; `jit_above_cost` is 100,000."""
+BATCH = 30
+"""Keys in one batch: a page's worth of parents."""
+LARGE_TABLES = frozenset({"pins", "comments", "follows"})
+"""Tables no statement may read whole."""
+WRITE_MODULES = (db.writes.boards, db.writes.comments, db.writes.follows, db.writes.pins)
+KNOWN = {
+    "latest_pin_count": "count(*) of every visible pin (LatestPins.totalCount)",
+    "home_feed_count": "count(*) of every visible pin of every followee",
+    "pin_count_by_creator_id": "count(*) of each creator's visible pins",
+    "latest_pins": "the planner cannot see `limit k.lim` through the lateral page of the one"
+    " parent and estimates a tenth of the visible pins",
+}
+"""Statements known to fail the check, and why: each must still fail it, so this list
+cannot outlive the fix (counters, and a page limit the planner can see: issue 16)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """Ids of seeded rows to build arguments from."""
+
+    viewer: int
+    users: list[int]
+    usernames: list[str]
+    boards: list[int]
+    pins: list[int]
+    comments: list[int]
+
+
+KeysOf = Callable[[Sample], list[Any]]
+
+
+def _pages(ids: Callable[[Sample], list[int]]) -> KeysOf:
+    return lambda s: [(parent, PageArgs(BATCH, None)) for parent in ids(s)]
+
+
+def _users(s: Sample) -> list[int]:
+    return s.users
+
+
+def _boards(s: Sample) -> list[int]:
+    return s.boards
+
+
+def _pins(s: Sample) -> list[int]:
+    return s.pins
+
+
+LOADER_KEYS: dict[str, KeysOf] = {
+    "user_by_id": _users,
+    "user_by_username": lambda s: s.usernames,
+    "follower_count_by_user_id": _users,
+    "following_count_by_user_id": _users,
+    "followers_by_user_id": _pages(_users),
+    "following_by_user_id": _pages(_users),
+    "viewer_follows_by_user_id": _users,
+    "board_by_id": _boards,
+    "board_count_by_owner_id": _users,
+    "boards_by_owner_id": _pages(_users),
+    "pin_by_id": _pins,
+    "pin_count_by_board_id": _boards,
+    "pins_by_board_id": _pages(_boards),
+    "pin_count_by_creator_id": _users,
+    "pins_by_creator_id": _pages(_users),
+    "save_count_by_pin_id": _pins,
+    "latest_pin_count": lambda s: [0],
+    "latest_pins": lambda s: [(0, PageArgs(BATCH, None))],
+    "home_feed_count": lambda s: [0],
+    "home_feed": lambda s: [(0, PageArgs(BATCH, None))],
+    "comment_by_id": lambda s: s.comments,
+    "comment_count_by_pin_id": _pins,
+    "comments_by_pin_id": _pages(_pins),
+}
+"""A batch of keys for each loader of loaders.container.Loaders, by attribute name."""
+
+WRITE_ARGUMENTS: dict[str, Callable[[Sample], tuple[Any, ...]]] = {
+    "BOARD_FOR_WRITE": lambda s: (s.viewer, s.boards[0]),
+    "INSERT_BOARD": lambda s: (s.viewer, "name", "description", "PUBLIC"),
+    "UPDATE_BOARD": lambda s: (s.viewer, s.boards[0], "name", "description", "SECRET"),
+    "DELETE_PINS_OF_BOARD": lambda s: (s.boards[0],),
+    "DELETE_BOARD": lambda s: (s.viewer, s.boards[0]),
+    "INSERT_COMMENT": lambda s: (s.viewer, s.pins[0], "text"),
+    "COMMENT_FOR_WRITE": lambda s: (s.viewer, s.comments[0]),
+    "DELETE_COMMENT": lambda s: (s.comments[0],),
+    "USER_EXISTS": lambda s: (s.users[0],),
+    "FOLLOW": lambda s: (s.viewer, s.users[0]),
+    "UNFOLLOW": lambda s: (s.viewer, s.users[0]),
+    "PIN_FOR_WRITE": lambda s: (s.viewer, s.pins[0]),
+    "PIN_VISIBLE": lambda s: (s.viewer, s.pins[0]),
+    "INSERT_PIN": lambda s: (
+        *(s.viewer, s.boards[0], "title", "description", "https://example.com/"),
+        *("https://example.com/a.jpg", 600, 800, "#a0b0c0"),
+    ),
+    "UPDATE_PIN": lambda s: (s.pins[0], "title", "description", "https://example.com/"),
+    "DELETE_PIN": lambda s: (s.pins[0],),
+    "MOVE_PIN": lambda s: (s.pins[0], s.boards[0]),
+    "LOCK_SAVE": lambda s: (s.boards[0], s.pins[0]),
+    "EXISTING_SAVE": lambda s: (s.boards[0], s.pins[0]),
+    "SAVE_PIN": lambda s: (s.viewer, s.pins[0], s.boards[0]),
+}
+"""Arguments for each SQL statement of db/writes/, by its constant's name."""
+
+
+def _write_statements() -> Iterator[tuple[str, str]]:
+    """(name, SQL) of every statement constant of db/writes/ (one imported by another
+    module comes twice)."""
+    for module in WRITE_MODULES:
+        for name, value in vars(module).items():
+            if (
+                name.isupper()
+                and isinstance(value, str)
+                and value.split()[0].lower()
+                in {
+                    "select",
+                    "insert",
+                    "update",
+                    "delete",
+                    "with",
+                }
+            ):
+                yield name, value
+
+
+@pytest.fixture
+async def seeded(make_database: MakeDatabase) -> tuple[str, Sample]:
+    url = await make_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+        await seed(conn, scale=SCALE, seed=1)
+        await conn.execute("analyze")
+        viewer = await conn.fetchval(
+            "select follower_id from follows group by 1 order by count(*) desc, 1 limit 1"
+        )
+        users = await conn.fetch("select id, username from users order by id limit $1", BATCH)
+        sample = Sample(
+            viewer=viewer,
+            users=[r["id"] for r in users],
+            usernames=[r["username"] for r in users],
+            boards=await _ids(conn, "boards"),
+            pins=await _ids(conn, "pins"),
+            comments=await _ids(conn, "comments"),
+        )
+    finally:
+        await conn.close()
+    return url, sample
+
+
+async def _ids(conn: asyncpg.Connection, table: str) -> list[int]:
+    rows = await conn.fetch(f"select id from {table} order by id desc limit $1", BATCH)
+    return [r["id"] for r in rows]
+
+
+def _problems(plan: dict[str, Any]) -> list[str]:
+    """What is wrong with one EXPLAIN (FORMAT JSON) result: JIT, scans, cost."""
+    problems = []
+    if "JIT" in plan:
+        problems.append("JIT-compiled")
+    cost = plan["Plan"]["Total Cost"]
+    if cost > MAX_COST:
+        problems.append(f"estimated cost {cost:,.0f} > {MAX_COST:,.0f}")
+    problems += [f"sequential scan of {table}" for table in _scans(plan["Plan"])]
+    return problems
+
+
+def _scans(node: dict[str, Any]) -> list[str]:
+    found = []
+    if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in LARGE_TABLES:
+        found.append(node["Relation Name"])
+    for child in node.get("Plans", ()):
+        found += _scans(child)
+    return found
+
+
+async def _explain(database: Database, sql: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    async with database.connection() as conn:
+        text = await conn.fetchval(f"explain (format json) {sql}", *args)
+    result: dict[str, Any] = json.loads(text)[0]
+    return result
+
+
+async def test_every_statement_has_a_keyed_plan(seeded: tuple[str, Sample]) -> None:
+    url, sample = seeded
+    database = await Database.connect(url, min_size=1, max_size=1)
+    try:
+        session = Session(database)
+        async with database.connection() as conn:
+            assert await conn.fetchval("show jit") == "off"
+        loaders = Loaders.build(session, sample.viewer)
+        names = [
+            name
+            for name, kind in get_type_hints(Loaders).items()
+            if isinstance(kind, type) and issubclass(kind, SqlLoader)
+        ]
+        assert sorted(names) == sorted(LOADER_KEYS), "give every loader keys in LOADER_KEYS"
+        report: dict[str, list[str]] = {}
+        for name in names:
+            loader: SqlLoader[Any, Any] = getattr(loaders, name)
+            statement = loader.statement(LOADER_KEYS[name](sample))
+            assert statement is not None, name
+            report[name] = _problems(await _explain(database, *statement))
+        writes = dict(_write_statements())
+        assert sorted(writes) == sorted(WRITE_ARGUMENTS), (
+            "give every write statement arguments in WRITE_ARGUMENTS"
+        )
+        for name, sql in writes.items():
+            arguments = WRITE_ARGUMENTS[name](sample)
+            report[name] = _problems(await _explain(database, sql, arguments))
+        await session.close()
+    finally:
+        await database.close()
+
+    wrong = {name: found for name, found in report.items() if found and name not in KNOWN}
+    fixed = sorted(name for name in KNOWN if not report[name])
+    assert not wrong, "\n".join(f"{name}: {', '.join(found)}" for name, found in wrong.items())
+    assert not fixed, f"these pass now: take them out of KNOWN: {fixed}"
