@@ -13,7 +13,8 @@ elements of every list above it:
 
 Fields are merged as execution merges them (one response key, selected directly and
 through fragments, is one field), `@skip`/`@include` follow the variables (unknown: the
-field counts), and an interface or union costs its most expensive possible type.
+field counts), and an interface or union costs its most expensive possible type. Variables
+are read as graphql-core's executor coerces them (`first: 100.0` costs as 100).
 
 `actual_cost` counts the objects the executed response's `data` holds, so that
 `actual_cost(data) <= requested_cost(...)` whenever no list is longer than counted above,
@@ -51,7 +52,10 @@ from graphql import (
     TypeMetaFieldDef,
     ValueNode,
     VariableNode,
+    coerce_input_value,
     get_named_type,
+    is_input_type,
+    type_from_ast,
 )
 from graphql.pyutils import Undefined
 
@@ -141,6 +145,10 @@ class _Costing:
         self.variables = variables
         self.defaults = {
             d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+        }
+        self.types = {
+            d.variable.name.value: type_from_ast(schema, d.type)
+            for d in operation.variable_definitions or ()
         }
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -257,7 +265,7 @@ class _Costing:
         if isinstance(literal, VariableNode):
             name = literal.name.value
             if name in self.variables:
-                return self.variables[name]
+                return self._coerced(name, self.variables[name])
             return self._value(self.defaults.get(name))
         if isinstance(literal, NullValueNode):
             return None
@@ -268,6 +276,15 @@ class _Costing:
         if isinstance(literal, ListValueNode):
             return [self._value(value) for value in literal.values]
         return literal
+
+    def _coerced(self, name: str, value: Any) -> Any:
+        """A variable's value as graphql-core's executor will take it (`100.0` for an Int is
+        100, one ID for a list of IDs is a list of one), so no spelling of a value costs less
+        than what runs; Undefined when it refuses the value (the request then runs nothing)."""
+        variable_type = self.types.get(name)
+        if variable_type is None or not is_input_type(variable_type):
+            return Undefined  # (validation refuses such a document before costing)
+        return coerce_input_value(value, variable_type)
 
     def _included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
         """@skip and @include with the variables; an unknown condition includes the node."""

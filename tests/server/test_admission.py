@@ -83,6 +83,20 @@ async def test_a_query_over_the_cost_limit_is_refused_before_it_runs(
         assert "errors" not in await client.execute(FEED, {"n": 24})
 
 
+async def test_no_spelling_of_a_number_costs_less_than_it_runs(world_database: str) -> None:
+    async with serve(world_database, PINQL_MAX_QUERY_COST=50) as client:
+        for n in (30, 30.0):
+            response = await client.http.post(
+                "/graphql", json={"query": FEED, "variables": {"n": n}}, headers=GRAPHQL_RESPONSE
+            )
+            assert response.status_code == 400, (n, response.text)
+            assert code(response.json()) == "MAX_COST_EXCEEDED"
+            assert response.json()["extensions"]["cost"]["requestedQueryCost"] == 61
+        body = await client.execute(FEED, {"n": 24.0})
+        assert "errors" not in body
+        assert body["extensions"]["cost"]["requestedQueryCost"] == 49
+
+
 ALIASES = "{ viewer { " + " ".join(f"a{i}: id" for i in range(31)) + " } }"
 ROOT_FIELDS = "{ " + " ".join(f"a{i}: __typename" for i in range(21)) + " }"
 # Validation refuses a repeated @include, so two directives are the most a field can carry.

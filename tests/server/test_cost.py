@@ -57,6 +57,25 @@ def test_first_comes_from_the_variable_its_default_or_the_schema() -> None:
     assert cost("{ pins(first: null) { nodes { id } } }") == 1 + 20
 
 
+def test_variables_are_read_as_graphql_core_coerces_them() -> None:
+    text = "query ($n: Int) { pins(first: $n) { nodes { id } } }"
+    assert cost(text, {"n": 100.0}) == cost(text, {"n": 100}) == 1 + 100  # graphql-core: 100
+    assert cost(text, {"n": 7.5}) == 1 + 20  # refused by graphql-core: nothing runs
+    assert cost(text, {"n": True}) == 1 + 20  # refused too
+    nested = """query ($a: Int!, $b: Int!, $c: Int!) {
+  users: pins(first: $a) { nodes { creator {
+    following(first: $b) { nodes { pins(first: $c) { nodes { id } } } }
+  } } }
+}"""
+    spelled = {"a": 100.0, "b": 100.0, "c": 100.0}
+    assert cost(nested, spelled) == cost(nested, {"a": 100, "b": 100, "c": 100})
+    assert cost(nested, spelled) > 100**3
+    listed = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    assert cost(listed, {"ids": "a"}) == 1  # one ID is a list of one, as graphql-core takes it
+    condition = "query ($c: Boolean!) { viewer @include(if: $c) { id } }"
+    assert cost(condition, {"c": "false"}) == 1  # refused by graphql-core: counted
+
+
 def test_nested_lists_multiply() -> None:
     text = """{
   user(username: "a") {
