@@ -1,7 +1,8 @@
 """Admission of one operation before it runs: introspection allowed for the client, requested
 cost under PINQL_MAX_QUERY_COST, and the cost taken from the client's and viewer's (or
-address's) rate-limit bucket. After execution, `settle` refunds what the response did not
-use and gives the `extensions.cost` every executed response carries (Shopify's shape)."""
+address's) rate-limit bucket. After execution, `settle` charges what the response held (a
+refund of what it did not use, or the excess when it held more than requested) and gives the
+`extensions.cost` every executed response carries (Shopify's shape)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class Admission:
         self.settings = settings
         self.limiter = limiter
         self.requested_cost = RequestedCosts(build_schema()._schema, offload)
-        self._refunds: set[asyncio.Task[None]] = set()
+        self._settling: set[asyncio.Task[None]] = set()
 
     async def admit(
         self,
@@ -107,25 +108,26 @@ class Admission:
     def settle(
         self, admitted: Admitted, data: Mapping[str, Any] | None, objects: int | None = None
     ) -> dict[str, Any]:
-        """The response's `extensions.cost`; gives the unused points back in the background.
-        `objects`: the objects `data` holds, when execution counted them (else `data` is
-        walked)."""
-        if objects is None or admitted.mutation:
-            objects = actual_cost(data, mutation=admitted.mutation)
-        actual = min(objects, admitted.requested)
-        unused = admitted.requested - actual
+        """The response's `extensions.cost`; charges the bucket what the response held, in
+        the background: gives back what was requested and not used, or takes the excess (a
+        list the requested cost counts as one element can hold more). `objects`: the objects
+        `data` holds, when execution counted them (else `data` is walked)."""
+        actual = objects
+        if actual is None or admitted.mutation:
+            actual = actual_cost(data, mutation=admitted.mutation)
         throttle = admitted.throttle
-        if throttle is not None and admitted.key is not None and unused > 0:
+        if throttle is not None and admitted.key is not None and actual != admitted.requested:
             assert self.limiter is not None
-            task = asyncio.create_task(self.limiter.refund(admitted.key, unused))
-            self._refunds.add(task)
-            task.add_done_callback(self._refunds.discard)
+            owed = actual - admitted.requested
+            task = asyncio.create_task(self.limiter.settle(admitted.key, owed))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
         return _cost(admitted.requested, actual, throttle)
 
     async def close(self) -> None:
-        """Waits for pending refunds (the lifespan closes the Redis client they use)."""
-        if self._refunds:
-            await asyncio.gather(*self._refunds, return_exceptions=True)
+        """Waits for pending settlements (the lifespan closes the Redis client they use)."""
+        if self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
 
 
 def _cost(requested: int, actual: int | None, throttle: Throttle | None) -> dict[str, Any]:
@@ -134,7 +136,7 @@ def _cost(requested: int, actual: int | None, throttle: Throttle | None) -> dict
         refunded = requested - actual if actual is not None else 0
         cost["throttleStatus"] = {
             "maximumAvailable": throttle.maximum,
-            "currentlyAvailable": min(throttle.maximum, throttle.available + refunded),
+            "currentlyAvailable": max(0, min(throttle.maximum, throttle.available + refunded)),
             "restoreRate": throttle.restore_rate,
         }
     return cost

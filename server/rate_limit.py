@@ -1,7 +1,8 @@
 """Cost-based rate limiting: a leaky bucket per client and viewer (or address), as in Shopify's
 calculated query cost. A bucket holds up to `maximum` points and regains `restore_rate` points
 a second; a request takes its requested cost up front or is refused (nothing taken), and after
-execution gets back what it requested but did not use.
+execution pays what its response held: it gets back what it requested but did not use, or
+pays the excess when the response held more (the bucket may then go below zero).
 
 Buckets live in Redis, one hash per key changed by one Lua script on Redis's clock, so every
 worker and host shares them; without REDIS_URL they live in this process. When Redis does not
@@ -31,7 +32,8 @@ LONGEST_TTL_MS = 30 * 24 * 3600 * 1000
 
 # Takes ARGV[3] points (negative: gives them back) from the bucket KEYS[1], a hash
 # {points, at} (at: Redis TIME in microseconds; no hash: a full bucket) after refilling it at
-# ARGV[2] points a second up to ARGV[1]; a cost above what it holds takes nothing. A full
+# ARGV[2] points a second up to ARGV[1]; a cost above what it holds takes nothing, unless
+# ARGV[5] is '1' (forced: the bucket may go below zero, a debt it refills from). A full
 # bucket is deleted; any other expires when it would be full (at most ARGV[4] ms).
 # Returns {1 if taken else 0, the points it holds now as %.17g text}. Mirrors `take_points`.
 TAKE = """
@@ -46,7 +48,7 @@ if held[1] then
   local elapsed = math.max(0, now - tonumber(held[2]))
   points = math.min(maximum, tonumber(held[1]) + elapsed * rate / 1000000)
 end
-if cost > points then
+if cost > points and ARGV[5] ~= '1' then
   return {0, string.format('%.17g', points)}
 end
 points = math.min(maximum, points - cost)
@@ -110,14 +112,19 @@ class Bucket:
 
 
 def take_points(
-    held: Bucket | None, now_us: int, cost: float, maximum: int, restore_rate: float
+    held: Bucket | None,
+    now_us: int,
+    cost: float,
+    maximum: int,
+    restore_rate: float,
+    force: bool = False,
 ) -> tuple[bool, float]:
     """The TAKE script's arithmetic: (taken, points now) for a bucket last `held`."""
     points = float(maximum)
     if held is not None:
         elapsed = max(0, now_us - held.at_us)
         points = float(min(maximum, held.points + elapsed * restore_rate / 1000000))
-    if cost > points:
+    if cost > points and not force:
         return False, points
     return True, float(min(maximum, points - cost))
 
@@ -152,9 +159,12 @@ def _network(address: str | None) -> str:
 class BucketStore(Protocol):
     """Leaky buckets by key; each call refills, then takes, atomically."""
 
-    async def take(self, key: str, cost: float, maximum: int, restore_rate: float) -> Taken:
+    async def take(
+        self, key: str, cost: float, maximum: int, restore_rate: float, force: bool = False
+    ) -> Taken:
         """Takes `cost` points (negative: gives them back, up to `maximum`) if the bucket
-        holds them; RateLimitUnavailable when the store does not answer."""
+        holds them, or whatever it holds when `force`d (it may go below zero);
+        RateLimitUnavailable when the store does not answer."""
         ...
 
     async def close(self) -> None:
@@ -176,11 +186,13 @@ class RedisBuckets:
         """Buckets on a client with short timeouts and one immediate retry."""
         return cls(connect(url))
 
-    async def take(self, key: str, cost: float, maximum: int, restore_rate: float) -> Taken:
+    async def take(
+        self, key: str, cost: float, maximum: int, restore_rate: float, force: bool = False
+    ) -> Taken:
         """One EVALSHA of TAKE (loaded again if Redis lost it)."""
         with self.breaker.guard():
             allowed, points = await self._take(
-                keys=[key], args=[maximum, restore_rate, cost, LONGEST_TTL_MS]
+                keys=[key], args=[maximum, restore_rate, cost, LONGEST_TTL_MS, int(force)]
             )
         return Taken(allowed == 1, float(points))
 
@@ -199,10 +211,13 @@ class LocalBuckets:
             max_buckets, ttu=lambda _key, bucket, now: now + bucket.seconds_to_full
         )
 
-    async def take(self, key: str, cost: float, maximum: int, restore_rate: float) -> Taken:
+    async def take(
+        self, key: str, cost: float, maximum: int, restore_rate: float, force: bool = False
+    ) -> Taken:
         """TAKE's arithmetic on time.monotonic."""
         now_us = time.monotonic_ns() // 1000
-        allowed, points = take_points(self.buckets.get(key), now_us, cost, maximum, restore_rate)
+        held = self.buckets.get(key)
+        allowed, points = take_points(held, now_us, cost, maximum, restore_rate, force)
         if allowed:
             if points >= maximum:
                 self.buckets.pop(key, None)
@@ -269,19 +284,21 @@ class RateLimiter:
         return Throttle(
             allowed=taken.allowed,
             maximum=self.maximum,
-            available=math.floor(taken.points),
+            available=max(0, math.floor(taken.points)),
             restore_rate=self.restore_rate,
             retry_after=retry_after,
             reset_after=(self.maximum - taken.points) / self.restore_rate,
         )
 
-    async def refund(self, key: str, points: int) -> None:
-        """Gives `points` back to the bucket `key` (never above the maximum); a Redis failure
-        is logged by the breaker and otherwise ignored."""
-        if points <= 0:
+    async def settle(self, key: str, points: int) -> None:
+        """Takes `points` more from the bucket `key` whatever it holds (a response that held
+        more objects than requested: the bucket may go below zero, and refills from there),
+        or gives `-points` back (what was requested and not used; never above the maximum).
+        A Redis failure is logged by the breaker and otherwise ignored."""
+        if points == 0:
             return
         with suppress(RateLimitUnavailable):
-            await self.buckets.take(key, -points, self.maximum, self.restore_rate)
+            await self.buckets.take(key, points, self.maximum, self.restore_rate, force=True)
 
     async def close(self) -> None:
         """Closes the bucket store."""

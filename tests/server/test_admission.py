@@ -253,3 +253,23 @@ async def test_unused_points_are_given_back(world_database: str) -> None:
         await asyncio.sleep(0.05)
         second = await client.post(FEED, {"n": 1})  # requested 3, after the refund
         assert second.headers["x-ratelimit-remaining"] == str(1000 - actual - 3)
+
+
+async def test_a_response_that_held_more_than_requested_is_charged_what_it_held(
+    world_database: str,
+) -> None:
+    """A list the requested cost counts as one element (introspection's `types`) can hold
+    more: the bucket pays what the response held, beyond what was taken up front."""
+    limits: dict[str, float] = {"PINQL_RATE_LIMIT_MAXIMUM": 1000, "PINQL_MAX_QUERY_COST": 1000}
+    limits["PINQL_RATE_LIMIT_RESTORE_RATE"] = 0.001
+    async with serve(world_database, **limits) as client:
+        response = await client.post("{ __schema { types { name fields { name } } } }", {})
+        assert response.status_code == 200, response.text
+        cost = response.json()["extensions"]["cost"]
+        actual = cost["actualQueryCost"]
+        assert cost["requestedQueryCost"] == 3 < 100 < actual
+        assert response.headers["x-ratelimit-remaining"] == "997"
+        assert cost["throttleStatus"]["currentlyAvailable"] == 1000 - actual
+        await asyncio.sleep(0.05)  # charged after the response, in the background
+        after = await client.post(FEED, {"n": 1})  # requested 3
+        assert after.headers["x-ratelimit-remaining"] == str(1000 - actual - 3)

@@ -129,13 +129,29 @@ async def test_refunds_give_points_back_up_to_the_maximum(buckets: BucketStore) 
     rl = limiter(buckets, 100, TINY_RATE)
     key = new_key()
     await rl.take(key, 60)
-    await rl.refund(key, 50)
+    await rl.settle(key, -50)
     assert (await rl.take(key, 0)).available == 90
-    await rl.refund(key, 1000)
+    await rl.settle(key, -1000)
     assert (await rl.take(key, 0)).available == 100
-    await rl.refund(key, 0)
-    await rl.refund(new_key(), 10)  # a full bucket stays full
+    await rl.settle(key, 0)
+    await rl.settle(new_key(), -10)  # a full bucket stays full
     assert (await rl.take(key, 100)).allowed
+
+
+async def test_an_excess_is_taken_whatever_the_bucket_holds(buckets: BucketStore) -> None:
+    """A response that held more than requested pays the rest: the bucket goes below zero,
+    takes are refused until it has refilled past their cost, and refunds count from there."""
+    rl = limiter(buckets, 100, 10.0)
+    key = new_key()
+    await rl.take(key, 90)
+    await rl.settle(key, 40)  # 10 held, 40 more owed: -30
+    refused = await rl.take(key, 5)
+    assert (refused.allowed, refused.available) == (False, 0)
+    assert 3.4 < refused.retry_after <= 3.5  # 35 points at 10 a second
+    await rl.settle(key, -30)  # a refund into a debt: back to about 0
+    refused = await rl.take(key, 5)
+    assert not refused.allowed
+    assert 0.4 < refused.retry_after <= 0.5
 
 
 async def test_a_cost_above_the_maximum_is_refused_for_ever(buckets: BucketStore) -> None:
@@ -200,12 +216,14 @@ async def test_the_script_and_its_python_mirror_agree_to_the_bit(redis: Redis) -
     key = new_key()
     maximum, rate = 1000, 123.456789
     held: Bucket | None = None
-    for cost in [7, 333, -50, 1, 250, 99, -3, 12]:
-        taken = await store.take(key, cost, maximum, rate)
+    takes = [(7, False), (333, False), (-50, False), (1, False), (250, False)]
+    takes += [(900, True), (99, True), (-3, True), (12, True)]  # forced: into a debt
+    for cost, force in takes:
+        taken = await store.take(key, cost, maximum, rate, force)
         assert taken.allowed
         state = await redis.hgetall(key)
         now_us = int(state["at"])
-        assert take_points(held, now_us, cost, maximum, rate) == (True, taken.points)
+        assert take_points(held, now_us, cost, maximum, rate, force) == (True, taken.points)
         assert float(state["points"]) == taken.points
         held = Bucket(taken.points, now_us, 0.0)
         await asyncio.sleep(0.003)
@@ -236,7 +254,7 @@ async def test_keys_expire_when_the_bucket_would_be_full(redis: Redis) -> None:
     await rl.take(key, 30)
     assert set(await redis.hgetall(key)) == {"points", "at"}
     assert 2900 < await redis.pttl(key) <= 3000  # 30 points at 10 a second
-    await rl.refund(key, 30)
+    await rl.settle(key, -30)
     assert not await redis.exists(key), "a full bucket is kept"
     await rl.take(key, 101)
     assert not await redis.exists(key), "a refused take wrote a bucket"
@@ -311,7 +329,7 @@ async def test_redis_down_fails_open_and_recovers(
             throttle = await rl.take(key, 40)
             assert time.monotonic() - started < 0.5, "a take waited on the dead Redis"
             assert (throttle.allowed, throttle.degraded) == (True, True)
-        await rl.refund(key, 10)  # ignored, does not raise
+        await rl.settle(key, -10)  # ignored, does not raise
         [outage] = warnings_of(caplog)
         assert "Redis is unreachable" in outage
 
@@ -342,6 +360,6 @@ async def test_redis_down_fails_closed(throwaway_redis: ThrowawayRedis) -> None:
             with pytest.raises(RateLimitUnavailable):
                 await rl.take(key, 1)
             assert time.monotonic() - started < 0.5
-        await rl.refund(key, 1)
+        await rl.settle(key, 1)
     finally:
         await rl.close()
