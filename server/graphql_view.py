@@ -156,7 +156,7 @@ class GraphQLEndpoint:
                 or "persistedQuery" in params.extensions
                 or self.settings.policy_for(client.name).mode is not Mode.OPEN
             )
-            prepared = await _document(request.state.persisted, client, params)
+            prepared = await _document(request.state.persisted, client, params, is_get)
         except InvalidToken as exc:
             return unauthenticated(str(exc), media)
         except InvalidClient as exc:
@@ -188,7 +188,7 @@ class GraphQLEndpoint:
             return _request_errors([operation], media)
         if operation.name is not None:
             record.operation = operation.name.value
-        if request.method == "GET" and operation.operation is not OperationType.QUERY:
+        if request.method == "GET" and not _get_runs(operation):
             error = RequestError(
                 405, f"a {operation.operation.value} cannot be sent with GET: use POST"
             )
@@ -324,9 +324,10 @@ def _refused(refused: Refused, media: str) -> Response:
 
 
 async def _document(
-    persisted: PersistedQueries, client: Client, params: GraphQLParams
+    persisted: PersistedQueries, client: Client, params: GraphQLParams, is_get: bool
 ) -> PreparedDocument | Refusal:
-    """The document this request runs, as the client's policy allows."""
+    """The document this request runs, as the client's policy allows (`is_get`: sent with
+    GET, which runs queries only)."""
     if params.document_id is not None:
         if params.query is not None:
             raise RequestError(400, "send either documentId or query, not both")
@@ -337,10 +338,25 @@ async def _document(
         return await persisted.resolve_document_id(client.name, document_id)
     apq = params.extensions.get("persistedQuery")
     if apq is not None:
-        return await persisted.resolve_apq(client.name, _apq_hash(apq), params.query)
+        sha256 = _apq_hash(apq)
+        if not is_get:
+            return await persisted.resolve_apq(client.name, sha256, params.query)
+        runs = partial(_get_runs_in, operation_name=params.operation_name)
+        return await persisted.resolve_apq(client.name, sha256, params.query, runs)
     if params.query is None:
         raise RequestError(400, "the request has no query: send query (or a persisted query)")
     return await persisted.resolve_text(client.name, params.query)
+
+
+def _get_runs(operation: OperationDefinitionNode) -> bool:
+    """Whether a GET may run `operation`: a query only (a GET must not change anything)."""
+    return operation.operation is OperationType.QUERY
+
+
+def _get_runs_in(prepared: PreparedDocument, operation_name: str | None) -> bool:
+    """Whether a GET runs the operation it names in `prepared` (none to run: no)."""
+    operation = prepared.operation(operation_name)
+    return not isinstance(operation, GraphQLError) and _get_runs(operation)
 
 
 def _apq_hash(apq: object) -> str:

@@ -183,9 +183,15 @@ class PersistedQueries:
         )
 
     async def resolve_apq(
-        self, client: str, sha256: str, query: str | None
+        self,
+        client: str,
+        sha256: str,
+        query: str | None,
+        runs: Callable[[PreparedDocument], bool] = lambda _: True,
     ) -> PreparedDocument | Refusal:
-        """Apollo's APQ request: `sha256` with or without the query text."""
+        """Apollo's APQ request: `sha256` with or without the query text. A text is stored
+        only when valid and when the request `runs` it (a GET naming a mutation is refused
+        with 405 by the HTTP edge: what it sent is not kept)."""
         policy = self.policy(client)
         if query is not None and sha256_hex(query) != sha256:
             return Refusal(400, "provided sha does not match query", "BAD_REQUEST")
@@ -206,7 +212,7 @@ class PersistedQueries:
         if query is None:
             return Refusal(200, "PersistedQueryNotFound", NOT_FOUND, NO_CACHE)
         prepared = await self.documents.get(query, sha256, persisted=True)
-        if prepared.valid:
+        if prepared.valid and runs(prepared):
             self._local[(client, sha256)] = _Cached(prepared, registered=False)
             try:
                 await self.store.save_apq(client, sha256, query)

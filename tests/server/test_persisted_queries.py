@@ -205,6 +205,25 @@ async def test_mutation_over_get_is_405(pq: GraphQLClient) -> None:
     assert response.json()["errors"][0]["message"] == "a mutation cannot be sent with GET: use POST"
 
 
+async def test_a_mutation_sent_with_get_is_not_stored_as_apq(
+    pq: GraphQLClient, redis: Redis
+) -> None:
+    mutation = "mutation { __typename }"
+    sent = apq(sha256_hex(mutation))
+    refused = await send(pq, name="get-mutation", query=mutation, extensions=sent, method="GET")
+    assert refused.status_code == 405
+    assert await redis.keys("pq:{get-mutation}:*") == []
+    assert (await send(pq, name="get-mutation", extensions=sent)).json() == NOT_FOUND
+    # a document holding a query and a mutation is stored when the GET names the query
+    both = "query Q { __typename } mutation M { __typename }"
+    sent = apq(sha256_hex(both))
+    ran = await send(
+        pq, name="get-both", query=both, extensions=sent, method="GET", operationName="Q"
+    )
+    assert ran.status_code == 200, ran.text
+    assert await redis.keys("pq:{get-both}:*") != []
+
+
 async def test_get_responses_vary_and_are_not_shared_when_signed_in(pq: GraphQLClient) -> None:
     response = await send(pq, name="web", query=QUERY, method="GET")
     assert response.headers["cache-control"] == "private, no-store"
