@@ -12,7 +12,7 @@ import strawberry
 
 from db.pool import Connection
 from db.writes import boards, comments, follows, pins
-from db.writes.errors import Code, Refused, UserError
+from db.writes.errors import Code, Refused, UserError, viewer_gone
 from loaders.rows import BoardRow, CommentRow, PinRow, UserRow
 from resolvers.context import Info
 from resolvers.errors import BadUserInput, Unauthenticated
@@ -32,6 +32,7 @@ from resolvers.inputs import (
 )
 
 T = TypeVar("T")
+ACCOUNT_GONE = "the user this token signs in as no longer exists: sign in again"
 INPUT = strawberry.argument(description="What to change (see the input type).")
 Errors = Sequence[UserError]
 
@@ -125,6 +126,10 @@ async def _write(info: Info, write: Callable[[Connection, int], Awaitable[T]]) -
             result = await write(conn, viewer)
     except Refused as refused:
         return refused
+    except Exception as exc:
+        if viewer_gone(exc):  # a valid token of a deleted user: not a bug, not the input
+            raise Unauthenticated(ACCOUNT_GONE) from None
+        raise
     info.context.loaders.clear()
     return result
 

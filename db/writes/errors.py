@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import asyncpg
+
+VIEWER_KEYS = frozenset(
+    {
+        "boards_owner_id_fkey",
+        "pins_creator_id_fkey",
+        "comments_author_id_fkey",
+        "follows_follower_id_fkey",
+    }
+)
+"""The foreign keys from a row a write inserts to the viewer writing it (db/migrations/):
+violated only when the viewer's user no longer exists, whatever the write's input."""
+
 
 class Code(StrEnum):
     """Why an input was refused (the GraphQL enum UserErrorCode)."""
@@ -46,3 +59,9 @@ def not_found(field: str, what: str) -> Refused:
 def forbidden(field: str, message: str) -> Refused:
     """The refusal for an object the viewer may see but not change."""
     return Refused(UserError(field, f"{field}: {message}", Code.FORBIDDEN))
+
+
+def viewer_gone(exc: BaseException) -> bool:
+    """Whether `exc` says the viewer's user no longer exists (a write's row could not
+    reference it): their token outlived their account, which is not the input's fault."""
+    return isinstance(exc, asyncpg.ForeignKeyViolationError) and exc.constraint_name in VIEWER_KEYS
