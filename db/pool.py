@@ -25,6 +25,7 @@ from db.errors import (
     StatementTimeout,
     connection_fault,
 )
+from db.pool_log import quiet_floor_retries
 
 log = logging.getLogger("pinql.db")
 
@@ -133,6 +134,7 @@ class Database:
         floor: statements raise DatabaseUnavailable until PostgreSQL answers, then take
         connections opened on demand. A refused login (or a bad DSN) raises.
         """
+        quiet_floor_retries()
         server_settings = dict(SESSION_SETTINGS)
         if statement_timeout_ms is not None:
             server_settings["statement_timeout"] = str(statement_timeout_ms)

@@ -5,6 +5,7 @@ and new ones alike; once it is back the same pool serves again, without leaking 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -12,6 +13,7 @@ import pytest
 
 from db.errors import DatabaseUnavailable
 from db.pool import Database
+from db.pool_log import ASYNCPG_POOL, FLOOR_RETRIES
 from tests.throwaway import ThrowawayPostgres
 
 FAST = 1.0  # seconds a statement may take to fail while PostgreSQL is down
@@ -147,3 +149,24 @@ async def test_starts_while_postgres_is_down_and_serves_once_it_is_up(
         assert_no_leak(database)
     finally:
         await database.close()
+
+
+async def test_an_outage_logs_one_line_about_the_floor_not_a_traceback_a_try(
+    throwaway_pg: ThrowawayPostgres, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """While PostgreSQL is down, asyncpg tries to reopen the pool's idle connections 1, 2,
+    4 ... s apart and logs each failure with a traceback: db/pool_log.py keeps one line a
+    minute, with the reason."""
+    FLOOR_RETRIES.last, FLOOR_RETRIES.dropped = None, 0  # (another test's outage logged)
+    caplog.set_level(logging.WARNING, logger=ASYNCPG_POOL)
+    await asyncio.to_thread(throwaway_pg.stop)
+    await fails_fast(database)  # the pool finds its connections gone: below its floor
+    await asyncio.sleep(3.5)  # tries at about 0, 1 and 3 s
+    await asyncio.to_thread(throwaway_pg.start)
+    await serves_again(database)
+    [line] = [r for r in caplog.records if r.name == ASYNCPG_POOL]
+    message = line.getMessage()  # (refused, or shutting down: as the first try found it)
+    assert message.startswith("could not reopen the pool's idle connections (PostgreSQL ")
+    assert message.endswith("); retrying")
+    assert line.exc_info is None
+    assert FLOOR_RETRIES.dropped >= 1
