@@ -48,6 +48,9 @@ class State(TypedDict):
     replica: Database | None
     """PINQL_DATABASE_REPLICA_URL's pool: queries read there, mutations use `database`."""
     redis: Redis | None
+    redis_required: bool
+    """Whether requests are refused without Redis (rate limits on, failing closed): then
+    Redis down makes this worker not ready (server/health.py)."""
     persisted: PersistedQueries
     idempotency: Idempotency
     admission: Admission
@@ -202,6 +205,7 @@ def create_app(
                 "database": database,
                 "replica": replica,
                 "redis": redis,
+                "redis_required": settings.rate_limit and not settings.rate_limit_fail_open,
                 "persisted": persisted,
                 "idempotency": idempotency,
                 "admission": admission,

@@ -1,5 +1,12 @@
 """Health endpoints for orchestrators: `/healthz` (the process is alive) and `/readyz` (it can
-serve: PostgreSQL and Redis answer). Neither is cached, and neither names a server's address."""
+serve: PostgreSQL answers, and Redis too when requests cannot be served without it). Neither
+is cached, and neither names a server's address.
+
+Readiness is about this replica, not its neighbours: every replica shares PostgreSQL and
+Redis, so a load balancer that pulled replicas for a fault they all share would turn a
+degraded service into none. Redis down while requests go on without it (rate limits failing
+open, documents from the process's cache) is `degraded`, 200; a pool whose connections are
+all busy (a long lock, a burst) is PostgreSQL answering, not an outage."""
 
 from __future__ import annotations
 
@@ -26,8 +33,10 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """200 when PostgreSQL, its read replica and Redis (those configured) answer within a
-    second, else 503; each check says `ok` or why not."""
+    """200 `ready` when PostgreSQL, its read replica and Redis (those configured) answer
+    within a second; 200 `degraded` when only Redis does not and requests go on without it
+    (`redis_required` false in the app's state); else 503 `unavailable`. Each check says
+    `ok`, `busy: ...` (every pool connection at work: PostgreSQL answers) or why not."""
     replica: Database | None = request.state.replica
     postgresql, redis, *rest = await asyncio.gather(
         check_postgresql(request.state.database),
@@ -37,14 +46,25 @@ async def readyz(request: Request) -> Response:
     checks = {"postgresql": postgresql, "redis": redis}
     if rest:
         checks["postgresql_replica"] = rest[0]
-    if all(result in ("ok", "not configured") for result in checks.values()):
+    failing = {name for name, result in checks.items() if not _serves(result)}
+    if not failing:
         return JSONResponse({"status": "ready", "checks": checks}, headers=NO_STORE)
+    if failing == {"redis"} and not request.state.redis_required:
+        return JSONResponse({"status": "degraded", "checks": checks}, headers=NO_STORE)
     return JSONResponse({"status": "unavailable", "checks": checks}, 503, headers=NO_STORE)
 
 
+def _serves(result: str) -> bool:
+    return result in ("ok", "not configured") or result.startswith("busy: ")
+
+
 async def check_postgresql(database: Database) -> str:
-    """`ok` when `select 1` runs through the pool in time, else `unreachable: <why>`
-    (`failing: <error>` for anything but an outage)."""
+    """`ok` when `select 1` runs through the pool in time, `busy: ...` when every connection
+    the pool may open is open and at work (none to check with, and none lost), else
+    `unreachable: <why>` (`failing: <error>` for anything but an outage)."""
+    pool = database.pool
+    if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
+        return f"busy: all {pool.get_max_size()} connections at work"
     session = database.session()
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):

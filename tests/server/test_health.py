@@ -8,6 +8,9 @@ import asyncio
 import time
 from typing import Any
 
+import asyncpg
+import pytest
+
 from tests.conftest import redis_url
 from tests.support import GraphQLClient, serve
 from tests.throwaway import ThrowawayPostgres, ThrowawayRedis
@@ -73,25 +76,71 @@ async def test_health_methods(world_database: str) -> None:
                 assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
 
 
+@pytest.mark.parametrize(
+    ("fail_open", "status", "word"), [(True, 200, "degraded"), (False, 503, "unavailable")]
+)
 async def test_readyz_names_redis_when_it_is_down(
-    world_database: str, throwaway_redis: ThrowawayRedis
+    world_database: str, throwaway_redis: ThrowawayRedis, fail_open: bool, status: int, word: str
 ) -> None:
-    async with serve(world_database, REDIS_URL=throwaway_redis.url) as client:
-        assert (await readyz(client))[0] == 200
+    """Redis down is `degraded` (200: requests go on, rate limits failing open), and not
+    ready (503) when rate limits fail closed: then every request would be refused."""
+    settings = {"REDIS_URL": throwaway_redis.url, "PINQL_RATE_LIMIT_FAIL_OPEN": fail_open}
+    async with serve(world_database, **settings) as client:
+        assert await readyz(client) == (
+            200,
+            {"status": "ready", "checks": {"postgresql": "ok", "redis": "ok"}},
+        )
         throwaway_redis.stop()
         started = time.monotonic()
-        status, body = await readyz(client)
+        answer, body = await readyz(client)
         assert time.monotonic() - started < 1.5
-        assert (status, body["status"], body["checks"]["postgresql"]) == (503, "unavailable", "ok")
+        assert (answer, body["status"], body["checks"]["postgresql"]) == (status, word, "ok")
         # The pooled connection was closed by the server; the retry on a new one is refused.
         assert body["checks"]["redis"] in (
             "unreachable: connection closed by server",
             "unreachable: connection refused",
         )
-        status, body = await readyz(client)
-        assert (status, body["checks"]["redis"]) == (503, "unreachable: connection refused")
+        answer, body = await readyz(client)
+        assert (answer, body["checks"]["redis"]) == (status, "unreachable: connection refused")
+        served = await client.post("{ __typename }")
+        assert served.status_code == (200 if fail_open else 503)
         throwaway_redis.start()
         await ready_within(client, 5)
+
+
+async def test_readyz_is_ready_while_a_lock_keeps_every_connection_busy(
+    world_database: str,
+) -> None:
+    """A long lock on a table fills the pool with waiting requests: PostgreSQL answers, so
+    the replica stays ready (a load balancer must not pull every replica for it)."""
+    async with serve(world_database, REDIS_URL="", PINQL_DB_POOL_MAX=2) as client:
+        locker = await asyncpg.connect(world_database)
+        try:
+            locking = locker.transaction()
+            await locking.start()
+            await locker.execute("lock table pins in access exclusive mode")
+            waiting = [
+                asyncio.create_task(client.post("{ pins(first: 1) { totalCount } }"))
+                for _ in range(2)
+            ]
+            await asyncio.sleep(0.3)  # both requests hold a connection, waiting on the lock
+            started = time.monotonic()
+            assert await readyz(client) == (
+                200,
+                {
+                    "status": "ready",
+                    "checks": {
+                        "postgresql": "busy: all 2 connections at work",
+                        "redis": "not configured",
+                    },
+                },
+            )
+            assert time.monotonic() - started < 0.5
+            await locking.rollback()
+            assert [r.status_code for r in await asyncio.gather(*waiting)] == [200, 200]
+        finally:
+            await locker.close()
+        assert (await readyz(client))[1]["checks"]["postgresql"] == "ok"
 
 
 async def test_readyz_names_postgresql_when_it_is_down_and_recovers(
