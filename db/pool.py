@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 from typing import Any, Protocol
 
 import asyncpg
@@ -108,8 +109,11 @@ class Database:
         *,
         statement_timeout_ms: int | None = None,
         acquire_timeout: float = 5.0,
+        open_alone: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
     ) -> None:
         self.pool = pool
+        self.open_alone = open_alone
+        """Opens a connection outside the pool, as the pool opens its own (db/health.py)."""
         self.statement_timeout_ms = statement_timeout_ms
         self.acquire_timeout = acquire_timeout
         self._releases: set[asyncio.Task[None]] = set()
@@ -157,14 +161,18 @@ class Database:
         except DatabaseLoginRefused:
             raise
         except DatabaseUnavailable as exc:
+            floor = f"connections opened on demand, no floor of {min_size}"
             log.warning(
-                "%s: starting anyway, answering 503 until PostgreSQL is back "
-                "(connections opened on demand, no floor of %d)",
-                exc,
-                min_size,
+                "%s: starting anyway, answering 503 until PostgreSQL is back (%s)", exc, floor
             )
             pool = await create(0)  # asyncpg opens a floor's connections at creation
-        return cls(pool, statement_timeout_ms=statement_timeout_ms, acquire_timeout=acquire_timeout)
+        alone = partial(_connect, dsn, timeout=connect_timeout, server_settings=server_settings)
+        return cls(
+            pool,
+            statement_timeout_ms=statement_timeout_ms,
+            acquire_timeout=acquire_timeout,
+            open_alone=alone,
+        )
 
     def session(self, on_statement: StatementHook | None = None) -> Session:
         """A new request-scoped session; close it when the request ends."""
@@ -174,10 +182,8 @@ class Database:
         """A pool connection, within `acquire_timeout`; else DatabaseUnavailable.
 
         Callers are served in arrival order: they queue on `_turn` (a FIFO lock), so only
-        one of them waits on the pool at a time. asyncpg's pool queue lets a newcomer take a
-        connection just given back ahead of a caller woken for it, which then queues again
-        at the end: under load, a few requests waited many times over (p99 at 4x p50 on the
-        board page at 32 connections, 2.7x with this turn)."""
+        one of them waits on the pool at a time. (asyncpg's own queue lets a newcomer take a
+        connection just given back ahead of a caller woken for it.)"""
         try:
             async with asyncio.timeout(self.acquire_timeout), self._turn:
                 return await self.pool.acquire()

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from db.health import HealthConnection
 from db.pool import ConnectionInit, Database
 from execution.cache import PlanCache
 from execution.documents import Preparer, prepare
@@ -47,6 +48,9 @@ class State(TypedDict):
     database: Database
     replica: Database | None
     """PINQL_DATABASE_REPLICA_URL's pool: queries read there, mutations use `database`."""
+    health: HealthConnection
+    """PostgreSQL's readiness check, on a connection of its own (server/health.py)."""
+    replica_health: HealthConnection | None
     redis: Redis | None
     redis_required: bool
     """Whether requests are refused without Redis (rate limits on, failing closed): then
@@ -198,12 +202,16 @@ def create_app(
         if metrics is not None:
             persisted.stats.sink = metrics.persisted_event
             metrics.watch_pool(database.pool)
+        health = HealthConnection.of(database)
+        replica_health = HealthConnection.of(replica) if replica is not None else None
         if settings.gc_tuning:
             tune_garbage_collector()
         try:
             yield {
                 "database": database,
                 "replica": replica,
+                "health": health,
+                "replica_health": replica_health,
                 "redis": redis,
                 "redis_required": settings.rate_limit and not settings.rate_limit_fail_open,
                 "persisted": persisted,
@@ -220,6 +228,9 @@ def create_app(
             await idempotency.close()
             offload.close()
             await store.close()
+            for checks in (health, replica_health):
+                if checks is not None:
+                    await checks.close()
             if replica is not None:
                 await replica.close()
             await database.close()

@@ -5,8 +5,9 @@ is cached, and neither names a server's address.
 Readiness is about this replica, not its neighbours: every replica shares PostgreSQL and
 Redis, so a load balancer that pulled replicas for a fault they all share would turn a
 degraded service into none. Redis down while requests go on without it (rate limits failing
-open, documents from the process's cache) is `degraded`, 200; a pool whose connections are
-all busy (a long lock, a burst) is PostgreSQL answering, not an outage."""
+open, documents from the process's cache) is `degraded`, 200; and PostgreSQL is checked on a
+connection of its own, so a pool whose connections are all busy (a long lock, a burst) does
+not make a PostgreSQL that answers look unreachable."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from db.errors import DatabaseUnavailable, os_error_reason
-from db.pool import Database
+from db.health import HealthConnection
 
 CHECK_TIMEOUT_SECONDS = 1.0
 NO_STORE = {"Cache-Control": "no-store"}
@@ -36,10 +37,10 @@ async def readyz(request: Request) -> Response:
     """200 `ready` when PostgreSQL, its read replica and Redis (those configured) answer
     within a second; 200 `degraded` when only Redis does not and requests go on without it
     (`redis_required` false in the app's state); else 503 `unavailable`. Each check says
-    `ok`, `busy: ...` (every pool connection at work: PostgreSQL answers) or why not."""
-    replica: Database | None = request.state.replica
+    `ok` or why not."""
+    replica: HealthConnection | None = request.state.replica_health
     postgresql, redis, *rest = await asyncio.gather(
-        check_postgresql(request.state.database),
+        check_postgresql(request.state.health),
         check_redis(request.state.redis),
         *([check_postgresql(replica)] if replica is not None else []),
     )
@@ -55,28 +56,22 @@ async def readyz(request: Request) -> Response:
 
 
 def _serves(result: str) -> bool:
-    return result in ("ok", "not configured") or result.startswith("busy: ")
+    return result in ("ok", "not configured")
 
 
-async def check_postgresql(database: Database) -> str:
-    """`ok` when `select 1` runs through the pool in time, `busy: ...` when every connection
-    the pool may open is open and at work (none to check with, and none lost), else
-    `unreachable: <why>` (`failing: <error>` for anything but an outage)."""
-    pool = database.pool
-    if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
-        return f"busy: all {pool.get_max_size()} connections at work"
-    session = database.session()
+async def check_postgresql(health: HealthConnection) -> str:
+    """`ok` when `select 1` runs on the check's own connection in time (db/health.py: the
+    pool's queue does not count), else `unreachable: <why>` (`failing: <error>` for
+    anything but an outage)."""
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            await session.fetch("select 1")
+            await health.select_one()
     except TimeoutError:
         return f"unreachable: no answer within {CHECK_TIMEOUT_SECONDS:g} s"
     except DatabaseUnavailable as exc:
         return f"unreachable: {exc}"
     except Exception as exc:  # not ready, whatever the reason; the probe must answer
         return f"failing: {type(exc).__name__}"
-    finally:
-        await session.close()
     return "ok"
 
 

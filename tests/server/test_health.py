@@ -111,8 +111,9 @@ async def test_readyz_names_redis_when_it_is_down(
 async def test_readyz_is_ready_while_a_lock_keeps_every_connection_busy(
     world_database: str,
 ) -> None:
-    """A long lock on a table fills the pool with waiting requests: PostgreSQL answers, so
-    the replica stays ready (a load balancer must not pull every replica for it)."""
+    """A long lock on a table fills the pool with waiting requests: PostgreSQL answers (the
+    check has a connection of its own), so the replica stays ready (a load balancer must not
+    pull every replica for it)."""
     async with serve(world_database, REDIS_URL="", PINQL_DB_POOL_MAX=2) as client:
         locker = await asyncpg.connect(world_database)
         try:
@@ -129,10 +130,7 @@ async def test_readyz_is_ready_while_a_lock_keeps_every_connection_busy(
                 200,
                 {
                     "status": "ready",
-                    "checks": {
-                        "postgresql": "busy: all 2 connections at work",
-                        "redis": "not configured",
-                    },
+                    "checks": {"postgresql": "ok", "redis": "not configured"},
                 },
             )
             assert time.monotonic() - started < 0.5
