@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 
 from asyncpg import exceptions as pg
 
@@ -23,6 +24,36 @@ class DatabaseLoginRefused(DatabaseUnavailable):
 class StatementTimeout(Exception):
     """A statement ran past PostgreSQL's statement_timeout (or an operator cancelled it) and
     was cancelled; its transaction, if any, was rolled back."""
+
+
+class LockTimeout(StatementTimeout):
+    """A statement waited past PostgreSQL's lock_timeout for a lock another transaction held
+    (a locked table, rows being changed) and was cancelled; retrying may succeed."""
+
+
+def statement_fault(
+    exc: BaseException, settings: Mapping[str, str]
+) -> DatabaseUnavailable | StatementTimeout | None:
+    """What `exc`, raised by a statement on a connection run with `settings` (their
+    timeouts, in ms, name the limit passed), means as pinql's exception; None when it is no
+    fault of the database's (raised as it is)."""
+    if isinstance(exc, pg.LockNotAvailableError):
+        limit = _limit("lock_timeout", settings)
+        return LockTimeout(
+            f"the statement waited longer than {limit} for a lock another transaction holds, "
+            "and was cancelled: retry"
+        )
+    if isinstance(exc, pg.QueryCanceledError):
+        if "statement timeout" not in exc.args[0]:
+            return StatementTimeout(f"PostgreSQL cancelled the statement: {exc.args[0]}")
+        limit = _limit("statement_timeout", settings)
+        return StatementTimeout(f"the statement ran longer than {limit} and was cancelled")
+    return connection_fault(exc)
+
+
+def _limit(name: str, settings: Mapping[str, str]) -> str:
+    ms = settings.get(name)
+    return f"{name} ({ms} ms)" if ms is not None else f"PostgreSQL's {name}"
 
 
 def os_error_reason(exc: OSError) -> str:

@@ -1,7 +1,8 @@
 """The asyncpg pool (one per process) and a request's Session: one connection, taken lazily.
 
 Faults reach callers as pinql's exceptions (db/errors.py): any way a connection can fail is
-`DatabaseUnavailable`, a statement cancelled by statement_timeout is `StatementTimeout`. A
+`DatabaseUnavailable`, a statement cancelled by statement_timeout is `StatementTimeout` (by
+lock_timeout, `LockTimeout`). A
 connection that failed is terminated, never reused: the pool opens a new one in its place
 when PostgreSQL answers again.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager, suppress
 from functools import partial
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ from db.errors import (
     DatabaseUnavailable,
     StatementTimeout,
     connection_fault,
+    statement_fault,
 )
 from db.pool_log import quiet_floor_retries
 
@@ -107,14 +109,15 @@ class Database:
         self,
         pool: asyncpg.Pool,
         *,
-        statement_timeout_ms: int | None = None,
+        settings: Mapping[str, str] = SESSION_SETTINGS,
         acquire_timeout: float = 5.0,
         open_alone: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
     ) -> None:
         self.pool = pool
         self.open_alone = open_alone
         """Opens a connection outside the pool, as the pool opens its own (db/health.py)."""
-        self.statement_timeout_ms = statement_timeout_ms
+        self.settings = settings
+        """The settings its connections run with (their timeouts name the limit passed)."""
         self.acquire_timeout = acquire_timeout
         self._releases: set[asyncio.Task[None]] = set()
         self._turn = asyncio.Lock()
@@ -128,6 +131,7 @@ class Database:
         max_size: int = 10,
         init: ConnectionInit | None = None,
         statement_timeout_ms: int | None = None,
+        lock_timeout_ms: int | None = None,
         connect_timeout: float = 2.0,
         acquire_timeout: float = 5.0,
     ) -> Database:
@@ -140,8 +144,12 @@ class Database:
         """
         quiet_floor_retries()
         server_settings = dict(SESSION_SETTINGS)
-        if statement_timeout_ms is not None:
-            server_settings["statement_timeout"] = str(statement_timeout_ms)
+        for name, ms in (
+            ("statement_timeout", statement_timeout_ms),
+            ("lock_timeout", lock_timeout_ms),
+        ):
+            if ms is not None:
+                server_settings[name] = str(ms)
 
         async def create(min_size: int) -> asyncpg.Pool:
             pool: asyncpg.Pool = await asyncpg.create_pool(
@@ -168,10 +176,7 @@ class Database:
             pool = await create(0)  # asyncpg opens a floor's connections at creation
         alone = partial(_connect, dsn, timeout=connect_timeout, server_settings=server_settings)
         return cls(
-            pool,
-            statement_timeout_ms=statement_timeout_ms,
-            acquire_timeout=acquire_timeout,
-            open_alone=alone,
+            pool, settings=server_settings, acquire_timeout=acquire_timeout, open_alone=alone
         )
 
     def session(self, on_statement: StatementHook | None = None) -> Session:
@@ -211,16 +216,7 @@ class Database:
 
     def fault(self, exc: Exception) -> DatabaseUnavailable | StatementTimeout | None:
         """What `exc`, raised by a statement, means as pinql's exception; None: raise it as is."""
-        if isinstance(exc, pg.QueryCanceledError):
-            if "statement timeout" not in exc.args[0]:
-                return StatementTimeout(f"PostgreSQL cancelled the statement: {exc.args[0]}")
-            limit = (
-                f"statement_timeout ({self.statement_timeout_ms} ms)"
-                if self.statement_timeout_ms is not None
-                else "PostgreSQL's statement_timeout"
-            )
-            return StatementTimeout(f"the statement ran longer than {limit} and was cancelled")
-        return connection_fault(exc)
+        return statement_fault(exc, self.settings)
 
     async def give_back(self, release: Coroutine[Any, Any, None]) -> None:
         """Runs `release` to its end even if the awaiting task is cancelled meanwhile."""

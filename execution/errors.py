@@ -1,8 +1,9 @@
 """Errors as clients see them: every error leaving execution has an `extensions.code`. A
 database outage is SERVICE_UNAVAILABLE, a statement past statement_timeout is
-STATEMENT_TIMEOUT, an error a client can act on (resolvers.errors) keeps its code, and any
-other unexpected exception (a bug) is logged with its traceback and reaches the client only
-as `Internal server error` with the request's id."""
+STATEMENT_TIMEOUT (past lock_timeout, waiting for a lock: LOCK_TIMEOUT), an error a client
+can act on (resolvers.errors) keeps its code, and any other unexpected exception (a bug) is
+logged with its traceback and reaches the client only as `Internal server error` with the
+request's id."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from db.errors import DatabaseUnavailable, StatementTimeout
+from db.errors import DatabaseUnavailable, LockTimeout, StatementTimeout
 from resolvers.errors import PinqlError
 
 log = logging.getLogger("pinql.execution")
@@ -24,6 +25,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT"
+LOCK_TIMEOUT = "LOCK_TIMEOUT"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
 
 
@@ -38,6 +40,8 @@ def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DatabaseUnavailable):
         return _replaced(error, f"the database is unavailable: {original}", UNAVAILABLE)
+    if isinstance(original, LockTimeout):
+        return _replaced(error, str(original), LOCK_TIMEOUT)
     if isinstance(original, StatementTimeout):
         return _replaced(error, str(original), STATEMENT_TIMEOUT)
     if original is not None and not isinstance(original, PinqlError | GraphQLError):

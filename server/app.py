@@ -160,6 +160,7 @@ async def connect_database(
         max_size=settings.db_pool_max,
         init=init,
         statement_timeout_ms=settings.statement_timeout_ms,
+        lock_timeout_ms=settings.pool_lock_timeout_ms,
         connect_timeout=settings.db_connect_timeout_seconds,
         acquire_timeout=settings.db_acquire_timeout_seconds,
     )

@@ -8,9 +8,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_BYTES
+from server.database_settings import DatabaseSettings
 from server.persisted.policy import ClientPolicy, check_client_name
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -31,16 +32,11 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-class Settings(BaseSettings):
+class Settings(DatabaseSettings):
     """pinql's configuration. Every field has a default that works for development."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    database_url: str | None = Field(
-        default=None,
-        validation_alias="DATABASE_URL",
-        description="PostgreSQL URL; unset: an embedded PostgreSQL under PINQL_DATA_DIR.",
-    )
     redis_url: str | None = Field(
         default=None,
         validation_alias="REDIS_URL",
@@ -64,8 +60,6 @@ class Settings(BaseSettings):
         validation_alias="PINQL_DEMO_SCALE",
         description="Size of the demo data `pinql serve` loads into an empty embedded database.",
     )
-    db_pool_min: int = Field(default=2, ge=0, le=1000, validation_alias="PINQL_DB_POOL_MIN")
-    db_pool_max: int = Field(default=10, ge=1, le=1000, validation_alias="PINQL_DB_POOL_MAX")
     token_ttl_seconds: int = Field(
         default=30 * 24 * 3600,
         ge=60,
@@ -218,27 +212,6 @@ class Settings(BaseSettings):
         validation_alias="PINQL_REQUEST_TIMEOUT_SECONDS",
         description="Deadline of one operation's execution; past it: 504 TIMEOUT.",
     )
-    statement_timeout_ms: int = Field(
-        default=5000,
-        ge=1,
-        le=3_600_000,
-        validation_alias="PINQL_STATEMENT_TIMEOUT_MS",
-        description="PostgreSQL statement_timeout of pinql's pool connections.",
-    )
-    db_connect_timeout_seconds: float = Field(
-        default=2.0,
-        gt=0,
-        le=600,
-        validation_alias="PINQL_DB_CONNECT_TIMEOUT_SECONDS",
-        description="Longest wait for a new PostgreSQL connection; past it: 503.",
-    )
-    db_acquire_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        le=600,
-        validation_alias="PINQL_DB_ACQUIRE_TIMEOUT_SECONDS",
-        description="Longest wait for a free pool connection; past it: 503.",
-    )
 
     introspection: bool | None = Field(
         default=None,
@@ -262,11 +235,6 @@ class Settings(BaseSettings):
         "unset: * in dev, none in prod.",
     )
 
-    database_replica_url: str | None = Field(
-        default=None,
-        validation_alias="PINQL_DATABASE_REPLICA_URL",
-        description="PostgreSQL read replica for queries (mutations use DATABASE_URL).",
-    )
     fast_path: bool = Field(
         default=True,
         validation_alias="PINQL_FAST_PATH",
@@ -380,11 +348,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.db_pool_min > self.db_pool_max:
-            raise ValueError(
-                f"PINQL_DB_POOL_MIN ({self.db_pool_min}) must not exceed "
-                f"PINQL_DB_POOL_MAX ({self.db_pool_max})"
-            )
         if self.rate_limit and self.max_query_cost > self.rate_limit_maximum:
             raise ValueError(
                 f"PINQL_MAX_QUERY_COST ({self.max_query_cost}) must not exceed "

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from db.errors import DatabaseLoginRefused, DatabaseUnavailable, StatementTimeout
+from db.errors import DatabaseLoginRefused, DatabaseUnavailable, LockTimeout, StatementTimeout
 from db.pool import Database, Session
 from tests.conftest import MakeDatabase, new_database
 from tests.throwaway import free_port
@@ -115,6 +115,29 @@ async def test_statement_timeout_is_statement_timeout_and_the_connection_stays_u
     finally:
         await session.close()
     await assert_clean(url, database, pid)
+
+
+async def test_a_statement_waiting_on_a_lock_gives_up_at_lock_timeout(url: str) -> None:
+    database = await Database.connect(
+        url, min_size=1, max_size=1, statement_timeout_ms=5000, lock_timeout_ms=100
+    )
+    holder = await asyncpg.connect(url)
+    session = database.session()
+    try:
+        await holder.execute("create table if not exists locked (id int)")
+        locking = holder.transaction()
+        await locking.start()
+        await holder.execute("lock table locked in access exclusive mode")
+        started = time.monotonic()
+        with pytest.raises(LockTimeout, match=r"longer than lock_timeout \(100 ms\) for a lock"):
+            await session.fetch("select * from locked")
+        assert time.monotonic() - started < 1.0  # not the statement timeout's 5 s
+        await locking.rollback()
+        assert await session.fetch("select * from locked") == []  # the same connection, usable
+    finally:
+        await session.close()
+        await holder.close()
+        await database.close()
 
 
 async def test_statement_timeout_in_a_transaction_rolls_it_back(

@@ -141,6 +141,7 @@ async def test_statement_timeout_is_a_coded_error_and_the_connection_recovers(
     own_database: str, locked_pins: asyncpg.Connection
 ) -> None:
     settings = {"PINQL_STATEMENT_TIMEOUT_MS": 200, "PINQL_DB_POOL_MIN": 1, "PINQL_DB_POOL_MAX": 1}
+    settings["PINQL_LOCK_TIMEOUT_MS"] = 0  # (else the lock's wait ends at lock_timeout first)
     async with serve(own_database, **settings) as client:
         body = await client.execute(PINS)
         [error] = body["errors"]
@@ -148,6 +149,26 @@ async def test_statement_timeout_is_a_coded_error_and_the_connection_recovers(
         assert "200" in error["message"]
         assert body["data"] is None
         assert (await client.data('{ user(username: "olive") { id } }'))["user"]
+
+
+async def test_a_statement_waiting_on_a_lock_is_a_lock_timeout_and_others_go_on(
+    own_database: str, locked_pins: asyncpg.Connection
+) -> None:
+    """A locked table costs its readers lock_timeout (default 1 s) and a LOCK_TIMEOUT field
+    error, not the statement timeout; a request that reads no locked table meanwhile is
+    answered, as soon as a waiter gives its connection back (a pool of 2, both waiting)."""
+    async with serve(own_database, PINQL_DB_POOL_MIN=1, PINQL_DB_POOL_MAX=2) as client:
+        started = time.monotonic()
+        waiting = [asyncio.create_task(client.execute(PINS)) for _ in range(2)]
+        unrelated = await client.data('{ user(username: "olive") { id } }')
+        assert unrelated["user"]
+        for body in await asyncio.gather(*waiting):
+            [error] = body["errors"]
+            assert error["extensions"]["code"] == "LOCK_TIMEOUT", body
+            assert "lock_timeout (1000 ms)" in error["message"]
+            assert body["data"] is None
+        assert time.monotonic() - started < 3.0  # not the statement timeout's 5 s, twice
+        assert await _statements_on_pins(locked_pins) == 0
 
 
 async def test_graphiql_is_off_in_prod_unless_configured(world_database: str) -> None:

@@ -51,3 +51,18 @@ def test_bad_policies_name_the_variable_and_value(env: dict[str, str], message: 
     with pytest.raises(ValidationError) as error:
         settings(**env)
     assert message in str(error.value)
+
+
+def test_the_lock_timeout_stays_below_the_statement_timeout() -> None:
+    def settings(**env: int) -> Settings:
+        return Settings.model_validate({"DATABASE_URL": "unused", **env})
+
+    assert settings().pool_lock_timeout_ms == 1000
+    assert settings(PINQL_STATEMENT_TIMEOUT_MS=200).pool_lock_timeout_ms == 100  # half
+    assert settings(PINQL_LOCK_TIMEOUT_MS=300).pool_lock_timeout_ms == 300
+    assert settings(PINQL_LOCK_TIMEOUT_MS=0).pool_lock_timeout_ms == 0  # PostgreSQL: no limit
+    with pytest.raises(ValidationError) as error:
+        settings(PINQL_LOCK_TIMEOUT_MS=5000)
+    assert "PINQL_LOCK_TIMEOUT_MS (5000) must be below PINQL_STATEMENT_TIMEOUT_MS (5000)" in str(
+        error.value
+    )
