@@ -273,7 +273,14 @@ async def test_sigterm_finishes_in_flight_requests_closes_pools_and_exits_0(
 ) -> None:
     url = await new_database(make_database, with_world=True)
     database = url.rsplit("/", 1)[1]
-    served = start("--workers", str(workers), DATABASE_URL=url, REDIS_URL=throwaway_redis.url)
+    # The lock below holds a request in flight: no lock_timeout may end its wait.
+    served = start(
+        "--workers",
+        str(workers),
+        DATABASE_URL=url,
+        REDIS_URL=throwaway_redis.url,
+        PINQL_LOCK_TIMEOUT_MS="0",
+    )
     processes = await asyncio.to_thread(served.ready, workers)
 
     monitor = await asyncpg.connect(url)
@@ -331,7 +338,10 @@ async def test_sigterm_finishes_in_flight_requests_closes_pools_and_exits_0(
 async def test_graceful_timeout_bounds_the_drain(start: Start, make_database: MakeDatabase) -> None:
     url = await new_database(make_database, with_world=True)
     database = url.rsplit("/", 1)[1]
-    served = start("--workers", "2", "--graceful-timeout", "1", DATABASE_URL=url)
+    # The lock below holds a request in flight for good: no lock_timeout may end its wait.
+    served = start(
+        "--workers", "2", "--graceful-timeout", "1", DATABASE_URL=url, PINQL_LOCK_TIMEOUT_MS="0"
+    )
     processes = await asyncio.to_thread(served.ready, 2)
 
     monitor = await asyncpg.connect(url)
