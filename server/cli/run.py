@@ -96,7 +96,7 @@ def serve(
                 settings,
                 target.url,
                 seed_if_empty=target.embedded,
-                connections=workers * settings.db_pool_max,
+                connections=workers * (settings.db_pool_max + 1),  # + /readyz's own
             )
         )
         os.environ["DATABASE_URL"] = target.url  # workers build their app from the environment
@@ -201,7 +201,8 @@ async def _prepare(
         slots = await conn.fetchval(CONNECTION_SLOTS)
         if connections > slots:
             log.warning(
-                "the pools may open %d connections (--workers times PINQL_DB_POOL_MAX) but "
+                "the pools may open %d connections (--workers times PINQL_DB_POOL_MAX, plus "
+                "one each for /readyz) but "
                 "PostgreSQL takes %d (max_connections - superuser_reserved_connections): lower "
                 "them, raise max_connections, or put PgBouncer in between (docs/scaling.md)",
                 connections,

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+import asyncpg
 import httpx
 import psutil
 import pytest
 
+from server.cli.run import CONNECTION_SLOTS
 from tests import world
 from tests.support import SECRET
 
@@ -147,4 +149,23 @@ def test_serve_uses_database_url_without_seeding(serve: Start, world_database: s
     viewer = {name: id for id, name in world.USERNAMES.items()}[token.group(1)]
     assert data["pins"]["totalCount"] == len(world.visible_pins(viewer))  # nothing was seeded
     assert not any("SeedCounts" in line for line in served.output)
+    _stop(served)
+
+
+@pytest.mark.parametrize("over", [True, False])
+async def test_serve_warns_when_its_connections_could_pass_postgresql_s(
+    serve: Start, world_database: str, over: bool
+) -> None:
+    """Each worker may open PINQL_DB_POOL_MAX pool connections and one for /readyz."""
+    conn = await asyncpg.connect(world_database)
+    try:
+        slots = await conn.fetchval(CONNECTION_SLOTS)
+    finally:
+        await conn.close()
+    pool_max = slots if over else slots - 1  # one worker: pool_max + 1 connections
+    served = serve(DATABASE_URL=world_database, PINQL_DB_POOL_MAX=str(pool_max))
+    served.wait_for(r"pinql is serving")
+    warned = f"the pools may open {pool_max + 1} connections" in "".join(served.output)
+    assert warned is over, "".join(served.output)
+    assert served.post("{ __typename }").status_code == 200
     _stop(served)
