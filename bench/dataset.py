@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from bench.processes import VENV_BIN, run_checked
-from db.seed import BASE_COUNTS
+from db.seed import BASE_COUNTS, TABLES
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "pinql_bench"
@@ -20,7 +20,6 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 BASELINE_REDIS_URL = "redis://127.0.0.1:6379/15"
 """The baseline's server (`--baseline`): its own registered operations and state."""
 SCALE = 10
-TABLES = ("users", "boards", "pins", "comments", "follows")
 
 # Whether a database of this name exists.
 DATABASE_EXISTS = "select exists (select 1 from pg_database where datname = $1)"

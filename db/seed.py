@@ -13,6 +13,7 @@ from itertools import accumulate
 
 import asyncpg
 
+from db.seed_progress import SILENT, SeedProgress, counted
 from db.seed_words import (
     BOARD_DESCRIPTIONS,
     CITIES,
@@ -48,18 +49,16 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 SECRET_SHARE = 0.1
 REPIN_SHARE = 0.1
 
+# The data set's tables, in the order they are loaded (each after those it references).
+TABLES = ("users", "boards", "pins", "comments", "follows")
 # Returns true when at least one user exists.
 ANY_USER = "select exists (select 1 from users)"
 # Moves each identity sequence to the largest id copied in, so the next insert gets max + 1.
-SET_SEQUENCES = """
-select setval(pg_get_serial_sequence('users', 'id'), max(id)) from users;
-select setval(pg_get_serial_sequence('boards', 'id'), max(id)) from boards;
-select setval(pg_get_serial_sequence('pins', 'id'), max(id)) from pins;
-select setval(pg_get_serial_sequence('comments', 'id'), max(id)) from comments;
-select setval(pg_get_serial_sequence('follows', 'id'), max(id)) from follows;
-"""
-# Refreshes planner statistics for the freshly loaded tables.
-ANALYZE = "analyze users, boards, pins, comments, follows"
+SET_SEQUENCES = ";".join(
+    f"select setval(pg_get_serial_sequence('{table}', 'id'), max(id)) from {table}"
+    for table in TABLES
+)
+ANALYZE = "analyze " + ", ".join(TABLES)  # fresh planner statistics for the loaded tables
 
 USER_COLUMNS = ("id", "username", "display_name", "email", "bio", "avatar_url", "created_at")
 BOARD_COLUMNS = ("id", "owner_id", "name", "description", "privacy", "created_at")
@@ -69,6 +68,7 @@ PIN_COLUMNS = (
 )  # fmt: skip
 COMMENT_COLUMNS = ("id", "pin_id", "author_id", "text", "created_at")
 FOLLOW_COLUMNS = ("id", "follower_id", "followee_id", "created_at")
+COLUMNS = (USER_COLUMNS, BOARD_COLUMNS, PIN_COLUMNS, COMMENT_COLUMNS, FOLLOW_COLUMNS)
 
 Row = tuple[object, ...]
 
@@ -93,15 +93,25 @@ async def is_empty(conn: asyncpg.Connection) -> bool:
     return not await conn.fetchval(ANY_USER)
 
 
-async def seed(conn: asyncpg.Connection, *, scale: float = 1.0, seed: int = 1) -> SeedCounts:
-    """Loads the data set for (scale, seed) into empty tables in one transaction; returns counts."""
+async def seed(
+    conn: asyncpg.Connection,
+    *,
+    scale: float = 1.0,
+    seed: int = 1,
+    progress: SeedProgress = SILENT,
+) -> SeedCounts:
+    """Loads the data set for (scale, seed) into empty tables in one transaction; returns counts.
+    `progress` hears each table start, advance and end."""
     counts = _counts_for(scale)
     if not await is_empty(conn):
         raise ValueError("seed needs empty tables, but users already has rows")
     tables = _generate(counts, random.Random(seed))
     async with conn.transaction():
         for table, columns, rows in tables:
-            await conn.copy_records_to_table(table, records=rows, columns=columns)
+            progress.start(table, getattr(counts, table))
+            records = counted(rows, table, progress)
+            await conn.copy_records_to_table(table, records=records, columns=columns)
+            progress.done(table)
         await conn.execute(SET_SEQUENCES)
     await conn.execute(ANALYZE)
     return counts
@@ -135,13 +145,8 @@ def _generate(
     pin_rows, pin_times, popularity = _pins(rng, counts.pins, board_rows, board_times, board_topics)
     comment_rows = _comments(rng, counts.comments, pin_times, popularity, user_times, activity)
     follow_rows = _follows(rng, counts.follows, user_times)
-    return [
-        ("users", USER_COLUMNS, user_rows),
-        ("boards", BOARD_COLUMNS, board_rows),
-        ("pins", PIN_COLUMNS, pin_rows),
-        ("comments", COMMENT_COLUMNS, comment_rows),
-        ("follows", FOLLOW_COLUMNS, follow_rows),
-    ]
+    rows = (user_rows, board_rows, pin_rows, comment_rows, follow_rows)
+    return list(zip(TABLES, COLUMNS, rows, strict=True))
 
 
 def _zipf_cum_weights(rng: random.Random, n: int, *, offset: int, exponent: float) -> list[float]:

@@ -27,6 +27,7 @@ from db.seed import is_empty
 from db.seed import seed as seed_demo_data
 from server.auth import issue_token
 from server.cli.common import bad_input, fail, load_settings
+from server.cli.progress import seed_progress
 from server.database_url import database_target
 from server.logs import configure as logging_config
 from server.settings import Env, Settings
@@ -221,7 +222,8 @@ async def _prepare(
         if seed_if_empty and await is_empty(conn):
             typer.echo("loading the demo data set (first start only)...")
             started = time.monotonic()
-            counts = await seed_demo_data(conn, scale=settings.demo_scale)
+            with seed_progress() as progress:
+                counts = await seed_demo_data(conn, scale=settings.demo_scale, progress=progress)
             typer.echo(f"  loaded {counts} in {time.monotonic() - started:.1f} s")
         # The demo viewer: whoever follows the most users, so homeFeed has plenty.
         row = await conn.fetchrow(
@@ -275,7 +277,8 @@ def seed(
                     "(pass --reset to delete everything first)"
                 )
             started = time.monotonic()
-            counts = await seed_demo_data(conn, scale=scale, seed=seed)
+            with seed_progress() as progress:
+                counts = await seed_demo_data(conn, scale=scale, seed=seed, progress=progress)
             typer.echo(f"loaded {counts} in {time.monotonic() - started:.1f} s")
         finally:
             await conn.close()
