@@ -194,7 +194,12 @@ def create_app(
         store = document_store(settings)
         offload = Offload()
         persisted = PersistedQueries(
-            store, settings.policy_for, settings.pq_cache_size, offload, preparer(settings)
+            store,
+            settings.policy_for,
+            settings.pq_cache_size,
+            offload,
+            preparer(settings),
+            apq_max_bytes=settings.apq_max_bytes,
         )
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
         redis = connect(settings.redis_url) if settings.redis_url else None

@@ -13,6 +13,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_BYTES
 from server.database_settings import DatabaseSettings
 from server.persisted.policy import ClientPolicy, check_client_name
+from server.persisted.queries import APQ_MAX_BYTES
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 DEV_SECRET = "pinql-dev-secret-do-not-use-in-production"  # noqa: S105 (refused in prod)
@@ -83,6 +84,13 @@ class Settings(DatabaseSettings):
         ge=60,
         validation_alias="PINQL_APQ_TTL_SECONDS",
         description="How long an APQ document stays stored after it was last sent in full.",
+    )
+    apq_max_bytes: int = Field(
+        default=APQ_MAX_BYTES,
+        ge=1024,
+        le=1024 * 1024,
+        validation_alias="PINQL_APQ_MAX_BYTES",
+        description="The largest document (UTF-8 bytes) APQ stores; a larger one is refused.",
     )
     pq_cache_size: int = Field(
         default=5000,

@@ -28,6 +28,9 @@ NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
 NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
 ID_REQUIRED = "PERSISTED_QUERY_ID_REQUIRED"
+TOO_LARGE = "PERSISTED_QUERY_TOO_LARGE"
+APQ_MAX_BYTES = 32 * 1024
+"""The default largest APQ text: each operation of operations/ is under 1 KiB."""
 NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
 
 
@@ -118,8 +121,11 @@ class PersistedQueries:
         cache_size: int,
         offload: Offload,
         prepare: Preparer = prepare,
+        apq_max_bytes: int = APQ_MAX_BYTES,
     ) -> None:
         self.store = store
+        self.apq_max_bytes = apq_max_bytes
+        """The largest text (UTF-8 bytes) APQ stores (PINQL_APQ_MAX_BYTES)."""
         self.policy = policy
         """The policy of a client (Settings.policy_for)."""
         self.documents = DocumentCache(cache_size, offload, prepare)
@@ -211,6 +217,16 @@ class PersistedQueries:
             )
         if query is None:
             return Refusal(200, "PersistedQueryNotFound", NOT_FOUND, NO_CACHE)
+        size = len(query.encode())
+        if size > self.apq_max_bytes:
+            self.stats.count(client, "refused")
+            return Refusal(
+                400,
+                f"the document is {size:,} bytes; a persisted query may be at most "
+                f"{self.apq_max_bytes:,} (PINQL_APQ_MAX_BYTES): trim it (comments and "
+                "whitespace count) or send it without extensions.persistedQuery",
+                TOO_LARGE,
+            )
         prepared = await self.documents.get(query, sha256, persisted=True)
         if prepared.valid and runs(prepared):
             self._local[(client, sha256)] = _Cached(prepared, registered=False)

@@ -493,3 +493,25 @@ async def test_counts_per_client_are_kept_in_one_place(tmp_path: Any) -> None:
     assert persisted.stats.of("web") == {"miss": 2, "apq_stored": 1, "hit_local": 1}
     assert persisted.stats.of("locked") == {"miss": 1, "refused": 1}
     offload.close()
+
+
+async def test_an_apq_text_over_the_size_limit_is_refused_and_not_stored(
+    pq: GraphQLClient, redis: Redis
+) -> None:
+    padded = QUERY + "# " + "x" * (pq.settings.apq_max_bytes - len(QUERY)) + "\n"
+    size = len(padded.encode())
+    refused = await send(pq, name="padded", query=padded, extensions=apq(sha256_hex(padded)))
+    assert refused.status_code == 400
+    [error] = refused.json()["errors"]
+    assert error["extensions"]["code"] == "PERSISTED_QUERY_TOO_LARGE"
+    assert f"{size:,} bytes" in error["message"]
+    assert f"{pq.settings.apq_max_bytes:,} (PINQL_APQ_MAX_BYTES)" in error["message"]
+    assert await redis.keys("pq:{padded}:*") == []
+    # at the limit it is stored and runs; the same text as a plain query runs too
+    fits = QUERY + "# " + "x" * (pq.settings.apq_max_bytes - len(QUERY) - 3) + "\n"
+    assert len(fits.encode()) == pq.settings.apq_max_bytes
+    stored = await send(pq, name="padded", query=fits, extensions=apq(sha256_hex(fits)))
+    assert without_cost(stored.json()) == VIEWER_DATA
+    assert await redis.keys("pq:{padded}:*") != []
+    plain = await send(pq, name="padded", query=padded)
+    assert without_cost(plain.json()) == VIEWER_DATA
