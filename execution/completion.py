@@ -194,7 +194,7 @@ class Completion(ABC):
                 present.append(value)
                 where.append(j)
         built = self.of_type(field, present, lambda: _through(where, fail), classes)
-        return _placed(len(values), where, built)
+        return placed(len(values), where, built)
 
     def of_type(
         self,
@@ -251,7 +251,7 @@ class Completion(ABC):
         return column
 
 
-def _placed(length: int, at: list[int] | None, values: list[Any]) -> list[Any]:
+def placed(length: int, at: list[int] | None, values: list[Any]) -> list[Any]:
     """A column of `length` nulls with `values[j]` at `at[j]` (`at` None: the values are
     the column)."""
     if at is None:

@@ -21,7 +21,7 @@ from graphql import GraphQLError, get_argument_values
 from graphql.execution.values import VariableValues
 
 from execution.builders import Builder, builder
-from execution.completion import Completion
+from execution.completion import Completion, placed
 from execution.plan import Field, Selection
 from execution.sources import Kind
 from execution.waits import Driven, KeyedWait, LoadWait, Waiting
@@ -131,7 +131,7 @@ class Runner(Completion):
                 values = list(map(read, parents))
             except Exception:  # some parent's read fails: its field error, the others go on
                 values, at = self.each(field, parents, outs, read)
-                return _placed(len(parents), at, self.complete(field, values, outs, at))
+                return placed(len(parents), at, self.complete(field, values, outs, at))
             return self.complete(field, values, outs, None)
         if kind is KEYED:
             return self.keyed(field, parents, outs)
@@ -173,7 +173,7 @@ class Runner(Completion):
             self.waiting.append(_new(KeyedWait, (field, loader, keys, outs, at)))
             return [None] * len(parents)
         values = list(map(loader.known.__getitem__, keys))
-        return _placed(len(parents), at, self.complete(field, values, outs, at))
+        return placed(len(parents), at, self.complete(field, values, outs, at))
 
     def loaded(self, field: Field, parents: list[Any], outs: list[dict[str, Any]]) -> list[Any]:
         """A loaded field: its plain function called for every parent; the values at hand
@@ -212,7 +212,7 @@ class Runner(Completion):
             self.waiting.append(LoadWait(field, outs, waiting, waited))
         if len(at) == len(parents):  # (every parent's value is at hand)
             return self.complete(field, values, outs, None)
-        return _placed(len(parents), at, self.complete(field, values, outs, at) if values else [])
+        return placed(len(parents), at, self.complete(field, values, outs, at) if values else [])
 
     def arguments_of(self, field: Field) -> Mapping[str, Any]:
         """The field's arguments for this request (raises graphql-core's GraphQLError)."""
@@ -228,14 +228,3 @@ class Runner(Completion):
                 found = get_argument_values(field.definition, node, self.variables)
             self._arguments[id(field)] = found
         return found
-
-
-def _placed(length: int, at: list[int] | None, values: list[Any]) -> list[Any]:
-    """A column of `length` nulls with `values[j]` at `at[j]` (`at` None: the values are
-    the column)."""
-    if at is None:
-        return values
-    column: list[Any] = [None] * length
-    for index, value in zip(at, values, strict=True):
-        column[index] = value
-    return column
