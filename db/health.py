@@ -28,8 +28,6 @@ class HealthConnection:
     @classmethod
     def of(cls, database: Database) -> HealthConnection:
         """The checks of `database`: their connection opened as its pool opens its own."""
-        if database.open_alone is None:
-            raise ValueError("the database was not opened by Database.connect")
         return cls(database.open_alone)
 
     async def select_one(self) -> None:

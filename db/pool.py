@@ -109,9 +109,9 @@ class Database:
         self,
         pool: asyncpg.Pool,
         *,
+        open_alone: Callable[[], Awaitable[asyncpg.Connection]],
         settings: Mapping[str, str] = SESSION_SETTINGS,
         acquire_timeout: float = 5.0,
-        open_alone: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
     ) -> None:
         self.pool = pool
         self.open_alone = open_alone

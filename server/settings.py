@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
 from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_BYTES
 from server.database_settings import DatabaseSettings
@@ -34,9 +34,8 @@ class LogFormat(StrEnum):
 
 
 class Settings(DatabaseSettings):
-    """pinql's configuration. Every field has a default that works for development."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    """pinql's configuration. Every field has a default that works for development (its
+    model_config, frozen and read by name or variable, comes from DatabaseSettings)."""
 
     redis_url: str | None = Field(
         default=None,

@@ -51,8 +51,3 @@ async def test_the_check_keeps_one_connection_and_survives_a_restart(
         await health.select_one()  # the kept one was closed meanwhile: opened again
     finally:
         await health.close()
-
-
-def test_only_a_pool_opened_by_connect_has_checks() -> None:
-    with pytest.raises(ValueError, match=r"Database\.connect"):
-        HealthConnection.of(Database(pool=None))  # type: ignore[arg-type]
