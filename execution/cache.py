@@ -25,6 +25,7 @@ from execution.budget import (
 )
 from execution.documents import PreparedDocument
 from execution.plan import Plan, Templates, plan
+from execution.untracked import untrack
 
 log = logging.getLogger("pinql.execution")
 
@@ -112,6 +113,7 @@ class PlanCache:
             )
         entry = _Entry(found, weight(found, prepared))
         if entry.weight <= plans.maxsize:  # (a plan heavier than the whole cache is not kept)
+            untrack(found)  # (kept long: out of the garbage collector's scans)
             plans[key] = entry
         return found
 

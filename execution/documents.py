@@ -98,6 +98,7 @@ def prepare(
     digest = sha256 or sha256_hex(text)
     try:
         document = parse(text, max_tokens=max_tokens)
+        _detach_tokens(document)
     except GraphQLError as syntax_error:
         if "Document contains more than" in syntax_error.message:
             error = request_error(
@@ -119,6 +120,18 @@ def prepare(
     for error in errors:
         error.extensions = {"code": VALIDATION_FAILED}
     return PreparedDocument(text, digest, document, tuple(errors), _introspects(document))
+
+
+def _detach_tokens(document: DocumentNode) -> None:
+    """Unlinks the lexer's chain of tokens (each token's `prev` and `next`), which nothing
+    after parsing reads: nodes keep their locations (`start`, `end`, `source`: what errors
+    are located with), and the document holds no reference cycle, so reference counting
+    frees it (execution/untracked.py)."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        following = token.next
+        token.prev = token.next = None
+        token = following
 
 
 class _IntrospectionFinder(Visitor):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+import gc
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -159,3 +160,20 @@ def without_cost(body: dict[str, Any]) -> dict[str, Any]:
     assert set(extensions) == {"cost"}, extensions
     assert extensions["cost"]["requestedQueryCost"] >= 0
     return {key: value for key, value in body.items() if key != "extensions"}
+
+
+@contextmanager
+def saving_garbage() -> Iterator[list[object]]:
+    """Inside the block the garbage collector keeps what it finds unreachable (in
+    `gc.garbage`) instead of freeing it, and collects only when asked."""
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        yield gc.garbage
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()

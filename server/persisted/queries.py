@@ -18,6 +18,7 @@ from typing import Any
 from cachetools import LRUCache
 
 from execution.documents import PreparedDocument, Preparer, prepare, sha256_hex
+from execution.untracked import untrack
 from server.offload import Offload
 from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import DocumentStore, StoreUnavailable
@@ -79,9 +80,9 @@ class DocumentCache:
 
     Persisted documents are kept at once. Plain query text is kept on its second sighting
     only (a small LRU of hashes seen once is the doorkeeper): texts that vary per request
-    (inlined values, a fuzzer) must not fill the cache, which would evict the hot documents
-    and give the garbage collector ~300 objects per document to scan on every full
-    collection. A document is prepared off the event loop (server/offload.py)."""
+    (inlined values, a fuzzer) must not fill the cache, which would evict the hot documents.
+    A kept document is out of the garbage collector's scans (execution/untracked.py). A
+    document is prepared off the event loop (server/offload.py)."""
 
     def __init__(self, size: int, offload: Offload, prepare: Preparer = prepare) -> None:
         self._prepare = prepare
@@ -102,6 +103,7 @@ class DocumentCache:
             if not prepared.valid:
                 return prepared
             if persisted or self._seen_once.pop(digest, False):
+                untrack(prepared)  # (kept long: out of the garbage collector's scans)
                 self._by_hash[digest] = prepared
             else:
                 self._seen_once[digest] = True

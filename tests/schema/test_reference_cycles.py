@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.schema.demo import SIZES, Picks, operation, query_files
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, saving_garbage
 
 # What a request builds: its session, loaders, rows and pages. (graphql-core's executor and
 # visitors are cycles by design: `execution.reference.ReferenceExecutor` lets go of the
@@ -27,19 +27,10 @@ REQUEST_PACKAGES = ("db.", "loaders.", "resolvers.")
 
 @pytest.fixture
 def saved_garbage() -> Iterator[list[object]]:
-    """The garbage collector keeps what it finds unreachable (in `gc.garbage`) instead of
-    freeing it, and collects only when asked, until the test ends."""
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        yield gc.garbage
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        if was_enabled:
-            gc.enable()
+    """The garbage collector keeps what it finds unreachable instead of freeing it, and
+    collects only when asked, until the test ends."""
+    with saving_garbage() as garbage:
+        yield garbage
 
 
 def request_objects(garbage: list[object]) -> Counter[str]:
