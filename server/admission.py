@@ -90,7 +90,7 @@ class Admission:
             return Refused(errors=[cost_error(requested, self.settings.max_query_cost)], cost=cost)
         if self.limiter is None:
             return Admitted(requested, mutation)
-        key = bucket_key(client, viewer_id, address)
+        key = bucket_key(viewer_id, address)
         try:
             throttle = await self.limiter.take(key, requested)
         except RateLimitUnavailable as exc:

@@ -134,12 +134,13 @@ def ttl_ms(points: float, maximum: int, restore_rate: float) -> int:
     return min(LONGEST_TTL_MS, math.ceil((maximum - points) / restore_rate * 1000))
 
 
-def bucket_key(client: str, viewer_id: int | None, address: str | None) -> str:
-    """The bucket of a viewer of `client`, or of an anonymous address (IPv6: its /64, which
-    one host can hop across at will)."""
+def bucket_key(viewer_id: int | None, address: str | None) -> str:
+    """The bucket of a signed-in viewer, or of an anonymous address (IPv6: its /64, which one
+    host can hop across at will). Never of the client's name: that is a header anyone can
+    set, and a new name must not be a new bucket."""
     if viewer_id is not None:
-        return f"rl:{client}:v:{viewer_id}"
-    return f"rl:{client}:a:{_network(address)}"
+        return f"rl:v:{viewer_id}"
+    return f"rl:a:{_network(address)}"
 
 
 def _network(address: str | None) -> str:

@@ -190,7 +190,7 @@ class Settings(DatabaseSettings):
     rate_limit: bool = Field(
         default=True,
         validation_alias="PINQL_RATE_LIMIT",
-        description="Cost-based rate limiting per client and viewer (or address).",
+        description="Cost-based rate limiting per viewer (or address when anonymous).",
     )
     rate_limit_maximum: int = Field(
         default=50_000,

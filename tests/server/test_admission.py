@@ -186,6 +186,25 @@ async def test_over_the_rate_limit_is_429_with_retry_after(world_database: str) 
         assert (await client.post(FEED, {"n": 5}, viewer=OLIVE)).status_code == 200
 
 
+@pytest.mark.parametrize("viewer", [OLIVE, None], ids=["signed-in", "anonymous"])
+async def test_a_new_client_name_is_not_a_new_bucket(
+    world_database: str, viewer: int | None
+) -> None:
+    limits = {"PINQL_RATE_LIMIT_MAXIMUM": 100, "PINQL_MAX_QUERY_COST": 100}
+    async with serve(world_database, PINQL_RATE_LIMIT_RESTORE_RATE=1e-6, **limits) as client:
+        statuses = [
+            (
+                await client.post(
+                    FEED, {"n": 5}, viewer=viewer, headers={"graphql-client-name": f"c{i}"}
+                )
+            ).status_code
+            for i in range(50)  # 11 points requested each
+        ]
+    assert statuses[0] == 200
+    assert 429 in statuses
+    assert statuses[statuses.index(429) :].count(200) <= 1, statuses
+
+
 async def test_buckets_are_shared_by_workers_through_redis(
     world_database: str, shared_redis: str
 ) -> None:

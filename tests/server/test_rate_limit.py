@@ -39,7 +39,7 @@ TINY_RATE = 1e-6  # a millionth of a point a second: no test runs long enough to
 
 def new_key() -> str:
     """A bucket key no test has used."""
-    return bucket_key("test", int(secrets.token_hex(4), 16), None)
+    return bucket_key(int(secrets.token_hex(4), 16), None)
 
 
 @pytest.fixture(scope="module")
@@ -280,18 +280,18 @@ async def test_local_buckets_are_dropped_when_full_and_bounded() -> None:
 @pytest.mark.parametrize(
     ("viewer", "address", "key"),
     [
-        (42, "203.0.113.9", "rl:web:v:42"),
-        (None, "203.0.113.9", "rl:web:a:203.0.113.9"),
-        (None, None, "rl:web:a:unknown"),
-        (None, "", "rl:web:a:unknown"),
-        (None, "2001:DB8:1:2:3:4:5:6", "rl:web:a:2001:db8:1:2::/64"),
-        (None, "2001:db8:1:2::ffff", "rl:web:a:2001:db8:1:2::/64"),
-        (None, "::ffff:203.0.113.9", "rl:web:a:203.0.113.9"),
-        (None, "testclient", "rl:web:a:testclient"),
+        (42, "203.0.113.9", "rl:v:42"),
+        (None, "203.0.113.9", "rl:a:203.0.113.9"),
+        (None, None, "rl:a:unknown"),
+        (None, "", "rl:a:unknown"),
+        (None, "2001:DB8:1:2:3:4:5:6", "rl:a:2001:db8:1:2::/64"),
+        (None, "2001:db8:1:2::ffff", "rl:a:2001:db8:1:2::/64"),
+        (None, "::ffff:203.0.113.9", "rl:a:203.0.113.9"),
+        (None, "testclient", "rl:a:testclient"),
     ],
 )
 def test_bucket_keys(viewer: int | None, address: str | None, key: str) -> None:
-    assert bucket_key("web", viewer, address) == key
+    assert bucket_key(viewer, address) == key
 
 
 # ---- Redis down and back ------------------------------------------------------------------------
