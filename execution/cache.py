@@ -1,6 +1,8 @@
 """Plans kept per process, by document SHA-256 and operation name, least recently used out:
-each document is planned once, and one the engine does not run is remembered as such (with
-why), so it costs one attempt.
+a plan is kept from its document's second sighting on (`SecondSighting`), so texts that vary
+per request never push out the plans used again, and a document used again is planned at
+most twice. One the engine does not run is remembered as such (with why, in a bounded LRU
+of its own), so it costs one attempt.
 
 The cache is bounded by the memory its plans weigh, not by a count of plans: a plan weighs
 its nodes and the document it keeps alive (its fields' nodes hold the whole syntax tree and
@@ -11,7 +13,9 @@ documents leaves a worker's memory within PINQL_PLAN_CACHE_MB.
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 from graphql import GraphQLSchema, OperationDefinitionNode
@@ -36,7 +40,29 @@ PLAN_NODE_BYTES = 256
 DOCUMENT_BYTES_PER_CHARACTER = 64
 """What a document's syntax tree and text weigh, per character of its text (measured: 42
 to 55 bytes; a comment weighs less)."""
-UNPLANNED_BYTES = 256
+UNPLANNED = 20_000
+"""Documents remembered as not planned (an Unplanned each, about 300 bytes with its key)."""
+SEEN_ONCE = 20_000
+"""Keys a doorkeeper remembers as seen once (about 200 bytes each)."""
+
+K = TypeVar("K", bound=Hashable)
+
+
+class SecondSighting(Generic[K]):
+    """A cache's doorkeeper: a key may be kept from its second sighting on. Keys seen once
+    are remembered in a bounded LRU, so a stream of texts that differ per request (inlined
+    values, a fuzzer, a hostile client) costs that LRU, never the cache's hot entries."""
+
+    def __init__(self, size: int = SEEN_ONCE) -> None:
+        self._once: LRUCache[K, bool] = LRUCache(size)
+
+    def admits(self, key: K) -> bool:
+        """Whether `key` was seen before (it then leaves the seen-once LRU); else remembers
+        it as seen once."""
+        if self._once.pop(key, False):
+            return True
+        self._once[key] = True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +75,18 @@ class Unplanned:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    found: Plan | Unplanned
+    plan: Plan
     weight: int
 
 
-def weight(found: Plan | Unplanned, prepared: PreparedDocument) -> int:
-    """The bytes a cache entry keeps alive, estimated: a plan's nodes and its document."""
-    if isinstance(found, Unplanned):
-        return UNPLANNED_BYTES
-    return found.size * PLAN_NODE_BYTES + len(prepared.text) * DOCUMENT_BYTES_PER_CHARACTER
+def document_weight(prepared: PreparedDocument) -> int:
+    """The bytes a prepared document keeps alive, estimated from its text's length."""
+    return len(prepared.text) * DOCUMENT_BYTES_PER_CHARACTER
+
+
+def weight(plan: Plan, prepared: PreparedDocument) -> int:
+    """The bytes a kept plan keeps alive, estimated: its nodes and its document."""
+    return plan.size * PLAN_NODE_BYTES + document_weight(prepared)
 
 
 class PlanCache:
@@ -78,32 +107,37 @@ class PlanCache:
         self._plans: LRUCache[PlanKey, _Entry] = LRUCache(
             max_bytes, getsizeof=lambda entry: entry.weight
         )
+        self._door: SecondSighting[PlanKey] = SecondSighting()
+        self._unplanned: LRUCache[PlanKey, Unplanned] = LRUCache(UNPLANNED)
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
+        """Plans kept."""
         return len(self._plans)
 
     @property
     def weight(self) -> int:
-        """The bytes the plans held weigh (estimated: `weight`)."""
+        """The bytes the plans kept weigh (estimated: `weight`)."""
         return int(self._plans.currsize)
 
     def get(
         self, prepared: PreparedDocument, operation: OperationDefinitionNode
     ) -> Plan | Unplanned:
-        """The plan of `operation` in the valid document `prepared`, planned on first use;
-        Unplanned (logged once, when first found) when the engine does not run it."""
+        """The plan of `operation` in the valid document `prepared`, kept from its second
+        sighting on; Unplanned (remembered, and logged, when first found) when the engine
+        does not run it."""
         assert prepared.valid and prepared.document is not None
         key = (prepared.sha256, operation.name.value if operation.name else None)
-        plans = self._plans
-        entry = plans.get(key)
-        if entry is not None:
+        entry = self._plans.get(key)
+        found = entry.plan if entry is not None else self._unplanned.get(key)
+        if found is not None:
             self.hits += 1
-            return entry.found
+            return found
         self.misses += 1
         found = self._plan(prepared, operation)
         if isinstance(found, Unplanned):
+            self._unplanned[key] = found
             log.info(
                 "not planned (%s): document %s%s",
                 found.reason,
@@ -111,10 +145,12 @@ class PlanCache:
                 f": {found.detail}" if found.detail else "",
                 extra={"document_hash": prepared.sha256, "reason": found.reason},
             )
+            return found
         entry = _Entry(found, weight(found, prepared))
-        if entry.weight <= plans.maxsize:  # (a plan heavier than the whole cache is not kept)
+        # Kept from its second sighting, unless heavier than the whole cache.
+        if self._door.admits(key) and entry.weight <= self._plans.maxsize:
             untrack(found)  # (kept long: out of the garbage collector's scans)
-            plans[key] = entry
+            self._plans[key] = entry
         return found
 
     def _plan(

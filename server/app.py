@@ -23,6 +23,7 @@ from execution.documents import Preparer, prepare
 from execution.run import Runs
 from schema.build import build_schema
 from server.admission import Admission
+from server.gauges import Weighed
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
 from server.health import healthz, readyz
@@ -196,7 +197,7 @@ def create_app(
         persisted = PersistedQueries(
             store,
             settings.policy_for,
-            settings.pq_cache_size,
+            settings.document_cache_mb * 2**20,
             offload,
             preparer(settings),
             apq_max_bytes=settings.apq_max_bytes,
@@ -208,6 +209,10 @@ def create_app(
         if metrics is not None:
             persisted.stats.sink = metrics.persisted_event
             metrics.watch_pool(database.pool)
+            caches: dict[str, Weighed] = {"documents": persisted.documents}
+            if plans is not None:
+                caches["plans"] = plans
+            metrics.watch_caches(caches)
         health = HealthConnection.of(database)
         replica_health = HealthConnection.of(replica) if replica is not None else None
         if settings.gc_tuning:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -32,12 +32,24 @@ from prometheus_client import (
     generate_latest,
     values,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.requests import Request
 from starlette.responses import Response
 
 from db.pool import Session, StatementHook
+from server.gauges import (
+    CACHE_BYTES,
+    CACHE_ENTRIES,
+    GaugesCollector,
+    Weighed,
+    cache_families,
+    one,
+    pool_family,
+    sample_caches,
+    sample_every_second,
+    sample_pool,
+)
 from server.tallies import BatchSizes, Tallied
 
 log = logging.getLogger("pinql.metrics")
@@ -46,7 +58,6 @@ MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 NONE = "-"
 """The label value of an unnamed or unknown operation, and of an unknown client."""
 MAX_LABEL_VALUES = 200
-POOL_SAMPLE_SECONDS = 1.0
 
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SQL_SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -126,27 +137,6 @@ class _Bounded:
             return NONE
         self.seen.add(value)
         return value
-
-
-class PoolCollector:
-    """`pinql_db_pool_connections{state}`, read from the asyncpg pool when scraped."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
-    def collect(self) -> Iterable[Metric]:
-        """The pool's connections in use and idle, now."""
-        yield _pool_family(self.pool)
-
-
-def _pool_family(pool: asyncpg.Pool) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(
-        "pinql_db_pool_connections", "Open PostgreSQL connections of the pool", labels=["state"]
-    )
-    idle = pool.get_idle_size()
-    family.add_metric(["in_use"], pool.get_size() - idle)
-    family.add_metric(["idle"], idle)
-    return family
 
 
 def multiprocess_dir() -> str | None:
@@ -247,9 +237,11 @@ class Metrics:
             self.loader_batch,
         )
         self._events: dict[tuple[str, str], Counter] = {}
-        self._pool_collector: PoolCollector | None = None
-        self._pool_sampler: asyncio.Task[None] | None = None
-        self._pool_sample: Callable[[], None] | None = None
+        self._collectors: list[GaugesCollector] = []
+        self._samples: list[Callable[[], None]] = []
+        """Multiprocess mode: what writes the gauges (every SAMPLE_SECONDS, and when
+        scraped)."""
+        self._sampler: asyncio.Task[None] | None = None
 
     @classmethod
     def for_process(cls) -> Metrics:
@@ -287,8 +279,7 @@ class Metrics:
         """Reports the pool's connections: read when scraped, or, in multiprocess mode,
         sampled every second into a gauge summed over the live workers."""
         if self.multiprocess is None:
-            self._pool_collector = PoolCollector(pool)
-            self.registry.register(self._pool_collector)
+            self._collect(partial(one, pool_family, pool))
             return
         gauge = Gauge(
             "pinql_db_pool_connections",
@@ -297,47 +288,55 @@ class Metrics:
             registry=None,
             multiprocess_mode="livesum",
         )
-        self._pool_sampler = asyncio.create_task(_sample(pool, gauge, self.flush))
-        self._pool_sample = partial(_sample_once, pool, gauge)
+        self._sample(partial(sample_pool, pool, gauge))
+
+    def watch_caches(self, caches: Mapping[str, Weighed]) -> None:
+        """Reports what the in-process caches hold (`pinql_cache_bytes`,
+        `pinql_cache_entries`, by cache name): read when scraped, or, in multiprocess mode,
+        sampled every second into gauges summed over the live workers."""
+        if self.multiprocess is None:
+            self._collect(partial(cache_families, caches))
+            return
+        weights, entries = (
+            Gauge(*about, ("cache",), registry=None, multiprocess_mode="livesum")
+            for about in (CACHE_BYTES, CACHE_ENTRIES)
+        )
+        self._sample(partial(sample_caches, caches, weights, entries))
+
+    def _collect(self, read: Callable[[], Iterable[Metric]]) -> None:
+        collector = GaugesCollector(read)
+        self.registry.register(collector)
+        self._collectors.append(collector)
+
+    def _sample(self, sample: Callable[[], None]) -> None:
+        self._samples.append(sample)
+        if self._sampler is None:
+            self._sampler = asyncio.create_task(sample_every_second(self._samples, self.flush))
 
     async def close(self) -> None:
-        """Stops watching the pool; in multiprocess mode, drops this worker's live gauge."""
-        if self._pool_collector is not None:
-            self.registry.unregister(self._pool_collector)
-            self._pool_collector = None
-        if self._pool_sampler is not None:
-            self._pool_sampler.cancel()
+        """Stops watching the pool and caches; in multiprocess mode, drops this worker's live
+        gauges."""
+        for collector in self._collectors:
+            self.registry.unregister(collector)
+        self._collectors.clear()
+        if self._sampler is not None:
+            self._sampler.cancel()
             with suppress(asyncio.CancelledError):
-                await self._pool_sampler
-            self._pool_sampler = None
-            self._pool_sample = None
+                await self._sampler
+            self._sampler = None
+        self._samples.clear()
         self.flush()
         if self.multiprocess is not None:
             mark_process_dead(os.getpid(), self.multiprocess)  # type: ignore[no-untyped-call]
 
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format (all workers' in multiprocess mode, this
-        worker's pool as it is now)."""
-        if self._pool_sample is not None:
-            self._pool_sample()
+        worker's pool and caches as they are now)."""
+        for sample in self._samples:
+            sample()
         self.flush()
         return generate_latest(self.registry)
 
     async def endpoint(self, request: Request) -> Response:
         """GET /metrics."""
         return Response(self.exposition(), media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
-
-
-async def _sample(pool: asyncpg.Pool, gauge: Gauge, flush: Callable[[], None]) -> None:
-    """Multiprocess mode: the pool gauge and the observations tallied, every second (any
-    worker may answer a scrape, and it reads the others' from their files)."""
-    while True:
-        _sample_once(pool, gauge)
-        flush()
-        await asyncio.sleep(POOL_SAMPLE_SECONDS)
-
-
-def _sample_once(pool: asyncpg.Pool, gauge: Gauge) -> None:
-    idle = pool.get_idle_size()
-    gauge.labels("in_use").set(pool.get_size() - idle)
-    gauge.labels("idle").set(idle)

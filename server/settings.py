@@ -91,12 +91,19 @@ class Settings(DatabaseSettings):
         validation_alias="PINQL_APQ_MAX_BYTES",
         description="The largest document (UTF-8 bytes) APQ stores; a larger one is refused.",
     )
-    pq_cache_size: int = Field(
-        default=5000,
+    document_cache_mb: int = Field(
+        default=64,
         ge=1,
-        le=1_000_000,
+        le=65_536,
+        validation_alias="PINQL_DOCUMENT_CACHE_MB",
+        description="MiB the prepared (parsed, validated) documents each worker keeps may "
+        "weigh (least recently used go first).",
+    )
+    pq_cache_size: int | None = Field(
+        default=None,
         validation_alias="PINQL_PQ_CACHE_SIZE",
-        description="Persisted documents each worker keeps parsed and validated in memory.",
+        description="Gone (a count of documents): refused, so that a deployment setting it "
+        "learns of PINQL_DOCUMENT_CACHE_MB.",
     )
 
     idempotency_ttl_seconds: int = Field(
@@ -355,6 +362,11 @@ class Settings(DatabaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        if self.pq_cache_size is not None:
+            raise ValueError(
+                f"PINQL_PQ_CACHE_SIZE ({self.pq_cache_size}) is gone: the documents a worker "
+                "keeps are bounded by what they weigh, PINQL_DOCUMENT_CACHE_MB (default 64)"
+            )
         if self.rate_limit and self.max_query_cost > self.rate_limit_maximum:
             raise ValueError(
                 f"PINQL_MAX_QUERY_COST ({self.max_query_cost}) must not exceed "

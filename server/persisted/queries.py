@@ -1,10 +1,11 @@
 """Turns a request's query text and/or persisted id into a prepared document, per client.
 
 Apollo's APQ protocol (hash only → PersistedQueryNotFound; query + hash → verify, store,
-run), registered documents, and each client's policy. In front of the store sits a bounded
-LRU of prepared (parsed and validated) documents per (client, id): a hot operation costs no
-Redis round trip and no parsing. When the store is unreachable, what the LRU holds keeps
-being served and misses answer PERSISTED_QUERY_NOT_FOUND.
+run), registered documents, and each client's policy. In front of the store sit a bounded
+LRU of the persisted ids each client used (their documents' hashes) and the document cache
+(prepared documents, bounded in bytes): a hot operation costs no Redis round trip and no
+parsing. When the store is unreachable, what they hold keeps being served and misses answer
+PERSISTED_QUERY_NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
+from execution.cache import SecondSighting, document_weight
 from execution.documents import PreparedDocument, Preparer, prepare, sha256_hex
 from execution.untracked import untrack
 from server.offload import Offload
@@ -33,6 +35,8 @@ TOO_LARGE = "PERSISTED_QUERY_TOO_LARGE"
 APQ_MAX_BYTES = 32 * 1024
 """The default largest APQ text: each operation of operations/ is under 1 KiB."""
 NO_CACHE = {"Cache-Control": "private, no-cache, must-revalidate"}
+KNOWN_IDS = 20_000
+"""(client, persisted id) pairs a worker remembers (about 300 bytes each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,25 +74,38 @@ class PersistedQueryStats:
 
 
 @dataclass(frozen=True, slots=True)
+class _Known:
+    """A persisted id a client used: its document's hash (the document is in DocumentCache
+    while it is kept there), and whether it is registered (else APQ)."""
+
+    sha256: str
+    registered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _Cached:
     prepared: PreparedDocument
     registered: bool
 
 
 class DocumentCache:
-    """Prepared documents by the SHA-256 of their text, bounded (LRU), shared by clients.
+    """Prepared documents by the SHA-256 of their text, bounded in bytes (their estimated
+    weight, execution/cache.py's `document_weight`), least recently used out, shared by
+    clients.
 
     Persisted documents are kept at once. Plain query text is kept on its second sighting
-    only (a small LRU of hashes seen once is the doorkeeper): texts that vary per request
-    (inlined values, a fuzzer) must not fill the cache, which would evict the hot documents.
-    A kept document is out of the garbage collector's scans (execution/untracked.py). A
-    document is prepared off the event loop (server/offload.py)."""
+    only (`SecondSighting`): texts that vary per request (inlined values, a fuzzer) must not
+    fill the cache, which would evict the hot documents. A kept document is out of the
+    garbage collector's scans (execution/untracked.py). A document is prepared off the event
+    loop (server/offload.py)."""
 
-    def __init__(self, size: int, offload: Offload, prepare: Preparer = prepare) -> None:
+    def __init__(self, max_bytes: int, offload: Offload, prepare: Preparer = prepare) -> None:
         self._prepare = prepare
         self._offload = offload
-        self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(size)
-        self._seen_once: LRUCache[str, bool] = LRUCache(4 * size)
+        self._by_hash: LRUCache[str, PreparedDocument] = LRUCache(
+            max_bytes, getsizeof=document_weight
+        )
+        self._door: SecondSighting[str] = SecondSighting()
 
     async def get(
         self, text: str, sha256: str | None = None, *, persisted: bool
@@ -102,15 +119,25 @@ class DocumentCache:
                 return self._by_hash[digest]
             if not prepared.valid:
                 return prepared
-            if persisted or self._seen_once.pop(digest, False):
+            if (persisted or self._door.admits(digest)) and (
+                document_weight(prepared) <= self._by_hash.maxsize
+            ):
                 untrack(prepared)  # (kept long: out of the garbage collector's scans)
                 self._by_hash[digest] = prepared
-            else:
-                self._seen_once[digest] = True
         return prepared
 
+    def kept(self, sha256: str) -> PreparedDocument | None:
+        """The document of this hash if it is kept (then it is now the most recently used)."""
+        return self._by_hash.get(sha256)
+
     def __len__(self) -> int:
+        """Documents kept."""
         return len(self._by_hash)
+
+    @property
+    def weight(self) -> int:
+        """The bytes the documents kept weigh (estimated)."""
+        return int(self._by_hash.currsize)
 
 
 class PersistedQueries:
@@ -120,7 +147,7 @@ class PersistedQueries:
         self,
         store: DocumentStore,
         policy: Callable[[str], ClientPolicy],
-        cache_size: int,
+        max_bytes: int,
         offload: Offload,
         prepare: Preparer = prepare,
         apq_max_bytes: int = APQ_MAX_BYTES,
@@ -130,15 +157,17 @@ class PersistedQueries:
         """The largest text (UTF-8 bytes) APQ stores (PINQL_APQ_MAX_BYTES)."""
         self.policy = policy
         """The policy of a client (Settings.policy_for)."""
-        self.documents = DocumentCache(cache_size, offload, prepare)
+        self.documents = DocumentCache(max_bytes, offload, prepare)
         self.stats = PersistedQueryStats()
-        self._local: LRUCache[tuple[str, str], _Cached] = LRUCache(cache_size)
+        self._local: LRUCache[tuple[str, str], _Known] = LRUCache(KNOWN_IDS)
 
     async def _lookup(self, client: str, document_id: str) -> _Cached | StoreUnavailable | None:
-        cached = self._local.get((client, document_id))
-        if cached is not None and (cached.registered or self.policy(client).apq_enabled):
-            self.stats.count(client, "hit_local")
-            return cached
+        known = self._local.get((client, document_id))
+        if known is not None and (known.registered or self.policy(client).apq_enabled):
+            kept = self.documents.kept(known.sha256)
+            if kept is not None:
+                self.stats.count(client, "hit_local")
+                return _Cached(kept, known.registered)
         try:
             stored = await self.store.lookup(client, document_id)
         except StoreUnavailable as exc:
@@ -150,10 +179,9 @@ class PersistedQueries:
         self.stats.count(client, "hit_store")
         sha256 = document_id if not stored.registered else None
         prepared = await self.documents.get(stored.text, sha256, persisted=True)
-        found = _Cached(prepared, stored.registered)
-        if found.prepared.valid:
-            self._local[(client, document_id)] = found
-        return found
+        if prepared.valid:
+            self._local[(client, document_id)] = _Known(prepared.sha256, stored.registered)
+        return _Cached(prepared, stored.registered)
 
     async def _registered(self, client: str, document_id: str) -> bool:
         found = await self._lookup(client, document_id)
@@ -231,7 +259,7 @@ class PersistedQueries:
             )
         prepared = await self.documents.get(query, sha256, persisted=True)
         if prepared.valid and runs(prepared):
-            self._local[(client, sha256)] = _Cached(prepared, registered=False)
+            self._local[(client, sha256)] = _Known(sha256, registered=False)
             try:
                 await self.store.save_apq(client, sha256, query)
                 self.stats.count(client, "apq_stored")

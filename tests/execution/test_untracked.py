@@ -119,12 +119,12 @@ async def test_evicted_documents_and_plans_leave_nothing_for_the_collector(
     demo_database: str, picks: Picks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(execution.untracked, "_UNTRACK", None)  # a cycle would show
-    # One document kept, and a plan cache that the filler's plan alone fills: its text
-    # (a comment) weighs just under the cache's MiB.
+    # Caches of one MiB, which the filler alone fills: its text (a comment) weighs just
+    # under a MiB.
     comment = "# " + "x" * (PLAN_CACHE_MIB // DOCUMENT_BYTES_PER_CHARACTER - 400)
     filler = comment + "\n{ __typename }"
     async with served(
-        demo_database, PINQL_PQ_CACHE_SIZE=1, PINQL_PLAN_CACHE_MB=1, PINQL_MAX_BODY_BYTES=2**20
+        demo_database, PINQL_DOCUMENT_CACHE_MB=1, PINQL_PLAN_CACHE_MB=1, PINQL_MAX_BODY_BYTES=2**20
     ) as (client, state):
         plans = state["runs"].plans
         assert plans is not None

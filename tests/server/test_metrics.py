@@ -157,6 +157,22 @@ async def test_the_pool_gauge_counts_connections_in_use(world_database: str) -> 
         assert sample(await scrape(client), "pinql_db_pool_connections", state="in_use") == 0
 
 
+async def test_the_cache_gauges_weigh_what_the_caches_keep(world_database: str) -> None:
+    query = "query Kept { viewer { id } }"
+    async with served(world_database) as (client, state):
+        before = await scrape(client)
+        for _ in range(2):  # kept from its second sighting
+            await client.data(query, viewer=world.OLIVE)
+        after = await scrape(client)
+        plans = state["runs"].plans
+        assert plans is not None
+        documents = state["persisted"].documents
+    for cache, kept in (("documents", documents), ("plans", plans)):
+        entries = sample(after, "pinql_cache_entries", cache=cache)
+        assert entries == len(kept) == sample(before, "pinql_cache_entries", cache=cache) + 1
+        assert sample(after, "pinql_cache_bytes", cache=cache) == kept.weight > 0
+
+
 async def test_metrics_off_is_404_and_counts_nothing(world_database: str) -> None:
     async with served(world_database, PINQL_METRICS=False) as (client, _):
         await client.data(PINS)
@@ -327,5 +343,7 @@ def test_multiprocess_mode_adds_up_every_workers_samples(
     # The pool gauge sums the live workers: the first had dropped its own when it stopped.
     assert sample(samples, "pinql_db_pool_connections", state="in_use") == 0
     assert sample(samples, "pinql_db_pool_connections", state="idle") >= 1
+    assert sample(samples, "pinql_cache_entries", cache="plans") == 1  # the live worker's
+    assert sample(samples, "pinql_cache_bytes", cache="documents") > 0
     assert len(list(tmp_path.glob("counter_*.db"))) == 2  # one file per worker
     assert not list(tmp_path.glob("gauge_livesum_*.db"))  # both stopped

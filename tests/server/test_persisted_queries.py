@@ -18,6 +18,7 @@ import orjson
 import pytest
 from redis.asyncio import Redis
 
+from execution.cache import document_weight
 from execution.documents import PreparedDocument, prepare, sha256_hex
 from server.offload import Offload
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
@@ -26,6 +27,8 @@ from server.settings import Settings
 from tests.conftest import emptied_redis, redis_url
 from tests.support import GraphQLClient, serve, without_cost
 from tests.world import OLIVE, USERNAMES
+
+MIB = 2**20
 
 REDIS_DB = 12
 QUERY = "query Viewer { viewer { username } }"
@@ -397,7 +400,7 @@ def offload() -> Iterator[Offload]:
 
 
 async def test_persisted_documents_are_parsed_and_validated_once(offload: Offload) -> None:
-    cache = DocumentCache(10, offload)
+    cache = DocumentCache(MIB, offload)
     first = await cache.get(QUERY, persisted=True)
     assert first.valid
     assert await cache.get(QUERY, persisted=True) is first
@@ -409,7 +412,7 @@ async def test_persisted_documents_are_parsed_and_validated_once(offload: Offloa
 
 async def test_plain_text_is_kept_on_its_second_sighting(offload: Offload) -> None:
     """Texts that vary per request never fill the cache."""
-    cache = DocumentCache(10, offload)
+    cache = DocumentCache(MIB, offload)
     for i in range(100):
         await cache.get(f"query Once {{ pins(first: {i + 1}) {{ totalCount }} }}", persisted=False)
     assert len(cache) == 0
@@ -420,14 +423,42 @@ async def test_plain_text_is_kept_on_its_second_sighting(offload: Offload) -> No
     assert len(cache) == 1
 
 
-async def test_the_document_cache_is_bounded(offload: Offload) -> None:
-    cache = DocumentCache(2, offload)
+async def test_the_document_cache_is_bounded_by_what_its_documents_weigh(
+    offload: Offload,
+) -> None:
+    one = document_weight(prepare("query Q0 { viewer { id } }"))
+    cache = DocumentCache(2 * one, offload)
     documents = [
         await cache.get(f"query Q{i} {{ viewer {{ id }} }}", persisted=True) for i in range(3)
     ]
     assert await cache.get("query Q2 { viewer { id } }", persisted=True) is documents[2]
     assert await cache.get("query Q0 { viewer { id } }", persisted=True) is not documents[0]
-    assert len(cache) == 2
+    assert len(cache) == 2 and cache.weight == 2 * one
+    padded = f"# {'x' * 200}\nquery Q1 {{ viewer {{ id }} }}"  # heavier than two: not kept
+    assert (await cache.get(padded, persisted=True)).valid
+    assert len(cache) == 2 and cache.kept(sha256_hex(padded)) is None
+
+
+async def test_an_id_whose_document_left_the_cache_is_found_in_the_store_again(
+    tmp_path: Any, offload: Offload
+) -> None:
+    settings = Settings.model_validate({})
+    persisted = PersistedQueries(
+        LocalStore(tmp_path, 3600),
+        settings.policy_for,
+        max_bytes=document_weight(prepare(QUERY)),  # room for one document
+        offload=offload,
+    )
+    other = "query Other { viewer { id } }"
+    first = await persisted.resolve_apq("web", HASH, QUERY)
+    assert isinstance(first, PreparedDocument)
+    assert isinstance(
+        await persisted.resolve_apq("web", sha256_hex(other), other), PreparedDocument
+    )
+    assert persisted.documents.kept(HASH) is None  # pushed out by the other
+    again = await persisted.resolve_apq("web", HASH, None)
+    assert isinstance(again, PreparedDocument) and again.text == QUERY and again is not first
+    assert persisted.stats.of("web") == {"miss": 2, "apq_stored": 2, "hit_store": 1}
 
 
 async def test_a_document_is_prepared_once_off_the_event_loop(offload: Offload) -> None:
@@ -439,7 +470,7 @@ async def test_a_document_is_prepared_once_off_the_event_loop(offload: Offload) 
         threads.append(threading.current_thread().name)
         return prepare(text, sha256)
 
-    cache = DocumentCache(10, offload, prepare_here)
+    cache = DocumentCache(MIB, offload, prepare_here)
     got = await asyncio.gather(*(cache.get(QUERY, persisted=True) for _ in range(5)))
     assert all(g is got[0] for g in got) and got[0].valid
     assert len(threads) == 1 and threads[0].startswith("pinql-documents")
@@ -484,7 +515,7 @@ async def test_counts_per_client_are_kept_in_one_place(tmp_path: Any) -> None:
     settings = Settings.model_validate({"PINQL_PQ_CLIENT_POLICIES": '{"locked": "safelist"}'})
     offload = Offload()
     persisted = PersistedQueries(
-        LocalStore(tmp_path, 3600), settings.policy_for, cache_size=10, offload=offload
+        LocalStore(tmp_path, 3600), settings.policy_for, max_bytes=MIB, offload=offload
     )
     assert isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # miss
     assert not isinstance(await persisted.resolve_apq("web", HASH, QUERY), Refusal)  # stored

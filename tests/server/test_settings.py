@@ -45,6 +45,8 @@ def test_policies_take_a_mode_or_an_object() -> None:
         ),
         ({"PINQL_APQ_TTL_SECONDS": "0"}, "PINQL_APQ_TTL_SECONDS"),
         ({"PINQL_GET_MAX_AGE": "-1"}, "PINQL_GET_MAX_AGE"),
+        ({"PINQL_PQ_CACHE_SIZE": "5000"}, "PINQL_PQ_CACHE_SIZE (5000) is gone"),
+        ({"PINQL_DOCUMENT_CACHE_MB": "0"}, "PINQL_DOCUMENT_CACHE_MB"),
     ],
 )
 def test_bad_policies_name_the_variable_and_value(env: dict[str, str], message: str) -> None:
