@@ -31,6 +31,7 @@ from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntri
 from server.limits import Limits, check_document
 from server.metrics import Metrics
 from server.offload import Offload
+from server.persisted.durable import DurableStore
 from server.persisted.queries import PersistedQueries
 from server.persisted.store import DocumentStore, LocalStore, RedisStore
 from server.rate_limit import LocalBuckets, RateLimiter, RedisBuckets
@@ -85,10 +86,14 @@ CORS_RESPONSE_HEADERS = (
 )
 
 
-def document_store(settings: Settings) -> DocumentStore:
-    """Redis when REDIS_URL is set, else this process and a file under PINQL_DATA_DIR."""
+def document_store(settings: Settings, database: Database | None) -> DocumentStore:
+    """With REDIS_URL: registered documents in PostgreSQL (`database`) with Redis in front,
+    APQ documents in Redis. Else this process, and a file under PINQL_DATA_DIR."""
     if settings.redis_url:
-        return RedisStore.from_url(settings.redis_url, settings.apq_ttl_seconds)
+        if database is None:
+            raise ValueError("with REDIS_URL, registered documents are kept in PostgreSQL")
+        front = RedisStore.from_url(settings.redis_url, settings.apq_ttl_seconds)
+        return DurableStore(front, database)
     return LocalStore(settings.data_dir, settings.apq_ttl_seconds)
 
 
@@ -192,7 +197,7 @@ def create_app(
             replica = await connect_database(
                 settings.database_replica_url, settings, connection_init
             )
-        store = document_store(settings)
+        store = document_store(settings, database)
         offload = Offload()
         persisted = PersistedQueries(
             store,

@@ -11,7 +11,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from server.app import document_store, preparer
+from db.errors import DatabaseUnavailable
+from server.app import connect_database, document_store, preparer
 from server.cli.common import fail, load_settings
 from server.cli.explain import operations_explain
 from server.persisted.manifest import ManifestError, load_manifest
@@ -109,12 +110,22 @@ def with_store(
     """Runs `action` on the configured document store, closes it, and says which it was."""
 
     async def run() -> tuple[T, str]:
-        store = document_store(settings)
-        where = f"file {store.path}" if isinstance(store, LocalStore) else "redis"
+        database = None
+        if settings.redis_url:  # registered documents live in PostgreSQL
+            if settings.database_url is None:
+                raise fail("with REDIS_URL set, set DATABASE_URL too: registrations live there")
+            try:
+                database = await connect_database(settings.database_url, settings)
+            except DatabaseUnavailable as exc:
+                raise StoreUnavailable(f"PostgreSQL is unreachable: {exc}") from exc
+        store = document_store(settings, database)
+        where = f"file {store.path}" if isinstance(store, LocalStore) else "postgresql and redis"
         try:
             return await action(store), where
         finally:
             await store.close()
+            if database is not None:
+                await database.close()
 
     # The store logs an outage as the server sees it ("serving from local caches"); here the
     # command reports it instead.

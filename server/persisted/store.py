@@ -143,6 +143,11 @@ class RedisStore:
             return StoredDocument(_str(apq), registered=False)
         return None
 
+    async def keep_registered(self, client: str, document_id: str, text: str) -> None:
+        """SET a registered document's text again (read from PostgreSQL: DurableStore)."""
+        with self.breaker.guard():
+            await self.redis.set(_registered_key(client, document_id), text)
+
     async def save_apq(self, client: str, sha256: str, text: str) -> None:
         """SET with the APQ TTL."""
         with self.breaker.guard():

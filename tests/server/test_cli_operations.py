@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,12 @@ from typer.testing import CliRunner
 
 from execution.documents import sha256_hex
 from schema.build import print_schema
-from server.app import document_store
 from server.cli import app
+from server.cli.operations import with_store
 from server.persisted.manifest import ManifestError, load_manifest
 from server.persisted.store import RegisteredDocument, Registration
 from server.settings import Settings
-from tests.conftest import redis_url
+from tests.conftest import MakeDatabase, new_database, redis_url
 
 runner = CliRunner()
 
@@ -44,19 +43,16 @@ class Store:
 
     def registrations(self, client: str | None = None) -> list[Registration]:
         """What the store holds, read the way the server reads it."""
-        return asyncio.run(self._run(lambda s: s.registrations(client)))
+        result: list[Registration] = self._run(lambda s: s.registrations(client))
+        return result
 
     def register(self, client: str, version: str, *documents: RegisteredDocument) -> None:
         """Writes straight into the store, skipping every check the CLI makes."""
-        asyncio.run(self._run(lambda s: s.register(client, version, documents)))
+        self._run(lambda s: s.register(client, version, documents))
 
     @staticmethod
-    async def _run(action: Any) -> Any:
-        store = document_store(Settings())
-        try:
-            return await action(store)
-        finally:
-            await store.close()
+    def _run(action: Any) -> Any:
+        return with_store(Settings(), action)[0]
 
 
 @pytest.fixture
@@ -75,12 +71,16 @@ def file_store(no_config: pytest.MonkeyPatch) -> Store:
 
 
 @pytest.fixture
-def redis_store(no_config: pytest.MonkeyPatch) -> Iterator[Store]:
-    """Redis, on this module's own database, emptied before and after."""
+async def redis_store(
+    no_config: pytest.MonkeyPatch, make_database: MakeDatabase
+) -> AsyncIterator[Store]:
+    """Redis, on this module's own database, emptied before and after, in front of a fresh
+    migrated PostgreSQL database (where registrations live)."""
     url = redis_url(REDIS_DB)
     client = redis.Redis.from_url(url)
     client.flushdb()
     no_config.setenv("REDIS_URL", url)
+    no_config.setenv("DATABASE_URL", await new_database(make_database, with_world=False))
     yield Store("redis")
     client.flushdb()
     client.close()
@@ -132,7 +132,7 @@ def test_an_apollo_manifest_is_registered(store: Store, tmp_path: Path) -> None:
     )
     result = register(manifest)
     assert result.exit_code == 0, result.output
-    where = "redis" if store.kind == "redis" else f"file {tmp_path / 'data'}"
+    where = "postgresql and redis" if store.kind == "redis" else f"file {tmp_path / 'data'}"
     assert f"registered 2 operations for web 1.4.0 ({where}" in result.output
     [registration] = store.registrations()
     assert (registration.client, registration.version) == ("web", "1.4.0")
