@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from bench.processes import VENV_BIN, run_checked
+from db.migrate import migrate
 from db.seed import BASE_COUNTS, TABLES
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
@@ -77,6 +78,16 @@ async def table_counts(url: str) -> dict[str, int] | None:
         await conn.close()
 
 
+async def _migrated(url: str) -> list[str]:
+    """Applies the migrations `url` lacks (a data set seeded before a migration was added
+    gets its tables); the versions applied."""
+    conn = await asyncpg.connect(url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
 async def _create_database_if_absent(database: str) -> bool:
     conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
     try:
@@ -95,6 +106,9 @@ def ensure_dataset(database: str = DATABASE, scale: float = SCALE) -> dict[str, 
     url = f"{SERVER_URL}/{database}"
     if asyncio.run(_create_database_if_absent(database)):
         print(f"created database {database}", flush=True)
+    applied = asyncio.run(_migrated(url))
+    if applied:
+        print(f"migrated {database}: {', '.join(applied)}", flush=True)
     counts = asyncio.run(table_counts(url))
     if counts is None or counts["users"] == 0:
         print(f"seeding {database} at scale {scale} ...", flush=True)
