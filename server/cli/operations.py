@@ -11,7 +11,6 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from db.errors import DatabaseUnavailable
 from server.app import connect_database, document_store, preparer
 from server.cli.common import fail, load_settings
 from server.cli.explain import operations_explain
@@ -114,10 +113,7 @@ def with_store(
         if settings.redis_url:  # registered documents live in PostgreSQL
             if settings.database_url is None:
                 raise fail("with REDIS_URL set, set DATABASE_URL too: registrations live there")
-            try:
-                database = await connect_database(settings.database_url, settings)
-            except DatabaseUnavailable as exc:
-                raise StoreUnavailable(f"PostgreSQL is unreachable: {exc}") from exc
+            database = await connect_database(settings.database_url, settings)
         store = document_store(settings, database)
         where = f"file {store.path}" if isinstance(store, LocalStore) else "postgresql and redis"
         try:

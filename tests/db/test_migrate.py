@@ -11,7 +11,16 @@ import pytest
 from db.migrate import load_migrations, migrate, pending
 from tests.conftest import MakeDatabase
 
-TABLES = {"users", "boards", "pins", "comments", "follows", "schema_migrations"}
+TABLES = {
+    "users",
+    "boards",
+    "pins",
+    "comments",
+    "follows",
+    "registered_documents",
+    "registered_versions",
+    "schema_migrations",
+}
 
 
 async def _tables(conn: asyncpg.Connection) -> set[str]:

@@ -206,7 +206,9 @@ def test_a_relay_id_outside_the_id_rules_is_refused(file_store: Store, tmp_path:
 def test_the_operations_directory_is_registered(redis_store: Store) -> None:
     result = register(OPERATIONS_DIR, version="dev")
     assert result.exit_code == 0, result.output
-    assert f"registered {OPERATION_COUNT} operations for web dev (redis)" in result.output
+    assert f"registered {OPERATION_COUNT} operations for web dev (postgresql and redis)" in (
+        result.output
+    )
     [registration] = redis_store.registrations("web")
     by_name = {d.name or "": d for d in registration.documents}
     assert sorted(by_name) == sorted(p.stem for p in OPERATIONS_DIR.glob("*.graphql"))
@@ -353,20 +355,41 @@ def test_schema_check_names_a_registered_operation_the_schema_broke(
     assert "HomeFeed" not in result.output
 
 
-def test_schema_check_fails_when_redis_does_not_answer(
+def dead_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_registrations_are_read_from_postgresql_whatever_redis_says(
+    redis_store: Store, no_config: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    no_config.setenv("REDIS_URL", f"redis://127.0.0.1:{dead_port()}/0")
+    result = register(OPERATIONS_DIR, version="dev")  # kept in PostgreSQL; Redis is down
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["operations", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert f"client web, version dev: {OPERATION_COUNT} operations" in listed.output
+    checked = runner.invoke(app, ["schema", "check", "--path", str(_current_schema_file(tmp_path))])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_registrations_cannot_be_read_without_postgresql(
     no_config: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    no_config.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
-    sdl = _current_schema_file(tmp_path)
-    result = runner.invoke(app, ["schema", "check", "--path", str(sdl)])
+    no_config.setenv("REDIS_URL", redis_url(REDIS_DB))
+    no_config.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{dead_port()}/none")
+    no_config.setenv("PINQL_DB_CONNECT_TIMEOUT_SECONDS", "1")
+    result = runner.invoke(app, ["schema", "check", "--path", str(_current_schema_file(tmp_path))])
     assert result.exit_code == 1
-    assert "cannot check the registered operations: Redis is unreachable" in result.output
+    assert "cannot check the registered operations: the registry in PostgreSQL did not" in (
+        result.output
+    )
     listed = runner.invoke(app, ["operations", "list"])
     assert listed.exit_code == 1
-    assert "cannot list: Redis is unreachable" in listed.output
+    assert "cannot list: the registry in PostgreSQL did not answer" in listed.output
 
 
 def test_base_with_a_removed_field_is_a_breaking_change(file_store: Store, tmp_path: Path) -> None:
