@@ -30,6 +30,7 @@ from server.health import healthz, readyz
 from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
 from server.limits import Limits, check_document
 from server.metrics import Metrics
+from server.metrics_port import listen
 from server.offload import Offload
 from server.persisted.durable import DurableStore
 from server.persisted.queries import PersistedQueries
@@ -220,6 +221,9 @@ def create_app(
             metrics.watch_caches(caches)
         health = HealthConnection.of(database)
         replica_health = HealthConnection.of(replica) if replica is not None else None
+        listener = None
+        if metrics is not None and settings.metrics_listen_port and metrics.multiprocess is None:
+            listener = await listen(metrics.exposition, settings.metrics_listen_port)
         if settings.gc_tuning:
             tune_garbage_collector()
         try:
@@ -236,6 +240,9 @@ def create_app(
                 "runs": Runs(plans),
             }
         finally:
+            if listener is not None:
+                listener.close()
+                await listener.wait_closed()
             if metrics is not None:
                 await metrics.close()
             await admission.close()
@@ -263,7 +270,7 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         Mount(STATIC_PREFIX, app=graphiql_static_files()),
     ]
-    if metrics is not None:
+    if metrics is not None and not settings.metrics_listen_port:
         routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
     return Starlette(
         routes=routes,

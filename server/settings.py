@@ -17,6 +17,8 @@ from server.persisted.queries import APQ_MAX_BYTES
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 DEV_SECRET = "pinql-dev-secret-do-not-use-in-production"  # noqa: S105 (refused in prod)
+METRICS_PORT = 9464
+"""/metrics' own port in prod (the Prometheus exporter port OpenTelemetry's uses)."""
 
 
 class Env(StrEnum):
@@ -282,6 +284,14 @@ class Settings(DatabaseSettings):
         validation_alias="PINQL_METRICS",
         description="Serve Prometheus metrics at /metrics.",
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65_535,
+        validation_alias="PINQL_METRICS_PORT",
+        description="The port /metrics listens on (all interfaces), away from the public "
+        f"one; 0: the main port. Unset: 0 in dev, {METRICS_PORT} in prod.",
+    )
     log_format: LogFormat = Field(
         default=LogFormat.TEXT,
         validation_alias="PINQL_LOG_FORMAT",
@@ -316,6 +326,13 @@ class Settings(DatabaseSettings):
                     f"PINQL_CORS_ORIGINS: {origin!r} is not an origin like https://example.com"
                 )
         return tuple(value)
+
+    @property
+    def metrics_listen_port(self) -> int:
+        """Where /metrics listens: its own port, or 0 for the main port."""
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return METRICS_PORT if self.env is Env.PROD else 0
 
     def introspection_allowed(self, client: str) -> bool:
         """Whether `client` may query __schema and __type."""

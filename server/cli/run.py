@@ -30,6 +30,7 @@ from server.cli.common import bad_input, fail, load_settings
 from server.cli.progress import seed_progress
 from server.database_url import database_target
 from server.logs import configure as logging_config
+from server.metrics_port import serve_summed
 from server.settings import Env, Settings
 
 log = logging.getLogger("pinql")
@@ -123,7 +124,7 @@ def serve(
             timeout_graceful_shutdown=graceful_timeout,
             log_config=log_config,
         )
-        with prometheus_multiprocess_dir(workers):
+        with prometheus_multiprocess_dir(workers), summed_metrics(settings):
             _run(config)
 
 
@@ -189,6 +190,22 @@ def prometheus_multiprocess_dir(workers: int) -> Iterator[None]:
             yield
         finally:
             del os.environ[PROMETHEUS_DIR_VARIABLE]
+
+
+@contextmanager
+def summed_metrics(settings: Settings) -> Iterator[None]:
+    """In multiprocess mode, with /metrics on a port of its own, this process serves it,
+    summed over the workers (they do not listen on it themselves)."""
+    directory = os.environ.get(PROMETHEUS_DIR_VARIABLE)
+    port = settings.metrics_listen_port
+    if not (settings.metrics and port and directory):
+        yield
+        return
+    server = serve_summed(directory, port)
+    try:
+        yield
+    finally:
+        server.shutdown()
 
 
 async def _prepare(

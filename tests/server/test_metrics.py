@@ -304,7 +304,7 @@ asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3] == "read"))
 """
 
 
-def _run_worker(directory: Path, database_url: str, requests: int, read: bool) -> str:
+def run_worker(directory: Path, database_url: str, requests: int, read: bool) -> str:
     """A process of its own (a worker) serving `requests` requests in multiprocess mode."""
     done = subprocess.run(  # noqa: S603 (our own interpreter)
         [
@@ -329,8 +329,8 @@ def _run_worker(directory: Path, database_url: str, requests: int, read: bool) -
 def test_multiprocess_mode_adds_up_every_workers_samples(
     tmp_path: Path, world_database: str
 ) -> None:
-    _run_worker(tmp_path, world_database, 2, read=False)
-    samples = parse(_run_worker(tmp_path, world_database, 3, read=True))
+    run_worker(tmp_path, world_database, 2, read=False)
+    samples = parse(run_worker(tmp_path, world_database, 3, read=True))
     labels = {"operation": "-", "client": "anonymous", "status": "200"}
     assert sample(samples, "pinql_requests_total", **labels) == 5
     assert sample(samples, "pinql_executions_total", execution="fast", reason="planned") == 5
