@@ -130,8 +130,10 @@ async def served(
         {
             "DATABASE_URL": database_url,
             "PINQL_SECRET": SECRET,
-            # The test process is not a worker: leave its garbage collector alone.
+            # The test process is not a worker: leave its garbage collector alone, and
+            # serve /metrics on the app, not on a fixed port of the machine (prod's default).
             "PINQL_GC_TUNING": False,
+            "PINQL_METRICS_PORT": 0,
             # In-process stores unless the test passes a Redis of its own: state kept in a
             # shared Redis (rate-limit buckets, idempotency keys) would outlive the run.
             "REDIS_URL": None,
