@@ -187,7 +187,8 @@ def create_app(
             "DATABASE_URL is not set: `pinql serve` starts an embedded PostgreSQL for you"
         )
     database_url = settings.database_url
-    metrics = Metrics.for_process() if settings.metrics else None
+    named = {*settings.pq_client_policies, *settings.introspection_clients}
+    metrics = Metrics.for_process(named) if settings.metrics else None
     tracing = setup_tracing(span_exporter) if settings.otel else None
 
     @asynccontextmanager

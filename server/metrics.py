@@ -4,8 +4,10 @@ Under `pinql serve --workers N` every worker writes its samples to PROMETHEUS_MU
 (prometheus-client's multiprocess mode, chosen when the variable is set before the workers
 start) and /metrics, whichever worker answers it, adds up every worker's. Label values are
 bounded: an operation's name is a label only for persisted or registered documents (any
-other is "-"), and past MAX_LABEL_VALUES distinct operations or clients a process counts new
-ones as "-".
+other is "-"), and past MAX_LABEL_VALUES distinct operations a process counts new ones as
+"-"; a client is a label only when the deployment names it (its policy in
+PINQL_PQ_CLIENT_POLICIES, or PINQL_INTROSPECTION_CLIENTS) or it is `anonymous`: any other
+name, which any request may send, is "other".
 
 The endpoint fills a RequestRecord as a request goes; `Metrics.observe` reads it once, after
 the response is sent: a few dictionary lookups and counter updates, nothing per field.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -50,12 +52,15 @@ from server.gauges import (
     sample_every_second,
     sample_pool,
 )
+from server.persisted.policy import ANONYMOUS
 from server.tallies import BatchSizes, Tallied
 
 log = logging.getLogger("pinql.metrics")
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 NONE = "-"
+OTHER = "other"
+"""The client label of a client the deployment does not name."""
 """The label value of an unnamed or unknown operation, and of an unknown client."""
 MAX_LABEL_VALUES = 200
 
@@ -158,7 +163,7 @@ def multiprocess_dir() -> str | None:
 class Metrics:
     """The process's metrics (one per app, created with it) and their /metrics endpoint."""
 
-    def __init__(self, multiprocess: str | None = None) -> None:
+    def __init__(self, multiprocess: str | None = None, clients: Collection[str] = ()) -> None:
         self.multiprocess = multiprocess
         """The multiprocess directory, or None: this process's samples only."""
         own = CollectorRegistry() if multiprocess is None else None
@@ -220,7 +225,8 @@ class Metrics:
             self.registry = CollectorRegistry()
             MultiProcessCollector(self.registry, path=multiprocess)  # type: ignore[no-untyped-call]
         self._operation = _Bounded("operation names")
-        self._client = _Bounded("client names")
+        named = frozenset(clients) | {ANONYMOUS}
+        self._client: Callable[[str], str] = lambda name: name if name in named else OTHER
         self.loader_batch = BatchSizes(self.batch_size, BATCH_SIZES)
         """Counts one loader batch (loaders.base.batch_observer): `(loader, size)`."""
         self._requests = Tallied(self.requests)
@@ -244,9 +250,10 @@ class Metrics:
         self._sampler: asyncio.Task[None] | None = None
 
     @classmethod
-    def for_process(cls) -> Metrics:
-        """Metrics in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set, else plain."""
-        return cls(multiprocess_dir())
+    def for_process(cls, clients: Collection[str] = ()) -> Metrics:
+        """Metrics in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set, else plain;
+        `clients`: the client names that are labels (with `anonymous`)."""
+        return cls(multiprocess_dir(), clients)
 
     def observe(self, record: RequestRecord) -> None:
         """Counts one answered request (tallied: `Tallied`)."""

@@ -77,11 +77,13 @@ def apq(query: str | None, sha256: str) -> dict[str, Any]:
 
 
 async def test_metrics_count_what_requests_did(world_database: str) -> None:
-    limits: dict[str, Any] = {"PINQL_RATE_LIMIT_MAXIMUM": 20, "PINQL_MAX_QUERY_COST": 20}
-    async with served(world_database, PINQL_RATE_LIMIT_RESTORE_RATE=0.001, **limits) as (
-        client,
-        state,
-    ):
+    settings: dict[str, Any] = {
+        "PINQL_RATE_LIMIT_MAXIMUM": 20,
+        "PINQL_MAX_QUERY_COST": 20,
+        "PINQL_RATE_LIMIT_RESTORE_RATE": 0.001,
+        "PINQL_PQ_CLIENT_POLICIES": '{"web": "open", "mobile": "open"}',  # named: labels
+    }
+    async with served(world_database, **settings) as (client, state):
         client.log.clear()
         # Plain text, named: its name is no label (anyone can send any text).
         pins = await client.post(PINS, viewer=world.OLIVE, headers=WEB)
@@ -180,17 +182,23 @@ async def test_metrics_off_is_404_and_counts_nothing(world_database: str) -> Non
 
 
 def test_operation_and_client_labels_are_bounded() -> None:
-    metrics = Metrics()
+    metrics = Metrics(clients={"c0"})
     for n in range(MAX_LABEL_VALUES + 5):
         metrics.observe(
             RequestRecord("r", status=200, client=f"c{n}", operation=f"Op{n}", known=True)
         )
     metrics.observe(RequestRecord("r", status=200, client="c0", operation="Op0", known=False))
+    metrics.observe(RequestRecord("r", status=200, client="anonymous", operation=None))
     samples = parse(metrics.exposition().decode())
-    requests = {ls for (n, ls) in samples if n == "pinql_requests_total"}
-    assert len(requests) == MAX_LABEL_VALUES + 2  # the first ones, "-" for the rest, c0's "-"
-    assert sample(samples, "pinql_requests_total", operation="-", client="-", status="200") == 5
-    assert sample(samples, "pinql_requests_total", operation="-", client="c0", status="200") == 1
+    name = "pinql_requests_total"
+    requests = {ls for (n, ls) in samples if n == name}
+    assert len(requests) == MAX_LABEL_VALUES + 3  # the first ones, "-" for the rest, c0's "-"
+    assert {dict(ls)["client"] for ls in requests} == {"c0", "other", "anonymous"}
+    assert sample(samples, name, operation="-", client="other", status="200") == 5
+    assert sample(samples, name, operation="-", client="c0", status="200") == 1
+    assert (
+        sample(samples, "pinql_requests_total", operation="Op1", client="other", status="200") == 1
+    )
 
 
 def test_batch_sizes_added_in_bulk_read_as_observed_one_by_one() -> None:
