@@ -5,6 +5,8 @@ client's keys share a slot and a lookup is one MGET:
 
 - `pq:{web}:r:<id>`        a registered document's text (no TTL)
 - `pq:{web}:a:<sha256>`    an APQ document's text (expires after the APQ TTL)
+- `pq:{web}:apq`           sorted set: the client's APQ keys by when they were saved, so a
+                           client keeps at most APQ_PER_CLIENT (its oldest go first)
 - `pq:{web}:v:<version>`   hash: id -> {"name", "type"} of each document that version registered
 - `pq:{web}:versions`      set of registered versions
 - `pq:clients`             set of clients with registrations (its own slot)
@@ -37,6 +39,29 @@ log = logging.getLogger("pinql.persisted")
 
 CLIENTS_KEY = "pq:clients"
 REGISTRY_FILE = "persisted-documents.json"
+APQ_PER_CLIENT = 10_000
+"""APQ documents Redis keeps per client: past it, that client's oldest go, so one client's
+stream of texts cannot evict another's documents (each is at most PINQL_APQ_MAX_BYTES)."""
+
+# KEYS[1]: an APQ document's key; KEYS[2]: its client's index (keys by save time, µs).
+# ARGV: the text, the TTL (s), the quota. Keeps the text, indexes it, forgets the index
+# entries whose text expired, then deletes the client's oldest texts past the quota (every
+# key named is in the client's hash slot).
+SAVE_APQ = """
+local now = redis.call('TIME')
+local us = now[1] * 1000000 + now[2]
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+redis.call('ZADD', KEYS[2], us, KEYS[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', us - ttl * 1000000)
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+if over > 0 then
+  local oldest = redis.call('ZPOPMIN', KEYS[2], over)
+  for i = 1, #oldest, 2 do redis.call('DEL', oldest[i]) end
+end
+redis.call('EXPIRE', KEYS[2], ttl)
+return over
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +133,10 @@ def _apq_key(client: str, sha256: str) -> str:
     return f"pq:{{{client}}}:a:{sha256}"
 
 
+def _apq_index_key(client: str) -> str:
+    return f"pq:{{{client}}}:apq"
+
+
 def _version_key(client: str, version: str) -> str:
     return f"pq:{{{client}}}:v:{version}"
 
@@ -120,16 +149,22 @@ class RedisStore:
     """Documents in Redis. After a failure it answers StoreUnavailable at once for
     RETRY_AFTER_SECONDS (no request waits on a dead server), then tries Redis again."""
 
-    def __init__(self, redis: Redis, apq_ttl_seconds: int) -> None:
+    def __init__(
+        self, redis: Redis, apq_ttl_seconds: int, apq_per_client: int = APQ_PER_CLIENT
+    ) -> None:
         self.redis = redis
         self.apq_ttl_seconds = apq_ttl_seconds
+        self.apq_per_client = apq_per_client
         self.breaker = Breaker(log, "serving from local caches", StoreUnavailable)
+        self._save_apq = redis.register_script(SAVE_APQ)
 
     @classmethod
-    def from_url(cls, url: str, apq_ttl_seconds: int) -> RedisStore:
+    def from_url(
+        cls, url: str, apq_ttl_seconds: int, apq_per_client: int = APQ_PER_CLIENT
+    ) -> RedisStore:
         """A store on a client with short timeouts and one immediate retry (a pooled
         connection that died with a Redis restart is replaced, not reported)."""
-        return cls(connect(url), apq_ttl_seconds)
+        return cls(connect(url), apq_ttl_seconds, apq_per_client)
 
     async def lookup(self, client: str, document_id: str) -> StoredDocument | None:
         """One MGET: registered first, then APQ."""
@@ -149,9 +184,10 @@ class RedisStore:
             await self.redis.set(_registered_key(client, document_id), text)
 
     async def save_apq(self, client: str, sha256: str, text: str) -> None:
-        """SET with the APQ TTL."""
+        """Keeps the text with the APQ TTL, within the client's quota (SAVE_APQ)."""
+        keys = [_apq_key(client, sha256), _apq_index_key(client)]
         with self.breaker.guard():
-            await self.redis.set(_apq_key(client, sha256), text, ex=self.apq_ttl_seconds)
+            await self._save_apq(keys, [text, self.apq_ttl_seconds, self.apq_per_client])
 
     async def register(
         self, client: str, version: str, documents: Sequence[RegisteredDocument]
