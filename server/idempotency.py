@@ -36,7 +36,11 @@ KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,255}")
 REUSED = "IDEMPOTENCY_KEY_REUSED"
 IN_USE = "IDEMPOTENCY_KEY_IN_USE"
 UNAVAILABLE = "IDEMPOTENCY_UNAVAILABLE"
+NOT_KEPT = "IDEMPOTENCY_RESPONSE_NOT_KEPT"
 PENDING_SECONDS = 300
+MAX_RESPONSE_BYTES = 64 * 1024
+"""The largest response kept for replays: a larger one is answered, and its key remembered
+as done (never run again) without its body."""
 LOCAL_MAX_ENTRIES = 100_000
 
 # Replaces the claim KEYS[1] (if it still holds ARGV[1]) by ARGV[2], kept ARGV[3] seconds.
@@ -202,9 +206,12 @@ class LocalEntries:
 class Idempotency:
     """Runs a keyed mutation once per viewer and key; answers its retries from the store."""
 
-    def __init__(self, store: EntryStore, ttl_seconds: int) -> None:
+    def __init__(
+        self, store: EntryStore, ttl_seconds: int, max_response_bytes: int = MAX_RESPONSE_BYTES
+    ) -> None:
         self.store = store
         self.ttl_seconds = ttl_seconds
+        self.max_response_bytes = max_response_bytes
 
     async def run(
         self, viewer_id: int, key: str, fingerprint: str, execute: Execute, media: str
@@ -218,7 +225,7 @@ class Idempotency:
         except IdempotencyUnavailable:
             return error_response(_unavailable(), media)
         if held is not None:
-            return _answer(orjson.loads(held), key, fingerprint, media)
+            return _answer(orjson.loads(held), key, fingerprint, media, self.max_response_bytes)
         try:
             executed = await execute()
         except Exception:
@@ -228,12 +235,17 @@ class Idempotency:
             await self._release(entry, pending)
             return executed.response
         response = executed.response
-        done = {
+        body = bytes(response.body)
+        done: dict[str, Any] = {
             "state": "done",
             "fingerprint": fingerprint,
             "status": response.status_code,
-            "body": bytes(response.body).decode(),
         }
+        if len(body) <= self.max_response_bytes:
+            done["body"] = body.decode()
+        else:  # kept as done, so never run again, but not replayable
+            done["bytes"] = len(body)
+            log.info("%s: the response (%d bytes) is too large to keep", entry, len(body))
         try:
             await self.store.finish(entry, pending, _dumps(done), self.ttl_seconds)
         except IdempotencyUnavailable as exc:
@@ -255,7 +267,9 @@ def _dumps(value: Mapping[str, Any]) -> str:
     return orjson.dumps(value).decode()
 
 
-def _answer(held: dict[str, Any], key: str, fingerprint: str, media: str) -> Response:
+def _answer(
+    held: dict[str, Any], key: str, fingerprint: str, media: str, kept_bytes: int
+) -> Response:
     """What a request whose key is taken gets: 422, 409, or the first response again."""
     if held["fingerprint"] != fingerprint:
         message = (
@@ -269,6 +283,13 @@ def _answer(held: dict[str, Any], key: str, fingerprint: str, media: str) -> Res
             "to get its response"
         )
         return error_response(RequestError(409, message, IN_USE, {"Retry-After": "1"}), media)
+    if "body" not in held:
+        message = (
+            f"the mutation sent with {HEADER} {key!r} ran once; its response ({held['bytes']:,} "
+            f"bytes) was larger than the {kept_bytes:,} bytes kept for retries, so "
+            "it cannot be sent again and nothing was run again: read the result with a query"
+        )
+        return error_response(RequestError(409, message, NOT_KEPT), media)
     return Response(
         held["body"].encode(),
         status_code=held["status"],

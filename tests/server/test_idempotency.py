@@ -21,10 +21,18 @@ import httpx
 import orjson
 import pytest
 from redis.asyncio import Redis
+from starlette.responses import Response
 
 from execution.documents import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
-from server.idempotency import PENDING_SECONDS, entry_key, request_fingerprint
+from server.idempotency import (
+    PENDING_SECONDS,
+    Executed,
+    Idempotency,
+    RedisEntries,
+    entry_key,
+    request_fingerprint,
+)
 from server.redis_link import RETRY_AFTER_SECONDS
 from tests.conftest import MakeDatabase, emptied_redis, new_database, redis_url
 from tests.support import GraphQLClient, serve, without_cost
@@ -166,6 +174,32 @@ async def test_replay_answers_in_the_media_type_the_retry_accepts(
     assert retry.status_code == 200
     assert retry.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
     assert retry.content == first.content
+
+
+async def test_a_response_over_the_kept_size_is_done_but_not_replayed(redis: Redis) -> None:
+    idempotency = Idempotency(RedisEntries.from_url(redis_url(REDIS_DB)), TTL, 1000)
+    runs: list[int] = []
+
+    async def execute() -> Executed:
+        runs.append(1)
+        body = {"data": {"createBoard": {"board": {"name": "x" * 2000}}}}
+        return Executed(Response(orjson.dumps(body), media_type=GRAPHQL_RESPONSE), ran=True)
+
+    key = new_key()
+    first = await idempotency.run(OLIVE, key, "fingerprint", execute, GRAPHQL_RESPONSE)
+    assert first.status_code == 200 and len(bytes(first.body)) > 2000
+    retry = await idempotency.run(OLIVE, key, "fingerprint", execute, GRAPHQL_RESPONSE)
+    assert runs == [1]  # never run again
+    assert retry.status_code == 409
+    [error] = orjson.loads(bytes(retry.body))["errors"]
+    assert error["extensions"]["code"] == "IDEMPOTENCY_RESPONSE_NOT_KEPT"
+    assert f"{len(bytes(first.body)):,} bytes" in error["message"]
+    assert "larger than the 1,000 bytes kept" in error["message"]
+    stored = await redis.get(entry_key(OLIVE, key))
+    assert stored is not None
+    held = orjson.loads(stored)
+    assert held["state"] == "done" and "body" not in held
+    await idempotency.close()
 
 
 async def test_user_errors_are_replayed_too(client: GraphQLClient, redis: Redis) -> None:
