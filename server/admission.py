@@ -1,6 +1,7 @@
 """Admission of one operation before it runs: introspection allowed for the client, requested
-cost under PINQL_MAX_QUERY_COST, and the cost taken from the client's and viewer's (or
-address's) rate-limit bucket. After execution, `settle` charges what the response held (a
+cost under PINQL_MAX_QUERY_COST, the cost taken from the viewer's (or address's) rate-limit
+bucket, and a mutation's follows, saves and comments from the viewer's write limits
+(server/write_limits.py). After execution, `settle` charges what the response held (a
 refund of what it did not use, or the excess when it held more than requested) and gives the
 `extensions.cost` every executed response carries (Shopify's shape)."""
 
@@ -24,11 +25,13 @@ from server.graphql_http import RequestError
 from server.offload import Offload
 from server.rate_limit import RateLimiter, RateLimitUnavailable, Throttle, bucket_key
 from server.settings import Settings
+from server.write_limits import WriteLimits
 
 log = logging.getLogger("pinql.admission")
 
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 THROTTLED = "THROTTLED"
+WRITE_LIMITED = "WRITE_LIMITED"
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
@@ -61,6 +64,7 @@ class Admission:
     def __init__(self, settings: Settings, limiter: RateLimiter | None, offload: Offload) -> None:
         self.settings = settings
         self.limiter = limiter
+        self.writes = WriteLimits(limiter.buckets, limiter.fail_open) if limiter else None
         self.requested_cost = RequestedCosts(build_schema()._schema, offload)
         self._settling: set[asyncio.Task[None]] = set()
 
@@ -94,8 +98,7 @@ class Admission:
         try:
             throttle = await self.limiter.take(key, requested)
         except RateLimitUnavailable as exc:
-            message = f"rate limits cannot be checked right now ({exc}); retry in a second"
-            return Refused(http=RequestError(503, message, UNAVAILABLE, {"Retry-After": "1"}))
+            return Refused(http=_unavailable(exc))
         if not throttle.allowed:
             return Refused(
                 http=RequestError(
@@ -103,6 +106,14 @@ class Admission:
                 ),
                 cost=_cost(requested, None, throttle),
             )
+        if mutation and viewer_id is not None and self.writes is not None:
+            try:
+                over = await self.writes.take(viewer_id, prepared.document, operation)
+            except RateLimitUnavailable as exc:
+                return Refused(http=_unavailable(exc))
+            if over is not None:
+                wait = {} if over.retry_after is None else {"Retry-After": str(over.retry_after)}
+                return Refused(http=RequestError(429, over.message, WRITE_LIMITED, wait))
         return Admitted(requested, mutation, key, throttle)
 
     def settle(
@@ -140,6 +151,11 @@ def _cost(requested: int, actual: int | None, throttle: Throttle | None) -> dict
             "restoreRate": throttle.restore_rate,
         }
     return cost
+
+
+def _unavailable(exc: RateLimitUnavailable) -> RequestError:
+    message = f"rate limits cannot be checked right now ({exc}); retry in a second"
+    return RequestError(503, message, UNAVAILABLE, {"Retry-After": "1"})
 
 
 def _throttled(requested: int, throttle: Throttle) -> str:
