@@ -248,7 +248,7 @@ def test_requests_tallied_read_as_observed_one_by_one() -> None:
         RequestRecord("e", 200, 11.0, None, execution="fallback"),
     ]
     statements = [3, 0, 50, 0, 51]
-    metrics = Metrics()
+    metrics = Metrics(clients={"web", "ios"})
     registry = CollectorRegistry()
     requests = Counter("pinql_requests", "", ("operation", "client", "status"), registry=registry)
     duration = Histogram(
