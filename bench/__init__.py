@@ -2,11 +2,12 @@
 
     .venv/bin/python -m bench [--workers 1] [--duration 15] [--connections 32]
         [--operations feed,board,profile,pin,latest,nodes] [--baseline REF]
-        [--write docs/benchmarks.md | --no-write]
+        [--scale 10] [--write docs/benchmarks.md | --no-write]
     .venv/bin/python -m bench --soak 600      # the feed for 10 minutes, RSS per worker
 
-Seeds the scale-10 data set into `pinql_bench` if absent (bench/dataset.py), registers
-operations/ for the web client in Redis database 14, serves pinql plus the floor routes
+Seeds the data set of --scale (10: 1M pins) into its database if absent (`pinql_bench`;
+`pinql_bench_s1` for --scale 1, bench/dataset.py), registers operations/ for the web
+client in Redis database 14, serves pinql plus the floor routes
 with uvicorn (bench/app.py, bench/floor/) and, with --baseline, REF's code the same way
 beside it (bench/baseline.py, Redis database 15), checks that each operation answers the
 same data in each row (full text, by hash, each also to the baseline, and to the floor),

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bench import run, soak
+from bench.dataset import MIN_SCALE, SCALE
 from bench.operations import ROOT_FIELDS
 from bench.processes import ROOT
 
@@ -75,6 +76,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--soak-interval", type=int, default=10, help="seconds between samples")
     parser.add_argument(
+        "--scale",
+        type=float,
+        default=SCALE,
+        help=f"the data set's size (1 = 100k pins; default {SCALE:g}), seeded once into its "
+        "own database",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REF",
         help="also serve REF's code (a commit-ish of this repository, e.g. main), checked "
@@ -89,8 +97,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         or args.connections < 1
         or args.rounds < 1
         or args.soak < 0
+        or not MIN_SCALE <= args.scale <= 100
     ):
-        parser.error("--workers, --duration, --connections and --rounds must be >= 1, --soak >= 0")
+        parser.error(
+            "--workers, --duration, --connections and --rounds must be >= 1, --soak >= 0, "
+            f"--scale {MIN_SCALE:g}..100"
+        )
     return args
 
 

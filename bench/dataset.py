@@ -99,6 +99,18 @@ async def _create_database_if_absent(database: str) -> bool:
         await conn.close()
 
 
+MIN_SCALE = 0.01
+"""The smallest data set where every table is proportional to the scale."""
+
+
+def dataset_database(scale: float) -> str:
+    """The database holding the data set of `scale`: `pinql_bench` for the default (10),
+    `pinql_bench_s<scale>` for another (`pinql_bench_s1`, `pinql_bench_s0_5`)."""
+    if scale == SCALE:
+        return DATABASE
+    return f"{DATABASE}_s{scale:g}".replace(".", "_")
+
+
 def ensure_dataset(database: str = DATABASE, scale: float = SCALE) -> dict[str, int]:
     """Creates and seeds `database` (`pinql_bench`) at `scale` (10; at least 0.01, where
     every table is proportional) unless it already holds that data set; its rows per

@@ -20,9 +20,11 @@ from bench.baseline import Checkout, checkout, resolve, verify_imports
 from bench.counters import COUNTERS_ENV
 from bench.dataset import (
     BASELINE_REDIS_URL,
-    DATABASE_URL,
     REDIS_URL,
+    SCALE,
+    SERVER_URL,
     Subjects,
+    dataset_database,
     ensure_dataset,
     pick_subjects,
     table_counts,
@@ -79,6 +81,8 @@ class Harness:
     token: str
     """The viewer's bearer token."""
     table_counts: dict[str, int]
+    database: str
+    """The database served (its name)."""
     postgres_version: str
     workers: int
     directory: Path
@@ -116,6 +120,7 @@ def harness(
     baseline: str | None = None,
     *,
     database_url: str | None = None,
+    scale: float = SCALE,
     graceful_timeout: int | None = None,
 ) -> Iterator[Harness]:
     """Seeds if needed, picks the subjects, registers operations/ for the web client in
@@ -123,13 +128,15 @@ def harness(
     ends; `server_env` adds to (or overrides) the server's settings. With `baseline` (a
     commit-ish), also serves that commit's code, checked out, started the same way on
     another port, against the same database and another Redis database. `database_url`: a
-    migrated database with data to serve instead of the benchmark's (not seeded here);
+    migrated database with data to serve instead of the benchmark's data set of `scale`
+    (seeded if absent; not seeded here);
     `graceful_timeout`: uvicorn's --timeout-graceful-shutdown."""
     if baseline:
         resolve(baseline)  # a REF that names no commit fails before anything is set up
     if database_url is None:
-        database_url = DATABASE_URL
-        counts = ensure_dataset()
+        name = dataset_database(scale)
+        database_url = f"{SERVER_URL}/{name}"
+        counts = ensure_dataset(name, scale)
     else:
         found = asyncio.run(table_counts(database_url))
         if found is None:
@@ -196,6 +203,7 @@ def harness(
             subjects=subjects,
             token=token,
             table_counts=counts,
+            database=database,
             postgres_version=version,
             workers=workers,
             directory=directory,

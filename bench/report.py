@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.dataset import BASELINE_REDIS_URL, DATABASE, SCALE
+from bench.dataset import BASELINE_REDIS_URL
 from bench.harness import Harness
 from bench.machine import Machine
 from bench.meters import Usage
@@ -181,7 +181,7 @@ class Report:
                 "## Machine",
                 "",
                 *self.machine.lines(),
-                f"- data set `{DATABASE}` (scale {SCALE}): {counts}",
+                f"- data set `{self.harness.database}` (scale {self.args.scale:g}): {counts}",
                 f"- before the run: load average (1, 5, 15 min) {_loads(self.load_before)}, "
                 f"{self.busy_before:.2f} cores busy; load average "
                 f"1-min at the end of each measured run: {min(loads, default=0):.2f} to "
@@ -267,9 +267,8 @@ class Report:
             "runs; absolute req/s move more (this VM's CPU speed varies).",
             "- Operations: every query of `operations/` (LatestPins and NodeLookup included); "
             "the mutations are not benchmarked: they write, and the data set must stay as "
-            "seeded. LatestPins is slow at scale 10 (PostgreSQL JIT-compiles its statement, "
-            "about 0.3 s an execution): its requests queue for the pool and its rows count few "
-            f"responses (req/s shows n= under {FEW_RESPONSES}). A request still waiting 5 s "
+            "seeded. A row that answered few responses shows n= (under "
+            f"{FEW_RESPONSES}) beside its req/s. A request still waiting 5 s "
             "for a pool connection fails with 503: during a round, an error of the row; left "
             "in flight when wrk stopped, it shows in the server log and in SQL/req (below "
             "the statements of one request), not in errors.",

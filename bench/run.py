@@ -201,7 +201,9 @@ def main(args: argparse.Namespace) -> int:
     if idle > BUSY_CORES:
         print(f"WARNING: the machine is busy before the run ({idle:.2f} cores): expect noise")
     date = datetime.now(UTC)
-    with harness(args.workers, args.operations, dict(args.server_env), args.baseline) as h:
+    with harness(
+        args.workers, args.operations, dict(args.server_env), args.baseline, scale=args.scale
+    ) as h:
         results, warnings = measure(h, args)
         logs = [(f"server log ({h.server.command})", h.server_log)]
         if h.baseline is not None:

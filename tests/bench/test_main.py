@@ -1,10 +1,12 @@
-"""`python -m bench`'s options (bench/__main__.py): which operations, and a baseline."""
+"""`python -m bench`'s options (bench/__main__.py): which operations, a baseline, the
+data set's scale."""
 
 from __future__ import annotations
 
 import pytest
 
 from bench.__main__ import parse_args
+from bench.dataset import SCALE, dataset_database
 from bench.operations import ROOT_FIELDS
 
 
@@ -42,3 +44,19 @@ def test_the_soak_has_no_baseline(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         parse_args(["--soak", "60", "--baseline", "main"])
     assert "the soak has no baseline" in capsys.readouterr().err
+
+
+def test_the_scale_picks_a_data_set_of_its_own() -> None:
+    assert parse_args([]).scale == SCALE == 10
+    assert dataset_database(parse_args([]).scale) == "pinql_bench"
+    assert dataset_database(parse_args(["--scale", "1"]).scale) == "pinql_bench_s1"
+    assert dataset_database(parse_args(["--scale", "0.5"]).scale) == "pinql_bench_s0_5"
+
+
+@pytest.mark.parametrize("value", ["0", "0.001", "101", "-1"])
+def test_a_scale_outside_the_data_sets_is_refused(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--scale", value])
+    assert "--scale 0.01..100" in capsys.readouterr().err

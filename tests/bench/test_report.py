@@ -57,6 +57,7 @@ def _harness(tmp_path: Path, keys: list[str], *, baseline: bool) -> Harness:
         subjects=SUBJECTS,
         token="t0ken",
         table_counts={"users": 20},
+        database="pinql_bench",
         postgres_version="15",
         workers=1,
         directory=tmp_path,
