@@ -222,12 +222,13 @@ def create_app(
             metrics.watch_caches(caches)
         health = HealthConnection.of(database)
         replica_health = HealthConnection.of(replica) if replica is not None else None
-        listener = None
-        if metrics is not None and settings.metrics_listen_port and metrics.multiprocess is None:
-            listener = await listen(metrics.exposition, settings.metrics_listen_port)
         if settings.gc_tuning:
             tune_garbage_collector()
+        listener = None
         try:
+            if metrics is not None and settings.metrics_listen_port and not metrics.multiprocess:
+                # One worker serves its own metrics (several: `pinql serve` sums them).
+                listener = await listen(metrics.exposition, settings.metrics_listen_port)
             yield {
                 "database": database,
                 "replica": replica,
