@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager, suppress
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 from asyncpg import exceptions as pg
@@ -29,6 +29,15 @@ from db.errors import (
     statement_fault,
 )
 from db.pool_log import quiet_floor_retries
+from db.pool_setup import (
+    SESSION_SETTINGS,
+    ConnectionInit,
+    initializer,
+    keep_session,
+)
+from db.pool_setup import (
+    connect as open_connection,
+)
 
 log = logging.getLogger("pinql.db")
 
@@ -41,41 +50,6 @@ StatementHook = Callable[[str, float, BaseException | None], None]
 exception it raised, if any (server/tracing.py makes a span of it). Never its parameters."""
 
 
-class ConnectionInit(Protocol):
-    """Called on each new pool connection (tests use it to count statements)."""
-
-    async def __call__(self, conn: asyncpg.Connection, /) -> None: ...
-
-
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Pool reset hook: asyncpg already rolled back any open transaction; skip RESET ALL."""
-
-
-SESSION_SETTINGS = {"jit": "off"}
-"""Settings every pool connection runs with, on any PostgreSQL (the embedded one too).
-
-`jit` is off: every statement pinql sends is a short keyed lookup, but the planner cannot see
-a page's `limit` through a lateral join (loaders/base.py's PAGED_SQL) and estimates such a
-statement at tens of thousands of rows, past `jit_above_cost`; PostgreSQL would then compile
-it to machine code on every execution, which takes far longer than running it
-(tests/db/test_statement_plans.py shows every statement's plan)."""
-
-
-# Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) and the record[] a
-# wave's statement returns (db/waves.py) when the connection opens, instead of spending three
-# round trips on it inside some request.
-WARM_UP = "select $1::bigint[], $2::int[], $3::text[], array[row(1)]"
-
-
-def _initializer(init: ConnectionInit | None) -> ConnectionInit:
-    async def initialize(conn: asyncpg.Connection) -> None:
-        await conn.fetch(WARM_UP, [], [], [])
-        if init is not None:
-            await init(conn)
-
-    return initialize
-
-
 def _gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:
     """Whether the connection is closed; asyncpg also takes a checked-out connection back
     into the pool when the server closes it, and its proxy then refuses every call."""
@@ -83,23 +57,6 @@ def _gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:
         return conn.is_closed()
     except pg.InterfaceError:
         return True
-
-
-async def _connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
-    """asyncpg.connect, its failures as DatabaseUnavailable (the pool's `connect` hook)."""
-    try:
-        conn: asyncpg.Connection = await asyncpg.connect(*args, **kwargs)
-    except TimeoutError:
-        timeout = kwargs.get("timeout", 60)  # asyncpg's default
-        raise DatabaseUnavailable(
-            f"PostgreSQL did not answer a new connection within {timeout:g} s"
-        ) from None
-    except Exception as exc:
-        fault = connection_fault(exc)
-        if fault is None:
-            raise
-        raise fault from exc
-    return conn
 
 
 class Database:
@@ -156,9 +113,9 @@ class Database:
                 dsn,
                 min_size=min_size,
                 max_size=max_size,
-                init=_initializer(init),
-                reset=_keep_session,
-                connect=_connect,
+                init=initializer(init),
+                reset=keep_session,
+                connect=open_connection,
                 timeout=connect_timeout,
                 server_settings=server_settings,
             )
@@ -174,7 +131,9 @@ class Database:
                 "%s: starting anyway, answering 503 until PostgreSQL is back (%s)", exc, floor
             )
             pool = await create(0)  # asyncpg opens a floor's connections at creation
-        alone = partial(_connect, dsn, timeout=connect_timeout, server_settings=server_settings)
+        alone = partial(
+            open_connection, dsn, timeout=connect_timeout, server_settings=server_settings
+        )
         return cls(
             pool, settings=server_settings, acquire_timeout=acquire_timeout, open_alone=alone
         )

@@ -17,7 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from db.health import HealthConnection
-from db.pool import ConnectionInit, Database
+from db.pool import Database
+from db.pool_setup import ConnectionInit
 from execution.cache import PlanCache
 from execution.documents import Preparer, prepare
 from execution.run import Runs

@@ -25,7 +25,8 @@ from bench.floor.latest import latest_pins
 from bench.floor.nodes import node_lookup
 from bench.floor.operations import board_page, home_feed, pin_close_up, profile_page
 from bench.floor.request import FloorError, FloorOperation, FloorRequest
-from db.pool import ConnectionInit, Database
+from db.pool import Database
+from db.pool_setup import ConnectionInit
 from resolvers.errors import BadUserInput
 from server.auth import InvalidToken, Viewers
 

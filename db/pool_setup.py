@@ -1,0 +1,63 @@
+"""How the pool opens its connections: the settings each runs with, the statement that warms
+each up, the reset asyncpg runs when one goes back, and connection failures as pinql's
+exceptions (db/errors.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import asyncpg
+
+from db.errors import DatabaseUnavailable, connection_fault
+
+
+class ConnectionInit(Protocol):
+    """Called on each new pool connection (tests use it to count statements)."""
+
+    async def __call__(self, conn: asyncpg.Connection, /) -> None: ...
+
+
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """Pool reset hook: asyncpg already rolled back any open transaction; skip RESET ALL."""
+
+
+SESSION_SETTINGS = {"jit": "off"}
+"""Settings every pool connection runs with, on any PostgreSQL (the embedded one too).
+
+`jit` is off: every statement pinql sends is a short keyed lookup, but the planner cannot see
+a page's `limit` through a lateral join (loaders/base.py's PAGED_SQL) and estimates such a
+statement at tens of thousands of rows, past `jit_above_cost`; PostgreSQL would then compile
+it to machine code on every execution, which takes far longer than running it
+(tests/db/test_statement_plans.py shows every statement's plan)."""
+
+
+# Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) and the record[] a
+# wave's statement returns (db/waves.py) when the connection opens, instead of spending three
+# round trips on it inside some request.
+WARM_UP = "select $1::bigint[], $2::int[], $3::text[], array[row(1)]"
+
+
+def initializer(init: ConnectionInit | None) -> ConnectionInit:
+    async def initialize(conn: asyncpg.Connection) -> None:
+        await conn.fetch(WARM_UP, [], [], [])
+        if init is not None:
+            await init(conn)
+
+    return initialize
+
+
+async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """asyncpg.connect, its failures as DatabaseUnavailable (the pool's `connect` hook)."""
+    try:
+        conn: asyncpg.Connection = await asyncpg.connect(*args, **kwargs)
+    except TimeoutError:
+        timeout = kwargs.get("timeout", 60)  # asyncpg's default
+        raise DatabaseUnavailable(
+            f"PostgreSQL did not answer a new connection within {timeout:g} s"
+        ) from None
+    except Exception as exc:
+        fault = connection_fault(exc)
+        if fault is None:
+            raise
+        raise fault from exc
+    return conn
