@@ -21,6 +21,12 @@ class DatabaseLoginRefused(DatabaseUnavailable):
     configuration fault. At startup it stops the server; later it is a 503 like any outage."""
 
 
+class CommitUnconfirmed(Exception):
+    """A transaction's COMMIT was sent and its answer never came (the connection was lost
+    meanwhile): the write may or may not have happened, so nothing may run it again as if
+    it had not."""
+
+
 class StatementTimeout(Exception):
     """A statement ran past PostgreSQL's statement_timeout (or an operator cancelled it) and
     was cancelled; its transaction, if any, was rolled back."""

@@ -20,8 +20,10 @@ from typing import Any
 import asyncpg
 from asyncpg import exceptions as pg
 from asyncpg.connection import LoggedQuery
+from asyncpg.transaction import Transaction
 
 from db.errors import (
+    CommitUnconfirmed,
     DatabaseLoginRefused,
     DatabaseUnavailable,
     StatementTimeout,
@@ -214,6 +216,8 @@ class Session:
         self.commits = 0
         """Transactions committed so far: a request stopped at its deadline after one has
         written something."""
+        self.unconfirmed = 0
+        """Transactions whose COMMIT was sent and never confirmed (CommitUnconfirmed)."""
         self._user: asyncio.Task[Any] | None = None
         """The task running a statement (or a transaction) on the connection right now."""
         self.statements = 0
@@ -253,6 +257,8 @@ class Session:
             self._user = asyncio.current_task()
             try:
                 yield conn
+            except CommitUnconfirmed:
+                raise  # already pinql's (its cause, the lost connection, was dropped)
             except Exception as exc:
                 fault = self._fault(conn, exc)
                 if fault is exc:
@@ -305,19 +311,47 @@ class Session:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """The request's connection inside one transaction, for a write: committed when the
-        block ends, rolled back when it raises. Nothing else runs on the connection meanwhile."""
+        block ends, rolled back when it raises. Nothing else runs on the connection meanwhile.
+        A COMMIT whose answer is lost with the connection raises CommitUnconfirmed (counted
+        in `unconfirmed`): the write may have happened."""
         async with self._using() as conn:
             # One bound method, added and removed (asyncpg finds it by equality); never kept
             # on `self`, where it would make the session a reference cycle.
             logger = self._logged
             conn.add_query_logger(logger)
             try:
-                async with conn.transaction():
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
                     yield conn
-                self.commits += 1
+                except BaseException:
+                    with suppress(Exception):  # (a lost connection's transaction is gone)
+                        await transaction.rollback()
+                    raise
+                await self._commit(conn, transaction)
             finally:
                 with suppress(pg.InterfaceError):  # the connection is gone
                     conn.remove_query_logger(logger)
+
+    async def _commit(
+        self, conn: asyncpg.pool.PoolConnectionProxy, transaction: Transaction
+    ) -> None:
+        try:
+            await transaction.commit()
+        except Exception as exc:
+            if not isinstance(self._fault(conn, exc), DatabaseUnavailable):
+                raise  # PostgreSQL answered (a serialization failure...): nothing committed
+            self.unconfirmed += 1
+            raise CommitUnconfirmed(
+                "the write was sent, but the connection to PostgreSQL was lost before it "
+                "confirmed the commit: it may or may not have happened"
+            ) from exc
+        self.commits += 1
+
+    @property
+    def may_have_written(self) -> bool:
+        """Whether a transaction committed, or may have (its COMMIT unconfirmed)."""
+        return self.commits > 0 or self.unconfirmed > 0
 
     async def close(self) -> None:
         """Gives the connection back to the pool, if one was taken, and refuses statements

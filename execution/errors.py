@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from db.errors import DatabaseUnavailable, LockTimeout, StatementTimeout
+from db.errors import CommitUnconfirmed, DatabaseUnavailable, LockTimeout, StatementTimeout
 from resolvers.errors import PinqlError
 
 log = logging.getLogger("pinql.execution")
@@ -26,6 +26,7 @@ INTERNAL = "INTERNAL_SERVER_ERROR"
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 STATEMENT_TIMEOUT = "STATEMENT_TIMEOUT"
 LOCK_TIMEOUT = "LOCK_TIMEOUT"
+WRITE_OUTCOME_UNKNOWN = "WRITE_OUTCOME_UNKNOWN"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
 
 
@@ -38,6 +39,12 @@ def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """The error as the client sees it: its code kept, or masked when unexpected (logged
     with `request_id`, which the masked error also carries)."""
     original = error.original_error
+    if isinstance(original, CommitUnconfirmed):
+        message = (
+            f"{original}: retrying with the same Idempotency-Key answers this again and "
+            "writes nothing; read to see whether it happened"
+        )
+        return _replaced(error, message, WRITE_OUTCOME_UNKNOWN)
     if isinstance(original, DatabaseUnavailable):
         return _replaced(error, f"the database is unavailable: {original}", UNAVAILABLE)
     if isinstance(original, LockTimeout):

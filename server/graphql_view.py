@@ -269,7 +269,7 @@ class GraphQLEndpoint:
                 message += f" after {session.commits} write(s) had been committed"
             admission.settle(admitted, None)  # what it cost is unknown: give it all back
             response = error_response(RequestError(504, message, TIMEOUT), media)
-            return Executed(response, ran=session.commits > 0)
+            return Executed(response, ran=session.may_have_written)
         finally:
             await session.close()
         if result.errors and any(_code(e) == UNAVAILABLE for e in result.errors):
@@ -277,7 +277,7 @@ class GraphQLEndpoint:
             errors = [e for e in result.errors if _code(e) == UNAVAILABLE][:1]
             unavailable = {"errors": formatted(errors)}
             response = json_response(unavailable, 503, media, {"Retry-After": "1"})
-            return Executed(response, ran=session.commits > 0)  # kept if something was written
+            return Executed(response, ran=session.may_have_written)  # kept if something was written
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # variable coercion failed: nothing ran
             admission.settle(admitted, None)

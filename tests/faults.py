@@ -1,0 +1,92 @@
+"""A fault-injection TCP proxy between pinql and PostgreSQL, for tests of what a write does when
+the network fails at the worst moment. It speaks just enough of PostgreSQL's wire protocol to
+see each message the client sends (the startup exchange, then type byte, length, body), so a
+test can lose the answer to one COMMIT: the COMMIT reaches the server, which commits, and
+the client's connection is closed instead of answered. Connect with `sslmode=disable` (the
+proxy must read the messages)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+SSL_REQUEST = 80877103
+GSSENC_REQUEST = 80877104
+
+
+class CommitCut:
+    """A proxy on 127.0.0.1 to `upstream` (host, port). While `armed`, the next COMMIT a
+    client sends is forwarded and then its connection is cut: what the server answers is
+    dropped and the client's socket closed (`cuts` counts them). Anything else passes."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.armed = False
+        self.cuts = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        """Starts listening; its port."""
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def close(self) -> None:
+        """Stops listening and cuts every connection."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _accept(self, client: asyncio.StreamReader, to_client: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        server, to_server = await asyncio.open_connection(*self.upstream)
+        cut = asyncio.Event()
+        down = asyncio.create_task(self._down(server, to_client, cut))
+        try:
+            await self._up(client, to_server, cut)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            down.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await down
+            for writer in (to_client, to_server):
+                writer.close()
+            self._tasks.discard(task)
+
+    async def _up(
+        self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
+    ) -> None:
+        started = False
+        while True:
+            if not started:  # the startup exchange: length, then a code and its body
+                head = await client.readexactly(4)
+                body = await client.readexactly(int.from_bytes(head, "big") - 4)
+                started = int.from_bytes(body[:4], "big") not in (SSL_REQUEST, GSSENC_REQUEST)
+                message = head + body
+            else:
+                kind = await client.readexactly(1)
+                head = await client.readexactly(4)
+                body = await client.readexactly(int.from_bytes(head, "big") - 4)
+                message = kind + head + body
+                if self.armed and kind == b"Q" and body.lstrip().upper().startswith(b"COMMIT"):
+                    self.armed = False
+                    self.cuts += 1
+                    cut.set()  # before it leaves: its answer must not get through
+            to_server.write(message)
+            await to_server.drain()
+
+    async def _down(
+        self, server: asyncio.StreamReader, to_client: asyncio.StreamWriter, cut: asyncio.Event
+    ) -> None:
+        while data := await server.read(65536):
+            if cut.is_set():
+                break  # the answer is lost with the connection
+            to_client.write(data)
+            await to_client.drain()
+        to_client.close()  # (the server closed, or the connection is cut)
