@@ -2,9 +2,8 @@
 
 Faults reach callers as pinql's exceptions (db/errors.py): any way a connection can fail is
 `DatabaseUnavailable`, a statement cancelled by statement_timeout is `StatementTimeout` (by
-lock_timeout, `LockTimeout`). A
-connection that failed is terminated, never reused: the pool opens a new one in its place
-when PostgreSQL answers again.
+lock_timeout, `LockTimeout`). A connection that failed is terminated, never reused: the pool
+opens a new one in its place when PostgreSQL answers again.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from db.pool_log import quiet_floor_retries
 from db.pool_setup import (
     SESSION_SETTINGS,
     ConnectionInit,
+    gone,
     initializer,
     keep_session,
 )
@@ -50,15 +50,6 @@ Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 StatementHook = Callable[[str, float, BaseException | None], None]
 """Called after each statement of a Session with its text, its duration in seconds and the
 exception it raised, if any (server/tracing.py makes a span of it). Never its parameters."""
-
-
-def _gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:
-    """Whether the connection is closed; asyncpg also takes a checked-out connection back
-    into the pool when the server closes it, and its proxy then refuses every call."""
-    try:
-        return conn.is_closed()
-    except pg.InterfaceError:
-        return True
 
 
 class Database:
@@ -191,6 +182,10 @@ class Database:
         await self.pool.close()
 
 
+class _Lost(Exception):
+    """A read's connection was lost under it (and dropped): send the read again."""
+
+
 class SessionClosed(RuntimeError):
     """A statement was sent after its request's session was closed (a bug upstream)."""
 
@@ -242,7 +237,7 @@ class Session:
         never be given back)."""
         if self._closed:
             raise SessionClosed("the request's session is closed")
-        if self._conn is not None and _gone(self._conn):
+        if self._conn is not None and gone(self._conn):
             self._conn = None  # closed by the server since the last statement: take another
         if self._conn is None:
             self._conn = await self._database.acquire()
@@ -271,7 +266,7 @@ class Session:
         """What a statement's failure comes out as: pinql's exception for a database fault
         (a broken connection is dropped), else `exc` itself."""
         fault = self._database.fault(exc)
-        if fault is None and isinstance(exc, pg.InterfaceError) and _gone(conn):
+        if fault is None and isinstance(exc, pg.InterfaceError) and gone(conn):
             fault = DatabaseUnavailable("lost the connection to PostgreSQL: it is closed")
         if fault is None:
             return exc
@@ -286,27 +281,38 @@ class Session:
             conn.terminate()
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        """Runs one statement on the request's connection and returns its rows.
-
-        `_using`'s work, written out: a request's every round trip comes through here, and
-        an async context manager costs a generator and two more awaits each time."""
+        """Runs one read on the request's connection and returns its rows; a connection lost
+        under it is replaced and the read sent once more (reads are safe to repeat, and a
+        write just committed gets its payload read). `_using`'s work written out: every
+        round trip comes through here, and a context manager costs two more awaits."""
         async with self._lock:
-            conn = await self._connection()
             self._user = asyncio.current_task()
-            started = time.perf_counter()
             try:
-                rows = await conn.fetch(sql, *args)
-            except BaseException as exc:
-                self._ran(sql, time.perf_counter() - started, exc)
-                if isinstance(exc, Exception):
-                    fault = self._fault(conn, exc)
-                    if fault is not exc:
-                        raise fault from exc
-                raise
+                try:
+                    return await self._fetch_once(sql, args)
+                except _Lost:
+                    return await self._fetch_once(sql, args, again=True)
             finally:
                 self._user = None
-            self._ran(sql, time.perf_counter() - started, None)
-            return rows
+
+    async def _fetch_once(
+        self, sql: str, args: tuple[Any, ...], again: bool = False
+    ) -> list[asyncpg.Record]:
+        conn = await self._connection()
+        started = time.perf_counter()
+        try:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+        except BaseException as exc:
+            self._ran(sql, time.perf_counter() - started, exc)
+            if isinstance(exc, Exception):
+                fault = self._fault(conn, exc)
+                if isinstance(fault, DatabaseUnavailable) and not again:
+                    raise _Lost from exc
+                if fault is not exc:
+                    raise fault from exc
+            raise
+        self._ran(sql, time.perf_counter() - started, None)
+        return rows
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

@@ -1,12 +1,13 @@
 """How the pool opens its connections: the settings each runs with, the statement that warms
-each up, the reset asyncpg runs when one goes back, and connection failures as pinql's
-exceptions (db/errors.py)."""
+each up, the reset asyncpg runs when one goes back, connection failures as pinql's exceptions
+(db/errors.py), and whether a connection is gone."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
 import asyncpg
+from asyncpg import exceptions as pg
 
 from db.errors import DatabaseUnavailable, connection_fault
 
@@ -61,3 +62,12 @@ async def connect(*args: Any, **kwargs: Any) -> asyncpg.Connection:
             raise
         raise fault from exc
     return conn
+
+
+def gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:
+    """Whether the connection is closed; asyncpg also takes a checked-out connection back
+    into the pool when the server closes it, and its proxy then refuses every call."""
+    try:
+        return conn.is_closed()
+    except pg.InterfaceError:
+        return True

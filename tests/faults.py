@@ -17,11 +17,14 @@ GSSENC_REQUEST = 80877104
 class CommitCut:
     """A proxy on 127.0.0.1 to `upstream` (host, port). While `armed`, the next COMMIT a
     client sends is forwarded and then its connection is cut: what the server answers is
-    dropped and the client's socket closed (`cuts` counts them). Anything else passes."""
+    dropped and the client's socket closed (`cuts` counts them). While `armed_after`, the
+    COMMIT and its answer pass, and the connection is cut when the client sends its next
+    message (a read of what was just written). Anything else passes."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.armed = False
+        self.armed_after = False
         self.cuts = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -62,7 +65,7 @@ class CommitCut:
     async def _up(
         self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
     ) -> None:
-        started = False
+        started = committed = False
         while True:
             if not started:  # the startup exchange: length, then a code and its body
                 head = await client.readexactly(4)
@@ -74,10 +77,17 @@ class CommitCut:
                 head = await client.readexactly(4)
                 body = await client.readexactly(int.from_bytes(head, "big") - 4)
                 message = kind + head + body
-                if self.armed and kind == b"Q" and body.lstrip().upper().startswith(b"COMMIT"):
+                if committed and kind != b"X":
+                    self.cuts += 1
+                    return  # cut before the message leaves
+                commit = kind == b"Q" and body.lstrip().upper().startswith(b"COMMIT")
+                if commit and self.armed:
                     self.armed = False
                     self.cuts += 1
                     cut.set()  # before it leaves: its answer must not get through
+                elif commit and self.armed_after:
+                    self.armed_after = False
+                    committed = True
             to_server.write(message)
             await to_server.drain()
 

@@ -90,3 +90,25 @@ async def test_a_keyed_write_whose_commit_answer_is_lost_never_runs_again(
         # the pool goes on with a new connection
         assert (await client.data("{ viewer { id } }", viewer=OLIVE))["viewer"]
     assert await boards_named(database, name) == 1  # committed once, never run again
+
+
+async def test_a_write_whose_payload_read_loses_its_connection_still_answers_its_data(
+    database: str, proxied: tuple[CommitCut, str]
+) -> None:
+    proxy, url = proxied
+    name, key = f"Trips {secrets.token_hex(4)}", f"test-{secrets.token_hex(8)}"
+    variables = {"i": {"name": name}}
+    headers = {"Idempotency-Key": key}
+    async with serve(url) as client:
+        proxy.armed_after = True
+        first = await client.post(CREATE, variables, viewer=OLIVE, headers=headers)
+        assert proxy.cuts == 1  # the read after the commit lost its connection
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert "errors" not in body, body
+        board = body["data"]["createBoard"]["board"]
+        assert board["name"] == name and board["id"]
+        retry = await client.post(CREATE, variables, viewer=OLIVE, headers=headers)
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.content == first.content
+    assert await boards_named(database, name) == 1
