@@ -35,6 +35,7 @@ from bench.operations import (
     ROWS,
     Operation,
     operations,
+    register_client,
     register_operations,
     row_keys,
     sent_as,
@@ -80,6 +81,8 @@ class Harness:
     subjects: Subjects
     token: str
     """The viewer's bearer token."""
+    key: str
+    """The web client's key."""
     table_counts: dict[str, int]
     database: str
     """The database served (its name)."""
@@ -99,7 +102,7 @@ class Harness:
     def rows(self, operation: Operation) -> list[Row]:
         """The operation's rows in the order they take turns: full text and hash only to
         this commit's server, the same to the baseline's (if served), the floor."""
-        sent = operation.requests(self.token)
+        sent = operation.requests(self.token, self.key)
         rows = []
         for key in row_keys(self.baseline is not None):
             request = sent[sent_as(key)]
@@ -151,6 +154,7 @@ def harness(
     for url in [REDIS_URL] + ([BASELINE_REDIS_URL] if baseline else []):
         registered = register_operations(url)
         print(f"registered {registered} documents of operations/ for client web in {url}")
+    key = register_client(database_url)  # (a baseline without client keys ignores it)
     secret = secrets.token_hex(20)
     token = issue_token(subjects.viewer, secret, TOKEN_TTL_SECONDS)
     with ExitStack() as stack:
@@ -202,6 +206,7 @@ def harness(
             operations={k: every[k] for k in keys},
             subjects=subjects,
             token=token,
+            key=key,
             table_counts=counts,
             database=database,
             postgres_version=version,

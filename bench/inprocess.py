@@ -29,7 +29,13 @@ import uvloop
 from starlette.applications import Starlette
 from starlette.types import Message
 
-from bench.operations import ROOT_FIELDS, VARIANTS, operations, register_operations
+from bench.operations import (
+    ROOT_FIELDS,
+    VARIANTS,
+    operations,
+    register_client,
+    register_operations,
+)
 from bench.wrk import WrkRequest
 
 
@@ -163,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
             "PINQL_GC_TUNING": "true",
         }
     )
-    request = known[args.operation].requests(issue_token(subjects.viewer, secret, 3600))
+    key = register_client(DATABASE_URL)
+    request = known[args.operation].requests(issue_token(subjects.viewer, secret, 3600), key)
     app = create()
     assert isinstance(app, Starlette)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # as the server

@@ -9,14 +9,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from redis.asyncio import Redis
 
 from bench.dataset import Subjects
 from bench.processes import ROOT
 from bench.wrk import WrkRequest
+from db import clients
 from execution.documents import sha256_hex
 from resolvers.ids import encode_global_id
+from server.client_keys import KEY_HEADER, key_hash, new_key
 from server.persisted.manifest import load_manifest
+from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import RedisStore
 
 OPERATIONS_DIR = ROOT / "operations"
@@ -78,14 +82,16 @@ class Operation:
         """The document's text, as registered."""
         return (OPERATIONS_DIR / self.document).read_text(encoding="utf-8")
 
-    def requests(self, token: str) -> dict[str, WrkRequest]:
-        """The operation sent each way (VARIANTS), as the web client with `token`."""
+    def requests(self, token: str, key: str) -> dict[str, WrkRequest]:
+        """The operation sent each way (VARIANTS), as the web client (its `key`) with the
+        viewer's `token`."""
         headers = {
             "Authorization": f"Bearer {token}",
             "Accept": ACCEPT,
             "Content-Type": "application/json",
             "apollographql-client-name": CLIENT,
             "apollographql-client-version": CLIENT_VERSION,
+            KEY_HEADER: key,
         }
         apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(self.text)}}
         bodies = {
@@ -131,6 +137,25 @@ def operations(subjects: Subjects) -> dict[str, Operation]:
             {"ids": [encode_global_id(type_name, id) for type_name, id in subjects.nodes]},
         ),
     }
+
+
+def register_client(database_url: str) -> str:
+    """Registers the web client (policy open) in the database at `database_url`, or gives
+    it a new key if it is registered (as `pinql clients add` / `rotate`); its key."""
+    key = new_key()
+
+    async def register() -> None:
+        conn = await asyncpg.connect(database_url)
+        try:
+            policy = ClientPolicy(mode=Mode.OPEN).model_dump_json()
+            if not await clients.add(conn, CLIENT, policy, key_hash(key)):
+                await clients.rotate(conn, CLIENT, key_hash(key), 0)
+                await clients.set_policy(conn, CLIENT, policy)
+        finally:
+            await conn.close()
+
+    asyncio.run(register())
+    return key
 
 
 def register_operations(redis_url: str) -> int:

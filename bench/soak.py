@@ -83,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
     command = shlex.join([".venv/bin/python", "-m", "bench", *sys.argv[1:]])
     with harness(args.workers, ["feed"], dict(args.server_env)) as h:
         check(h)
-        request = h.operations["feed"].requests(h.token)["hash"]
+        request = h.operations["feed"].requests(h.token, h.key)["hash"]
         script = write_script(h.directory / "soak.lua", request)
         if args.warmup > 0:  # so the first sample is a warm worker's
             run_wrk(wrk, script, h.server.base, args.warmup, args.connections, args.threads)

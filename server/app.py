@@ -24,6 +24,7 @@ from execution.documents import Preparer, prepare
 from execution.run import Runs
 from schema.build import build_schema
 from server.admission import Admission
+from server.client_keys import MISS_REFRESH_SECONDS, ClientDirectory, reader
 from server.gauges import Weighed
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
@@ -52,6 +53,8 @@ class State(TypedDict):
     database: Database
     replica: Database | None
     """PINQL_DATABASE_REPLICA_URL's pool: queries read there, mutations use `database`."""
+    clients: ClientDirectory
+    """The registered clients and their policies (server/client_keys.py)."""
     health: HealthConnection
     """PostgreSQL's readiness check, on a connection of its own (server/health.py)."""
     replica_health: HealthConnection | None
@@ -70,6 +73,7 @@ class State(TypedDict):
 # Request headers a cross-origin client may send, and response headers it may read.
 CORS_REQUEST_HEADERS = (
     "Authorization",
+    "X-API-Key",
     "Content-Type",
     "Idempotency-Key",
     "X-Request-Id",
@@ -188,8 +192,12 @@ def create_app(
             "DATABASE_URL is not set: `pinql serve` starts an embedded PostgreSQL for you"
         )
     database_url = settings.database_url
-    named = {*settings.pq_client_policies, *settings.introspection_clients}
-    metrics = Metrics.for_process(named) if settings.metrics else None
+    clients = ClientDirectory(
+        settings.anonymous_client_policy,
+        settings.clients_refresh_seconds,
+        min(MISS_REFRESH_SECONDS, settings.clients_refresh_seconds),
+    )
+    metrics = Metrics.for_process(clients.is_registered) if settings.metrics else None
     tracing = setup_tracing(span_exporter) if settings.otel else None
 
     @asynccontextmanager
@@ -200,11 +208,12 @@ def create_app(
             replica = await connect_database(
                 settings.database_replica_url, settings, connection_init
             )
+        await clients.start(reader(database))
         store = document_store(settings, database)
         offload = Offload()
         persisted = PersistedQueries(
             store,
-            settings.policy_for,
+            clients.policy_for,
             settings.document_cache_mb * 2**20,
             offload,
             preparer(settings),
@@ -233,6 +242,7 @@ def create_app(
             yield {
                 "database": database,
                 "replica": replica,
+                "clients": clients,
                 "health": health,
                 "replica_health": replica_health,
                 "redis": redis,
@@ -249,6 +259,7 @@ def create_app(
             if metrics is not None:
                 await metrics.close()
             await admission.close()
+            await clients.close()
             if redis is not None:
                 await redis.aclose()
             await idempotency.close()

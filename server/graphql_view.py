@@ -31,6 +31,12 @@ from execution.run import Runs
 from loaders.base import batch_observer
 from server.admission import Admission, Admitted, Refused
 from server.auth import InvalidToken, Viewers
+from server.client_keys import (
+    KEY_HEADER,
+    ClientDirectory,
+    ClientsUnavailable,
+    UnauthenticatedClient,
+)
 from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
 from server.graphql_http import (
@@ -141,6 +147,8 @@ class GraphQLEndpoint:
             return error_response(RequestError(406, message, "NOT_ACCEPTABLE"))
         try:
             client = client_from_headers(headers)
+            clients: ClientDirectory = request.state.clients
+            await clients.authenticate(client, headers.get(KEY_HEADER))
             record.client, record.client_version = client.name, client.version
             viewer_id = self.viewers.from_header(headers.get("authorization"))
             params = await read_params(
@@ -154,13 +162,18 @@ class GraphQLEndpoint:
             record.known = (
                 params.document_id is not None
                 or "persistedQuery" in params.extensions
-                or self.settings.policy_for(client.name).mode is not Mode.OPEN
+                or clients.policy_for(client.name).mode is not Mode.OPEN
             )
             prepared = await _document(request.state.persisted, client, params, is_get)
         except InvalidToken as exc:
             return unauthenticated(str(exc), media)
         except InvalidClient as exc:
             return error_response(RequestError(400, str(exc), "INVALID_CLIENT"), media)
+        except UnauthenticatedClient as exc:
+            return error_response(RequestError(401, str(exc), "CLIENT_UNAUTHENTICATED"), media)
+        except ClientsUnavailable as exc:
+            error = RequestError(503, str(exc), UNAVAILABLE)
+            return error_response(error, media, {"Retry-After": "1"})
         except RequestError as exc:
             return error_response(exc, media)
         if isinstance(prepared, Refusal):

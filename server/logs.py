@@ -35,7 +35,7 @@ _INCOMING_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 # What every rewrite below needs in the line (lowercased): most lines have none, and
 # substring tests are ~10x cheaper than one case-insensitive regex scan.
-_CLUES = ("@", "bearer", "eyj", "pass", "pwd", "token", "secret", "authorization", "api")
+_CLUES = ("@", "bearer", "eyj", "pass", "pwd", "token", "secret", "authorization", "api", "pinql_")
 # `scheme://user:password@host`, and `redis://:password@host`.
 _DSN_PASSWORD = re.compile(r"((?<![\w+.-])[A-Za-z][A-Za-z0-9+.-]{0,30}://[^\s:/@]*:)[^\s@/]+@")
 # `Bearer <token>` wherever it appears, but not `bearer <word>` ("bearer token has expired").
@@ -44,6 +44,8 @@ _BEARER = re.compile(
 )
 # header.payload.signature, base64url; the signature is empty with `alg: none`.
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# A client key (server/client_keys.py), wherever it appears.
+_CLIENT_KEY = re.compile(r"\bpinql_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
 # The local part must not follow `//`: `postgresql://alice@db.host` names a user, not a mailbox.
 _EMAIL = re.compile(
     r"(?<![\w.%+-])(?<!//)[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{1,63}\b"
@@ -82,6 +84,7 @@ def redact(text: str) -> str:
     text = _KEY_VALUE.sub(_key_value, text)
     text = _BEARER.sub(rf"\1 {REDACTED}", text)
     text = _JWT.sub(REDACTED, text)
+    text = _CLIENT_KEY.sub(REDACTED, text)
     return _EMAIL.sub(EMAIL, text)
 
 

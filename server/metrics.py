@@ -5,9 +5,9 @@ Under `pinql serve --workers N` every worker writes its samples to PROMETHEUS_MU
 start) and /metrics, whichever worker answers it, adds up every worker's. Label values are
 bounded: an operation's name is a label only for persisted or registered documents (any
 other is "-"), and past MAX_LABEL_VALUES distinct operations a process counts new ones as
-"-"; a client is a label only when the deployment names it (its policy in
-PINQL_PQ_CLIENT_POLICIES, or PINQL_INTROSPECTION_CLIENTS) or it is `anonymous`: any other
-name, which any request may send, is "other".
+"-"; a client is a label only when it is registered (`pinql clients add`; requests prove
+the name with its key, server/client_keys.py) or it is `anonymous`: any other name is
+"other".
 
 The endpoint fills a RequestRecord as a request goes; `Metrics.observe` reads it once, after
 the response is sent: a few dictionary lookups and counter updates, nothing per field.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -160,10 +160,16 @@ def multiprocess_dir() -> str | None:
     return directory
 
 
+def _nobody(name: str) -> bool:
+    return False
+
+
 class Metrics:
     """The process's metrics (one per app, created with it) and their /metrics endpoint."""
 
-    def __init__(self, multiprocess: str | None = None, clients: Collection[str] = ()) -> None:
+    def __init__(
+        self, multiprocess: str | None = None, registered: Callable[[str], bool] = _nobody
+    ) -> None:
         self.multiprocess = multiprocess
         """The multiprocess directory, or None: this process's samples only."""
         own = CollectorRegistry() if multiprocess is None else None
@@ -225,8 +231,9 @@ class Metrics:
             self.registry = CollectorRegistry()
             MultiProcessCollector(self.registry, path=multiprocess)  # type: ignore[no-untyped-call]
         self._operation = _Bounded("operation names")
-        named = frozenset(clients) | {ANONYMOUS}
-        self._client: Callable[[str], str] = lambda name: name if name in named else OTHER
+        self._client: Callable[[str], str] = lambda name: (
+            name if name == ANONYMOUS or registered(name) else OTHER
+        )
         self.loader_batch = BatchSizes(self.batch_size, BATCH_SIZES)
         """Counts one loader batch (loaders.base.batch_observer): `(loader, size)`."""
         self._requests = Tallied(self.requests)
@@ -250,10 +257,10 @@ class Metrics:
         self._sampler: asyncio.Task[None] | None = None
 
     @classmethod
-    def for_process(cls, clients: Collection[str] = ()) -> Metrics:
+    def for_process(cls, registered: Callable[[str], bool] = _nobody) -> Metrics:
         """Metrics in multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set, else plain;
-        `clients`: the client names that are labels (with `anonymous`)."""
-        return cls(multiprocess_dir(), clients)
+        `registered`: whether a client name is a registered client (a label)."""
+        return cls(multiprocess_dir(), registered)
 
     def observe(self, record: RequestRecord) -> None:
         """Counts one answered request (tallied: `Tallied`)."""

@@ -12,8 +12,9 @@ from pydantic_settings import NoDecode
 
 from execution.budget import MAX_PLAN_NODES, MAX_PLAN_SECONDS, PLAN_CACHE_BYTES
 from server.database_settings import DatabaseSettings
-from server.persisted.policy import ClientPolicy, check_client_name
+from server.persisted.policy import ClientPolicy, Mode, check_client_name
 from server.persisted.queries import APQ_MAX_BYTES
+from server.removed_settings import RemovedSettings
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 DEV_SECRET = "pinql-dev-secret-do-not-use-in-production"  # noqa: S105 (refused in prod)
@@ -35,7 +36,7 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-class Settings(DatabaseSettings):
+class Settings(DatabaseSettings, RemovedSettings):
     """pinql's configuration. Every field has a default that works for development (its
     model_config, frozen and read by name or variable, comes from DatabaseSettings)."""
 
@@ -69,16 +70,21 @@ class Settings(DatabaseSettings):
         description="Lifetime of tokens made by `pinql token`.",
     )
 
-    pq_default_policy: Annotated[ClientPolicy, NoDecode] = Field(
-        default=ClientPolicy(),
-        validation_alias="PINQL_PQ_DEFAULT_POLICY",
-        description="Persisted-query policy of clients not named in PINQL_PQ_CLIENT_POLICIES: "
-        'open, apq or safelist, or JSON {"mode": ..., "apq": ..., "log_unknown": ...}.',
+    anonymous_policy: Annotated[ClientPolicy | None, NoDecode] = Field(
+        default=None,
+        validation_alias="PINQL_ANONYMOUS_POLICY",
+        description="Persisted-query policy of requests that name no client: open, apq or "
+        'safelist, or JSON {"mode": ..., "apq": ..., "log_unknown": ...}; unset: safelist in '
+        "prod, open in dev. Named clients are registered with `pinql clients add`.",
     )
-    pq_client_policies: Annotated[dict[str, ClientPolicy], NoDecode] = Field(
-        default_factory=dict,
-        validation_alias="PINQL_PQ_CLIENT_POLICIES",
-        description='Per-client policies, JSON: {"web": "safelist", "ios": {"mode": "apq"}}.',
+    clients_refresh_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        validation_alias="PINQL_CLIENTS_REFRESH_SECONDS",
+        description="How often each worker reads the registered clients again (added, "
+        "rotated, removed clients take effect within this; an unknown name or key makes a "
+        "read at once, at most once a second).",
     )
     apq_ttl_seconds: int = Field(
         default=7 * 24 * 3600,
@@ -101,13 +107,6 @@ class Settings(DatabaseSettings):
         description="MiB the prepared (parsed, validated) documents each worker keeps may "
         "weigh (least recently used go first).",
     )
-    pq_cache_size: int | None = Field(
-        default=None,
-        validation_alias="PINQL_PQ_CACHE_SIZE",
-        description="Gone (a count of documents): refused, so that a deployment setting it "
-        "learns of PINQL_DOCUMENT_CACHE_MB.",
-    )
-
     idempotency_ttl_seconds: int = Field(
         default=24 * 3600,
         ge=60,
@@ -356,34 +355,22 @@ class Settings(DatabaseSettings):
         """PINQL_ENV=prod."""
         return self.env is Env.PROD
 
-    @field_validator("pq_default_policy", mode="before")
+    @field_validator("anonymous_policy", mode="before")
     @classmethod
     def _policy_json(cls, value: Any) -> Any:
         if isinstance(value, str) and value.lstrip().startswith("{"):
             return json.loads(value)
         return value
 
-    @field_validator("pq_client_policies", mode="before")
-    @classmethod
-    def _policies_json(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = json.loads(value) if value.strip() else {}
-        if isinstance(value, dict):
-            for name in value:
-                check_client_name(name)
-        return value
-
-    def policy_for(self, client: str) -> ClientPolicy:
-        """The persisted-query policy of `client`."""
-        return self.pq_client_policies.get(client, self.pq_default_policy)
+    @property
+    def anonymous_client_policy(self) -> ClientPolicy:
+        """The policy of requests that name no client."""
+        if self.anonymous_policy is not None:
+            return self.anonymous_policy
+        return ClientPolicy(mode=Mode.SAFELIST) if self.is_prod else ClientPolicy()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if self.pq_cache_size is not None:
-            raise ValueError(
-                f"PINQL_PQ_CACHE_SIZE ({self.pq_cache_size}) is gone: the documents a worker "
-                "keeps are bounded by what they weigh, PINQL_DOCUMENT_CACHE_MB (default 64)"
-            )
         if self.rate_limit and self.max_query_cost > self.rate_limit_maximum:
             raise ValueError(
                 f"PINQL_MAX_QUERY_COST ({self.max_query_cost}) must not exceed "

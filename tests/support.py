@@ -13,8 +13,11 @@ import httpx
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
+from db import clients as registry
 from server.app import State, create_app
 from server.auth import issue_token
+from server.client_keys import KEY_HEADER, key_hash, new_key
+from server.persisted.policy import ClientPolicy
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,6 +53,18 @@ class GraphQLClient:
     http: httpx.AsyncClient
     log: StatementLog
     settings: Settings
+    keys: dict[str, str] = field(default_factory=dict)
+    """The keys of the clients registered for this server (`served(clients=...)`)."""
+
+    def client(self, name: str | None, version: str | None = "1.0.0") -> dict[str, str]:
+        """The headers naming client `name` and proving it with its key (none for the
+        anonymous client)."""
+        if name is None:
+            return {}
+        headers = {"apollographql-client-name": name, KEY_HEADER: self.keys[name]}
+        if version is not None:
+            headers["apollographql-client-version"] = version
+        return headers
 
     def token(self, user_id: int, ttl: int = 3600) -> str:
         """A valid bearer token for `user_id`."""
@@ -120,12 +135,35 @@ async def in_process(
             yield http, state
 
 
+async def register_clients(
+    database_url: str, policies: Mapping[str, str | Mapping[str, Any]]
+) -> dict[str, str]:
+    """Registers each client (name: policy) as `pinql clients add` does; their keys. The
+    names must be new in that database."""
+    keys = {name: new_key() for name in policies}
+    conn = await asyncpg.connect(database_url)
+    try:
+        for name, policy in policies.items():
+            as_json = ClientPolicy.model_validate(policy).model_dump_json()
+            added = await registry.add(conn, name, as_json, key_hash(keys[name]))
+            assert added, f"client {name!r} is already registered in {database_url}"
+    finally:
+        await conn.close()
+    return keys
+
+
 @asynccontextmanager
 async def served(
-    database_url: str, *, span_exporter: SpanExporter | None = None, **settings: Any
+    database_url: str,
+    *,
+    span_exporter: SpanExporter | None = None,
+    clients: Any = None,  # Mapping[str, policy]; Any: callers spread settings dicts after it
+    **settings: Any,
 ) -> AsyncIterator[tuple[GraphQLClient, State]]:
     """pinql in-process on `database_url` (settings override the tests' defaults): a client
-    for it and the lifespan's state; `span_exporter` receives the spans when PINQL_OTEL is on."""
+    for it and the lifespan's state; `span_exporter` receives the spans when PINQL_OTEL is on;
+    `clients` (name: policy) are registered first, their keys in GraphQLClient.keys."""
+    keys = await register_clients(database_url, clients) if clients else {}
     config = Settings.model_validate(
         {
             "DATABASE_URL": database_url,
@@ -143,13 +181,19 @@ async def served(
     log = StatementLog()
     app = create_app(config, connection_init=log.attach, span_exporter=span_exporter)
     async with in_process(app, "http://pinql.test") as (http, state):
-        yield GraphQLClient(http=http, log=log, settings=config), cast(State, state)
+        yield GraphQLClient(http=http, log=log, settings=config, keys=keys), cast(State, state)
 
 
 @asynccontextmanager
-async def serve(database_url: str, **settings: Any) -> AsyncIterator[GraphQLClient]:
-    """Runs the app's lifespan, as uvicorn would, and yields a client for it."""
-    async with served(database_url, **settings) as (client, _):
+async def serve(
+    database_url: str,
+    *,
+    clients: Any = None,  # Mapping[str, policy]; Any: callers spread settings dicts after it
+    **settings: Any,
+) -> AsyncIterator[GraphQLClient]:
+    """Runs the app's lifespan, as uvicorn would, and yields a client for it (`clients`:
+    as `served`)."""
+    async with served(database_url, clients=clients, **settings) as (client, _):
         yield client
 
 

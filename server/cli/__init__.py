@@ -1,11 +1,11 @@
-"""The `pinql` command: serve, migrate, seed, token, schema export/check, and operations
-register/list/explain."""
+"""The `pinql` command: serve, migrate, seed, token, schema export/check, clients
+add/list/set/rotate/remove, and operations register/list/explain."""
 
 from __future__ import annotations
 
 import typer
 
-from server.cli import operations, run, schema
+from server.cli import clients, operations, run, schema
 from server.cli.schema import schema_diff
 
 app = typer.Typer(
@@ -14,6 +14,7 @@ app = typer.Typer(
 for command in (run.serve, run.migrate, run.seed, run.token):
     app.command()(command)
 app.add_typer(schema.app, name="schema")
+app.add_typer(clients.app, name="clients")
 app.add_typer(operations.app, name="operations")
 
 

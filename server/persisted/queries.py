@@ -156,7 +156,7 @@ class PersistedQueries:
         self.apq_max_bytes = apq_max_bytes
         """The largest text (UTF-8 bytes) APQ stores (PINQL_APQ_MAX_BYTES)."""
         self.policy = policy
-        """The policy of a client (Settings.policy_for)."""
+        """The policy of a client (ClientDirectory.policy_for)."""
         self.documents = DocumentCache(max_bytes, offload, prepare)
         self.stats = PersistedQueryStats()
         self._local: LRUCache[tuple[str, str], _Known] = LRUCache(KNOWN_IDS)

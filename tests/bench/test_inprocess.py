@@ -3,13 +3,15 @@ through an app in this process, with its statuses, a body and the time it took."
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 
 from bench.dataset import pick_subjects
 from bench.floor import floor_app
 from bench.inprocess import drive, parse_args
-from bench.operations import operations
+from bench.operations import operations, register_client
 from resolvers.ids import encode_global_id
 from server.app import create_app
 from server.auth import issue_token
@@ -19,7 +21,8 @@ from tests.support import SECRET
 
 async def test_the_floor_and_pinql_answer_every_driven_request(demo_database: str) -> None:
     subjects = await pick_subjects(demo_database)
-    sent = operations(subjects)["board"].requests(issue_token(subjects.viewer, SECRET, 600))
+    key = await asyncio.to_thread(register_client, demo_database)
+    sent = operations(subjects)["board"].requests(issue_token(subjects.viewer, SECRET, 600), key)
     pinql = create_app(
         Settings.model_validate(
             {
@@ -48,7 +51,7 @@ async def test_nothing_is_driven_with_a_count_out_of_range(
     demo_database: str, n: int, concurrency: int, warmup: int
 ) -> None:
     subjects = await pick_subjects(demo_database)
-    request = operations(subjects)["board"].requests("token")["floor"]
+    request = operations(subjects)["board"].requests("token", "key")["floor"]
     with pytest.raises(ValueError, match="must be >= 1"):
         await drive(floor_app(demo_database, SECRET), request, n, concurrency, warmup)
 

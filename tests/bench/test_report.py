@@ -56,6 +56,7 @@ def _harness(tmp_path: Path, keys: list[str], *, baseline: bool) -> Harness:
         operations={k: every[k] for k in keys},
         subjects=SUBJECTS,
         token="t0ken",
+        key="k3y",
         table_counts={"users": 20},
         database="pinql_bench",
         postgres_version="15",

@@ -14,6 +14,7 @@ from tests.conftest import MakeDatabase
 TABLES = {
     "users",
     "boards",
+    "clients",
     "pins",
     "comments",
     "follows",

@@ -113,15 +113,19 @@ def test_every_operation_plans_in_a_fraction_of_the_budget() -> None:
 
 def test_a_document_past_the_node_budget_is_not_planned_and_stops_early() -> None:
     text = condition_document(4, roots=10).text
+    document, definition = prepared(text)  # parsing and validating are not planning
+    assert document.document is not None
     gc.disable()  # (a collection of the test process's garbage is not planning's time)
     try:
         started = time.thread_time()
         with pytest.raises(Unplannable) as refused:
-            planned(text)
+            # the node budget alone: the time budget (a backstop) must not decide this
+            plan(SCHEMA, document.document, definition, Budget(MAX_PLAN_NODES, 10.0))
         spent = time.thread_time() - started
     finally:
         gc.enable()
     assert refused.value.reason == "size"
+    assert refused.value.detail == f"more than {MAX_PLAN_NODES} plan nodes"
     assert spent < 0.05  # (it plans 6,985 nodes when let)
     assert planned(text, Budget(100_000, 10)).size > MAX_PLAN_NODES
 

@@ -18,22 +18,21 @@ from tests.schema.demo import OPERATIONS_DIR, SIZES, Picks, operation
 from tests.support import GraphQLClient, serve, without_cost
 
 REDIS_DB = 11
-WEB = {"apollographql-client-name": "web", "apollographql-client-version": "dev"}
 
 
 @pytest.fixture(scope="module")
 async def safelisted(demo_database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql with operations/ registered for `web`, and `web` on the safelist."""
+    """pinql with operations/ registered for a client on the safelist."""
     redis = Redis.from_url(redis_url(REDIS_DB))
     await redis.flushdb()
     await redis.aclose()
     store = RedisStore.from_url(redis_url(REDIS_DB), 3600)
     try:
-        await store.register("web", "dev", load_manifest(OPERATIONS_DIR))
+        await store.register("safelisted", "dev", load_manifest(OPERATIONS_DIR))
     finally:
         await store.close()
     async with serve(
-        demo_database, REDIS_URL=redis_url(REDIS_DB), PINQL_PQ_CLIENT_POLICIES='{"web": "safelist"}'
+        demo_database, REDIS_URL=redis_url(REDIS_DB), clients={"safelisted": "safelist"}
     ) as client:
         yield client
 
@@ -65,7 +64,9 @@ async def test_by_hash_equals_the_full_text(
         "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(text)}},
     }
     by_hash = await safelisted.http.post(
-        "/graphql", json=body, headers={**safelisted.headers(viewer), **WEB}
+        "/graphql",
+        json=body,
+        headers={**safelisted.headers(viewer), **safelisted.client("safelisted", "dev")},
     )
     assert by_hash.status_code == 200
     hashed, text = orjson.loads(by_hash.content), orjson.loads(full.content)
@@ -84,7 +85,12 @@ async def test_a_write_operation_runs_by_hash_too(safelisted: GraphQLClient, pic
         "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(text)}},
     }
     response = await safelisted.http.post(
-        "/graphql", json=body, headers={**safelisted.headers(picks.subjects.feed_viewer), **WEB}
+        "/graphql",
+        json=body,
+        headers={
+            **safelisted.headers(picks.subjects.feed_viewer),
+            **safelisted.client("safelisted", "dev"),
+        },
     )
     assert response.status_code == 200, response.text
     assert without_cost(response.json()) == {
@@ -100,6 +106,8 @@ async def test_a_write_operation_runs_by_hash_too(safelisted: GraphQLClient, pic
 
 
 async def test_web_may_not_send_anything_else(safelisted: GraphQLClient) -> None:
-    response = await safelisted.post("{ viewer { id } }", headers=WEB)
+    response = await safelisted.post(
+        "{ viewer { id } }", headers=safelisted.client("safelisted", "dev")
+    )
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_IN_LIST"}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from tests.conftest import redis_url
+from tests.conftest import MakeDatabase, new_database, redis_url
 from tests.support import GraphQLClient, serve
 from tests.throwaway import ThrowawayRedis
 from tests.world import OLIVE
@@ -147,20 +147,31 @@ async def test_limits_follow_their_settings(world_database: str) -> None:
 
 
 async def test_introspection_is_off_in_prod_except_for_listed_clients(
-    world_database: str,
+    make_database: MakeDatabase, world_database: str
 ) -> None:
-    prod = {"PINQL_ENV": "prod", "PINQL_INTROSPECTION_CLIENTS": "internal-tools"}
-    async with serve(world_database, **prod) as client:
+    prod = {
+        "PINQL_ENV": "prod",
+        "PINQL_INTROSPECTION_CLIENTS": "internal-tools",
+        "PINQL_ANONYMOUS_POLICY": "open",  # prod's default (safelist) would refuse any text
+    }
+    database = await new_database(make_database, with_world=True)
+    async with serve(database, clients={"internal-tools": "open"}, **prod) as client:
         body = (await client.post(INTROSPECTION)).json()
         assert code(body) == "INTROSPECTION_DISABLED"
         assert "'anonymous'" in body["errors"][0]["message"]
-        allowed = await client.post(
+        allowed = await client.post(INTROSPECTION, headers=client.client("internal-tools"))
+        assert allowed.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+        # The name alone proves nothing: without the client's key it is refused.
+        spoofed = await client.post(
             INTROSPECTION, headers={"graphql-client-name": "internal-tools"}
         )
-        assert allowed.json()["data"] == {"__schema": {"queryType": {"name": "Query"}}}
+        assert spoofed.status_code == 401
+        assert code(spoofed.json()) == "CLIENT_UNAUTHENTICATED"
         # __typename is not introspection
         assert (await client.data("{ __typename }")) == {"__typename": "Query"}
-    async with serve(world_database, PINQL_ENV="prod", PINQL_INTROSPECTION=True) as client:
+    async with serve(
+        world_database, PINQL_ENV="prod", PINQL_INTROSPECTION=True, PINQL_ANONYMOUS_POLICY="open"
+    ) as client:
         assert "errors" not in await client.execute(INTROSPECTION)
     async with serve(world_database) as client:  # dev: on
         assert "errors" not in await client.execute(INTROSPECTION)
@@ -188,21 +199,37 @@ async def test_over_the_rate_limit_is_429_with_retry_after(world_database: str) 
 
 @pytest.mark.parametrize("viewer", [OLIVE, None], ids=["signed-in", "anonymous"])
 async def test_a_new_client_name_is_not_a_new_bucket(
-    world_database: str, viewer: int | None
+    make_database: MakeDatabase, viewer: int | None
 ) -> None:
+    """50 client names against one 100-point bucket: registered ones (with their keys)
+    share the viewer's or address's bucket; unregistered ones are refused outright."""
     limits = {"PINQL_RATE_LIMIT_MAXIMUM": 100, "PINQL_MAX_QUERY_COST": 100}
-    async with serve(world_database, PINQL_RATE_LIMIT_RESTORE_RATE=1e-6, **limits) as client:
+    database = await new_database(make_database, with_world=True)
+    names = [f"c{i}" for i in range(50)]
+    async with serve(
+        database,
+        clients=dict.fromkeys(names[::2], "open"),
+        PINQL_RATE_LIMIT_RESTORE_RATE=1e-6,
+        **limits,
+    ) as client:
         statuses = [
             (
                 await client.post(
-                    FEED, {"n": 5}, viewer=viewer, headers={"graphql-client-name": f"c{i}"}
+                    FEED,
+                    {"n": 5},  # 11 points requested each
+                    viewer=viewer,
+                    headers=client.client(name)
+                    if name in client.keys
+                    else {"graphql-client-name": name},
                 )
             ).status_code
-            for i in range(50)  # 11 points requested each
+            for name in names
         ]
-    assert statuses[0] == 200
-    assert 429 in statuses
-    assert statuses[statuses.index(429) :].count(200) <= 1, statuses
+    assert statuses[1::2] == [401] * 25  # a name without its key
+    registered = statuses[::2]
+    assert registered[0] == 200
+    assert 429 in registered
+    assert registered[registered.index(429) :].count(200) <= 1, statuses
 
 
 async def test_buckets_are_shared_by_workers_through_redis(

@@ -8,7 +8,8 @@ hypothesis-graphql writes argument values inline; half of the operations have th
 variable coercion is fuzzed too. IDs, Ints and Strings are drawn partly from the world (real
 global IDs, cursors, usernames, `first` in 1..100), so resolvers and SQL run, not only argument
 checks. Raw HTTP: random bytes, JSON values and parameter objects, with random Content-Type,
-Accept, Authorization, client-name and Idempotency-Key headers, as GET or POST.
+Accept, Authorization, client-name, client key (X-API-Key: registered, near misses) and
+Idempotency-Key headers, as GET or POST.
 
 Every example must answer below 500 with no INTERNAL_SERVER_ERROR in `errors` (a masked
 exception is a 500 in disguise); the assertion message holds the request. The limits (depth,
@@ -40,6 +41,7 @@ from hypothesis_graphql import strategies as gql_st
 from resolvers.cursors import encode_cursor
 from resolvers.ids import encode_global_id
 from server.auth import issue_token
+from server.client_keys import KEY_HEADER, new_key
 from tests import world
 from tests.conftest import MakeDatabase, new_database
 from tests.support import SECRET, GraphQLClient, serve
@@ -356,12 +358,19 @@ def raw_requests(draw: st.DrawFn) -> httpx.Request:
         "Content-Type": draw(header(CONTENT_TYPES)),
         "Accept": draw(header(ACCEPTS)),
         "Authorization": draw(header([f"Bearer {token}" for token in TOKENS])),
-        "graphql-client-name": draw(header(["web", "ios", ""])),
+        "graphql-client-name": draw(header(["web", "ios", "web2", ""])),
         "Idempotency-Key": draw(header(["k-0001", ""])),
     }
     for optional in ("Authorization", "graphql-client-name", "Idempotency-Key"):
         if draw(st.booleans()):
             drawn[optional] = None
+    # "@name": the key of registered client `name`, put in by the test (keys are made when
+    # the server starts): mostly the named client's own (none without a name), else a near
+    # miss.
+    name = drawn["graphql-client-name"]
+    near_miss = header(["@ios", new_key(), ""])
+    own = st.just(f"@{name}") if name in ("web", "ios") else near_miss
+    drawn[KEY_HEADER] = draw(mostly(st.none() if name is None else own, near_miss))
     headers = {name: value for name, value in drawn.items() if value is not None}
     parameters = st.fixed_dictionaries(
         {},
@@ -396,14 +405,18 @@ def raw_requests(draw: st.DrawFn) -> httpx.Request:
 
 @pytest.fixture(scope="module")
 async def raw(scratch_database: str) -> AsyncIterator[GraphQLClient]:
-    """pinql serving this module's world with its default settings (rate limits on)."""
-    async with serve(scratch_database) as client:
+    """pinql serving this module's world with its default settings (rate limits on), and
+    two registered clients."""
+    async with serve(scratch_database, clients={"web": "open", "ios": "safelist"}) as client:
         yield client
 
 
 @settings(FUZZ, max_examples=RAW_EXAMPLES)
 @given(request=raw_requests())
 async def test_raw_http(raw: GraphQLClient, request: httpx.Request) -> None:
+    key = request.headers.get(KEY_HEADER, "")
+    if key.startswith("@"):
+        request.headers[KEY_HEADER] = raw.keys[key[1:]]
     response = await raw.http.send(request)
     described = f"{request.method} {request.url} {dict(request.headers)}\n{request.content!r}"
     check("raw HTTP", response, described)

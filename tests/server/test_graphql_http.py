@@ -145,8 +145,6 @@ async def test_get_with_bad_variables_json_is_400(world_client: GraphQLClient) -
 
 
 async def test_unknown_document_id_is_404(world_client: GraphQLClient) -> None:
-    response = await world_client.http.post(
-        "/graphql", json={"documentId": "sha256:nope"}, headers={"graphql-client-name": "relay"}
-    )
+    response = await world_client.http.post("/graphql", json={"documentId": "sha256:nope"})
     assert response.status_code == 404
     assert response.json()["errors"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_IN_LIST"}

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from server.client_keys import KEY_HEADER, new_key
 from tests.conftest import redis_url
 from tests.support import GraphQLClient, serve
 from tests.throwaway import ThrowawayPostgres, ThrowawayRedis
@@ -167,6 +168,13 @@ async def test_starts_while_postgresql_is_down(throwaway_pg: ThrowawayPostgres) 
         assert (await client.http.get("/healthz")).status_code == 200
         status, body = await readyz(client)
         assert (status, body["checks"]["postgresql"]) == (503, REFUSED)
+        # The registered clients are unknown yet: a named one is neither accepted nor refused.
+        named = {"apollographql-client-name": "web", KEY_HEADER: new_key()}
+        response = await client.http.post("/graphql", json={"query": "{ id }"}, headers=named)
+        assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+        assert "the registered clients could not be read yet" in error["message"]
         await asyncio.to_thread(throwaway_pg.start)
         assert await ready_within(client, 5) == {
             "status": "ready",

@@ -73,6 +73,11 @@ JWT = issue_token(world.ADA, SECRET, 1234)
             "password=[REDACTED] secret: [REDACTED] PINQL_SECRET=[REDACTED] api_key=[REDACTED]",
         ),
         ("authorization: Basic dXNlcjpwYXNz", "authorization: Basic [REDACTED]"),
+        ("x-api-key: pinql_A1b2_C3-d4A1b2_C3-d4A1b2_C3-d4A1b2_C3-d4xyz", "x-api-key: [REDACTED]"),
+        (
+            "client key pinql_A1b2_C3-d4A1b2_C3-d4A1b2_C3-d4A1b2_C3-d4xyz in prose",
+            "client key [REDACTED] in prose",
+        ),
         (
             "[(b'authorization', b'Basic dXNlcjpwYXNz'), (b'host', b'x')]",
             "[(b'authorization', b'[REDACTED]'), (b'host', b'x')]",
@@ -349,8 +354,9 @@ QUERY = "query Pins($first: Int) { pins(first: $first) { totalCount } }"
 FEED = "query Feed { pins(first: 2) { nodes { id creator { username } } } }"
 
 async def main(url, token, feed_hash):
-    async with serve(url) as client:
-        web = {"apollographql-client-name": "web", "apollographql-client-version": "1.4.0"}
+    async with serve(url, clients={"web": "open"}) as client:
+        web = client.client("web", "1.4.0")
+        print("KEY", client.keys["web"], file=sys.stderr)
         variables = json.dumps({"first": 1, "email": "a@b.c"})
         await client.http.get("/graphql", params={"query": QUERY, "variables": variables,
             "access_token": token}, headers={"Accept": "application/json", **web})
@@ -378,11 +384,13 @@ ACCESS_FIELDS = {
 }
 
 
-def test_json_access_line_per_request_has_every_field_and_no_secrets(world_database: str) -> None:
+def test_json_access_line_per_request_has_every_field_and_no_secrets(fresh_database: str) -> None:
     feed = "query Feed { pins(first: 2) { nodes { id creator { username } } } }"
-    out, err = _logged(ACCESS_RUN, "json", world_database, JWT, sha256_hex(feed))
+    out, err = _logged(ACCESS_RUN, "json", fresh_database, JWT, sha256_hex(feed))
     lines = _json_lines(out)
-    assert _json_lines(err) == []
+    [client_key] = [line.split()[1] for line in err.splitlines() if line.startswith("KEY ")]
+    assert client_key not in out
+    assert _json_lines("\n".join(e for e in err.splitlines() if not e.startswith("KEY "))) == []
     assert [line["logger"] for line in lines] == [ACCESS] * 4  # /healthz has no access line here
     get, post, apq, refused = lines
     for line in lines:

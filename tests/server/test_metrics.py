@@ -24,6 +24,7 @@ from server.metrics import (
     RequestRecord,
 )
 from tests import world
+from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient, served
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 FEED = "query Feed { pins(first: 3) { nodes { id creator { username } } } }"
 PINS = "query Pins { pins(first: 2) { totalCount } }"
 MANY = "query Many { pins(first: 19) { nodes { id } } }"  # costs 1 + 19 = 20
-WEB = {"apollographql-client-name": "web", "apollographql-client-version": "1.4.0"}
-MOBILE = {"apollographql-client-name": "mobile"}
 
 
 def parse(text: str) -> Samples:
@@ -76,33 +75,35 @@ def apq(query: str | None, sha256: str) -> dict[str, Any]:
     return body
 
 
-async def test_metrics_count_what_requests_did(world_database: str) -> None:
+async def test_metrics_count_what_requests_did(make_database: MakeDatabase) -> None:
     settings: dict[str, Any] = {
         "PINQL_RATE_LIMIT_MAXIMUM": 20,
         "PINQL_MAX_QUERY_COST": 20,
         "PINQL_RATE_LIMIT_RESTORE_RATE": 0.001,
-        "PINQL_PQ_CLIENT_POLICIES": '{"web": "open", "mobile": "open"}',  # named: labels
     }
-    async with served(world_database, **settings) as (client, state):
+    clients = {"web": "open", "mobile": "open"}  # registered: labels
+    database = await new_database(make_database, with_world=True)
+    async with served(database, clients=clients, **settings) as (client, state):
         client.log.clear()
+        web, mobile = client.client("web", "1.4.0"), client.client("mobile", None)
         # Plain text, named: its name is no label (anyone can send any text).
-        pins = await client.post(PINS, viewer=world.OLIVE, headers=WEB)
+        pins = await client.post(PINS, viewer=world.OLIVE, headers=web)
         assert pins.status_code == 200, pins.text
         # APQ: hash only (not found), hash and text (stored, runs), hash only (runs).
         feed_hash = sha256_hex(FEED)
-        not_found = await client.http.post("/graphql", json=apq(None, feed_hash), headers=WEB)
+        not_found = await client.http.post("/graphql", json=apq(None, feed_hash), headers=web)
         assert not_found.json()["errors"][0]["message"] == "PersistedQueryNotFound"
         creators: set[str] = set()
         for body in (apq(FEED, feed_hash), apq(None, feed_hash)):
-            response = await client.http.post("/graphql", json=body, headers=WEB)
+            response = await client.http.post("/graphql", json=body, headers=web)
             assert response.status_code == 200, response.text
             creators = {n["creator"]["username"] for n in response.json()["data"]["pins"]["nodes"]}
         # An error: a bad token.
-        refused = await client.post(PINS, headers={**WEB, "Authorization": "Bearer nope"})
+        refused = await client.post(PINS, headers={**web, "Authorization": "Bearer nope"})
         assert refused.status_code == 401
         # Rate limited: the first takes the whole bucket, the second is refused.
-        assert (await client.post(MANY, viewer=world.OTTO, headers=MOBILE)).status_code == 200
-        throttled = await client.post(MANY, viewer=world.OTTO, headers=MOBILE)
+        assert (await client.post(MANY, viewer=world.OTTO, headers=mobile)).status_code == 200
+        throttled = await client.post(MANY, viewer=world.OTTO, headers=mobile)
         assert throttled.status_code == 429, throttled.text
         statements = client.log.count
 
@@ -182,7 +183,7 @@ async def test_metrics_off_is_404_and_counts_nothing(world_database: str) -> Non
 
 
 def test_operation_and_client_labels_are_bounded() -> None:
-    metrics = Metrics(clients={"c0"})
+    metrics = Metrics(registered={"c0"}.__contains__)
     for n in range(MAX_LABEL_VALUES + 5):
         metrics.observe(
             RequestRecord("r", status=200, client=f"c{n}", operation=f"Op{n}", known=True)
@@ -248,7 +249,7 @@ def test_requests_tallied_read_as_observed_one_by_one() -> None:
         RequestRecord("e", 200, 11.0, None, execution="fallback"),
     ]
     statements = [3, 0, 50, 0, 51]
-    metrics = Metrics(clients={"web", "ios"})
+    metrics = Metrics(registered={"web", "ios"}.__contains__)
     registry = CollectorRegistry()
     requests = Counter("pinql_requests", "", ("operation", "client", "status"), registry=registry)
     duration = Histogram(

@@ -112,11 +112,10 @@ async def test_a_safelisted_client_keeps_its_operations_when_redis_restarts_empt
     await store.close()
     throwaway_redis.stop()
     throwaway_redis.start()  # empty: it keeps nothing on disk
-    policies = '{"locked": "safelist"}'
     async with serve(
-        database_url, REDIS_URL=throwaway_redis.url, PINQL_PQ_CLIENT_POLICIES=policies
+        database_url, REDIS_URL=throwaway_redis.url, clients={"locked": "safelist"}
     ) as client:  # a new worker: nothing cached
-        headers = {**client.headers(OLIVE), "graphql-client-name": "locked"}
+        headers = {**client.headers(OLIVE), **client.client("locked")}
         response = await client.http.post(
             "/graphql", json={"documentId": DOCUMENT.id}, headers=headers
         )

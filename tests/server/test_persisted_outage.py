@@ -38,7 +38,7 @@ async def test_redis_down_degrades_and_recovers(
     world_database: str, throwaway_redis: ThrowawayRedis
 ) -> None:
     async with serve(world_database, REDIS_URL=throwaway_redis.url) as client:
-        headers = {**client.headers(OLIVE), "apollographql-client-name": "web"}
+        headers = client.headers(OLIVE)  # the anonymous client
 
         async def post(query: str, *, with_text: bool) -> tuple[int, dict[str, object]]:
             response = await client.http.post(
@@ -74,7 +74,7 @@ async def test_redis_down_degrades_and_recovers(
         assert status == 200 and "errors" not in late, late
         redis = Redis.from_url(throwaway_redis.url, decode_responses=True)
         try:
-            stored = await redis.get(f"pq:{{web}}:a:{sha256_hex(LATE)}")
+            stored = await redis.get(f"pq:{{anonymous}}:a:{sha256_hex(LATE)}")
         finally:
             await redis.aclose()
         assert stored == LATE, "pinql did not go back to storing documents in Redis"

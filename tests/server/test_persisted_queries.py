@@ -2,8 +2,9 @@
 registered documents, per-client isolation and policy, the local caches, the store without
 Redis.
 
-Each test uses its own client names, so tests share one Redis logical database (flushed
-once per module) without seeing each other's documents.
+Each test uses its own client names (registered with their policies in this module's own
+database), so tests share one Redis logical database (flushed once per module) without seeing
+each other's documents.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from redis.asyncio import Redis
 
 from execution.cache import document_weight
 from execution.documents import PreparedDocument, prepare, sha256_hex
+from server.client_keys import KEY_HEADER
 from server.offload import Offload
+from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.queries import DocumentCache, PersistedQueries, Refusal
 from server.persisted.store import LocalStore, RedisStore, RegisteredDocument
-from server.settings import Settings
-from tests.conftest import emptied_redis, redis_url
+from tests.conftest import MakeDatabase, emptied_redis, new_database, redis_url
 from tests.support import GraphQLClient, serve, without_cost
 from tests.world import OLIVE, USERNAMES
 
@@ -39,11 +41,31 @@ NOT_FOUND = {
         {"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}
     ]
 }
-POLICIES = {
+OPEN_CLIENTS = (
+    "alt.client_1",
+    "badext",
+    "browser",
+    "exact",
+    "get-both",
+    "get-mutation",
+    "getvars",
+    "hot",
+    "ios-b",
+    "mismatch",
+    "nf-get",
+    "nf-post",
+    "padded",
+    "reg-get",
+    "reg-post",
+    "web",
+    "web-a",
+)
+POLICIES: dict[str, Any] = {
     "apqonly": "apq",
     "locked": "safelist",
     "watched": {"mode": "open", "log_unknown": True},
     "noapq": {"mode": "open", "apq": False},
+    **dict.fromkeys(OPEN_CLIENTS, "open"),
 }
 
 
@@ -55,13 +77,6 @@ def apq(sha256: str = HASH, version: object = 1) -> dict[str, Any]:
     }
 
 
-def client_headers(name: str | None, version: str = "1.0.0") -> dict[str, str]:
-    """Apollo Client's client-awareness headers."""
-    if name is None:
-        return {}
-    return {"apollographql-client-name": name, "apollographql-client-version": version}
-
-
 @pytest.fixture(scope="module")
 async def redis() -> AsyncIterator[Redis]:
     """This module's Redis database, emptied first."""
@@ -70,13 +85,10 @@ async def redis() -> AsyncIterator[Redis]:
 
 
 @pytest.fixture(scope="module")
-async def pq(world_database: str, redis: Redis) -> AsyncIterator[GraphQLClient]:
-    """pinql with persisted queries in Redis and a few client policies."""
-    async with serve(
-        world_database,
-        REDIS_URL=redis_url(REDIS_DB),
-        PINQL_PQ_CLIENT_POLICIES=orjson.dumps(POLICIES).decode(),
-    ) as client:
+async def pq(make_database: MakeDatabase, redis: Redis) -> AsyncIterator[GraphQLClient]:
+    """pinql with persisted queries in Redis and the clients of POLICIES registered."""
+    database = await new_database(make_database, with_world=True)
+    async with serve(database, REDIS_URL=redis_url(REDIS_DB), clients=POLICIES) as client:
         yield client
 
 
@@ -97,7 +109,7 @@ async def send(
         body["query"] = query
     if extensions is not None:
         body["extensions"] = extensions
-    all_headers = {**client.headers(viewer), **client_headers(name), **(headers or {})}
+    all_headers = {**client.headers(viewer), **client.client(name), **(headers or {})}
     if method == "GET":
         url_params = {
             k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in body.items()
@@ -264,7 +276,7 @@ async def test_graphql_client_name_header_is_accepted_too(pq: GraphQLClient, red
     response = await pq.http.post(
         "/graphql",
         json={"query": query, "extensions": apq(sha256_hex(query))},
-        headers={"graphql-client-name": "alt.client_1"},
+        headers={"graphql-client-name": "alt.client_1", KEY_HEADER: pq.keys["alt.client_1"]},
     )
     assert response.status_code == 200
     assert await redis.exists(f"pq:{{alt.client_1}}:a:{sha256_hex(query)}") == 1
@@ -442,10 +454,9 @@ async def test_the_document_cache_is_bounded_by_what_its_documents_weigh(
 async def test_an_id_whose_document_left_the_cache_is_found_in_the_store_again(
     tmp_path: Any, offload: Offload
 ) -> None:
-    settings = Settings.model_validate({})
     persisted = PersistedQueries(
         LocalStore(tmp_path, 3600),
-        settings.policy_for,
+        lambda name: ClientPolicy(),
         max_bytes=document_weight(prepare(QUERY)),  # room for one document
         offload=offload,
     )
@@ -480,13 +491,13 @@ async def test_a_document_is_prepared_once_off_the_event_loop(offload: Offload) 
 
 
 async def test_without_redis_documents_live_in_the_process_and_a_file(
-    world_database: str, tmp_path: Any
+    make_database: MakeDatabase, tmp_path: Any
 ) -> None:
     async with serve(
-        world_database,
+        await new_database(make_database, with_world=True),
         REDIS_URL=None,
         PINQL_DATA_DIR=str(tmp_path),
-        PINQL_PQ_CLIENT_POLICIES='{"locked": "safelist"}',
+        clients={"locked": "safelist", "web": "open"},
     ) as client:
         assert (await send(client, name="web", extensions=apq())).json() == NOT_FOUND
         await send(client, name="web", query=QUERY, extensions=apq())
@@ -512,10 +523,13 @@ async def test_without_redis_documents_live_in_the_process_and_a_file(
 
 async def test_counts_per_client_are_kept_in_one_place(tmp_path: Any) -> None:
     """PersistedQueries is plain Python: usable without HTTP, its counts read by metrics."""
-    settings = Settings.model_validate({"PINQL_PQ_CLIENT_POLICIES": '{"locked": "safelist"}'})
+    policies = {"locked": ClientPolicy(mode=Mode.SAFELIST)}
     offload = Offload()
     persisted = PersistedQueries(
-        LocalStore(tmp_path, 3600), settings.policy_for, max_bytes=MIB, offload=offload
+        LocalStore(tmp_path, 3600),
+        lambda name: policies.get(name, ClientPolicy()),
+        max_bytes=MIB,
+        offload=offload,
     )
     assert isinstance(await persisted.resolve_apq("web", HASH, None), Refusal)  # miss
     assert not isinstance(await persisted.resolve_apq("web", HASH, QUERY), Refusal)  # stored

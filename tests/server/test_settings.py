@@ -14,34 +14,35 @@ def settings(**env: str) -> Settings:
     return Settings.model_validate(env)
 
 
-def test_policies_default_to_open_with_apq() -> None:
-    config = settings()
-    assert config.policy_for("web") == ClientPolicy(mode=Mode.OPEN, apq=True, log_unknown=False)
-
-
-def test_policies_take_a_mode_or_an_object() -> None:
-    config = settings(
-        PINQL_PQ_DEFAULT_POLICY="apq",
-        PINQL_PQ_CLIENT_POLICIES='{"web": "safelist", "ios": {"mode": "open", "log_unknown": 1}}',
-    )
-    assert config.policy_for("android").mode is Mode.APQ
-    assert config.policy_for("web").mode is Mode.SAFELIST
-    assert config.policy_for("web").apq_enabled is False
-    assert config.policy_for("ios") == ClientPolicy(mode=Mode.OPEN, log_unknown=True)
-    default = settings(PINQL_PQ_DEFAULT_POLICY='{"mode": "open", "apq": false}')
-    assert default.policy_for("x").apq_enabled is False
+def test_the_anonymous_policy_is_open_in_dev_and_safelist_in_prod() -> None:
+    assert settings().anonymous_client_policy == ClientPolicy(mode=Mode.OPEN, apq=True)
+    prod = settings(PINQL_ENV="prod", PINQL_SECRET="x" * 32)
+    assert prod.anonymous_client_policy.mode is Mode.SAFELIST
+    assert prod.anonymous_client_policy.apq_enabled is False
+    assert settings(PINQL_ANONYMOUS_POLICY="apq").anonymous_client_policy.mode is Mode.APQ
+    logged = settings(PINQL_ANONYMOUS_POLICY='{"mode": "open", "log_unknown": 1}')
+    assert logged.anonymous_client_policy == ClientPolicy(mode=Mode.OPEN, log_unknown=True)
+    no_apq = settings(PINQL_ENV="prod", PINQL_SECRET="x" * 32, PINQL_ANONYMOUS_POLICY="open")
+    assert no_apq.anonymous_client_policy.mode is Mode.OPEN
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"PINQL_PQ_DEFAULT_POLICY": "closed"}, "Input should be 'open', 'apq' or 'safelist'"),
-        ({"PINQL_PQ_CLIENT_POLICIES": '{"Web": "open"}'}, "got 'Web'"),
-        ({"PINQL_PQ_CLIENT_POLICIES": "{web: open}"}, "PINQL_PQ_CLIENT_POLICIES"),
-        ({"PINQL_PQ_CLIENT_POLICIES": '{"web": {"mode": "open", "nope": 1}}'}, "nope"),
+        ({"PINQL_ANONYMOUS_POLICY": "closed"}, "Input should be 'open', 'apq' or 'safelist'"),
+        ({"PINQL_ANONYMOUS_POLICY": '{"mode": "open", "nope": 1}'}, "nope"),
         (
-            {"PINQL_PQ_CLIENT_POLICIES": '{"web": {"mode": "apq", "apq": false}}'},
+            {"PINQL_ANONYMOUS_POLICY": '{"mode": "apq", "apq": false}'},
             "mode 'apq' needs apq: true",
+        ),
+        (
+            {"PINQL_PQ_CLIENT_POLICIES": '{"web": "safelist"}'},
+            'PINQL_PQ_CLIENT_POLICIES ({"web": "safelist"}) is gone: register each client '
+            "with `pinql clients add NAME",
+        ),
+        (
+            {"PINQL_PQ_DEFAULT_POLICY": "apq"},
+            "PINQL_PQ_DEFAULT_POLICY (apq) is gone: named clients are registered",
         ),
         ({"PINQL_APQ_TTL_SECONDS": "0"}, "PINQL_APQ_TTL_SECONDS"),
         ({"PINQL_GET_MAX_AGE": "-1"}, "PINQL_GET_MAX_AGE"),

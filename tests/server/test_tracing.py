@@ -33,9 +33,11 @@ def _attributes(spans: tuple[ReadableSpan, ...]) -> str:
     return repr([dict(span.attributes or {}) for span in spans])
 
 
-async def test_a_request_span_with_one_child_per_statement(world_database: str) -> None:
+async def test_a_request_span_with_one_child_per_statement(make_database: MakeDatabase) -> None:
+    database = await new_database(make_database, with_world=True)  # it registers a client
     exporter = InMemorySpanExporter()
-    async with served(world_database, span_exporter=exporter, PINQL_OTEL=True) as (client, _):
+    served_web = served(database, span_exporter=exporter, clients={"web": "open"}, PINQL_OTEL=True)
+    async with served_web as (client, _):
         client.log.clear()
         token = client.token(world.OLIVE)
         response = await client.http.post(
@@ -43,7 +45,7 @@ async def test_a_request_span_with_one_child_per_statement(world_database: str) 
             json={"query": QUERY, "variables": {"id": BOARD_ID, "first": 2, "x": SECRET_VARIABLE}},
             headers={
                 "Authorization": f"Bearer {token}",
-                "apollographql-client-name": "web",
+                **client.client("web"),
                 "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01",
             },
         )
@@ -78,7 +80,15 @@ async def test_a_request_span_with_one_child_per_statement(world_database: str) 
         assert request.start_time <= query.start_time <= query.end_time <= request.end_time
     # statements carry placeholders, never values; no token, no variable anywhere
     attributes = _attributes(spans)
-    for leak in (token, token.rsplit(".", 1)[1], SECRET_VARIABLE, BOARD_ID, "Bearer"):
+    leaks = (
+        token,
+        token.rsplit(".", 1)[1],
+        SECRET_VARIABLE,
+        BOARD_ID,
+        "Bearer",
+        client.keys["web"],
+    )
+    for leak in leaks:
         assert leak not in attributes
 
 
