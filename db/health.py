@@ -1,20 +1,26 @@
-"""A connection of its own for readiness checks: it measures PostgreSQL, not the pool's queue.
+"""A connection of its own, outside the pool, for what the server asks PostgreSQL on its own
+behalf: readiness checks, and small background reads (the registered clients).
 
-When a lock or a burst keeps every pool connection at work, a check through the pool waits
-behind the requests and would call a PostgreSQL that answers "unreachable"; on a connection
-nobody else uses, `select 1` answers as soon as PostgreSQL does. The connection is opened on
-the first check, kept between checks, and replaced after any failure.
+Readiness measures PostgreSQL, not the pool's queue: when a lock or a burst keeps every pool
+connection at work, a check through the pool waits behind the requests and would call a
+PostgreSQL that answers "unreachable"; on a connection nobody else uses, `select 1` answers
+as soon as PostgreSQL does. Background reads here neither wait behind requests nor take a
+connection from them. The connection is opened on first use, kept between uses, and
+replaced after any failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 
 from db.errors import connection_fault
 from db.pool import Database
+
+T = TypeVar("T")
 
 
 class HealthConnection:
@@ -31,15 +37,19 @@ class HealthConnection:
         return cls(database.open_alone)
 
     async def select_one(self) -> None:
-        """Runs `select 1` (opening the connection if needed: the first time, or when the
+        """Runs `select 1`; DatabaseUnavailable when PostgreSQL does not answer (`run`)."""
+        await self.run(_select_one)
+
+    async def run(self, action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """`action` on the connection (opening it if needed: the first time, or when the
         kept one was closed); DatabaseUnavailable when PostgreSQL does not answer. After any
         failure or cancellation (the caller's timeout) the connection is dropped, to be
-        opened again by the next check."""
+        opened again by the next use."""
         async with self._turn:
             try:
                 if self._conn is None or self._conn.is_closed():
                     self._conn = await self._open()
-                await self._conn.fetchval("select 1")
+                return await action(self._conn)
             except BaseException as exc:
                 self._drop()
                 fault = connection_fault(exc)
@@ -57,3 +67,7 @@ class HealthConnection:
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.terminate()
+
+
+async def _select_one(conn: asyncpg.Connection) -> None:
+    await conn.fetchval("select 1")

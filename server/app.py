@@ -208,7 +208,6 @@ def create_app(
             replica = await connect_database(
                 settings.database_replica_url, settings, connection_init
             )
-        await clients.start(reader(database))
         store = document_store(settings, database)
         offload = Offload()
         persisted = PersistedQueries(
@@ -231,6 +230,7 @@ def create_app(
                 caches["plans"] = plans
             metrics.watch_caches(caches)
         health = HealthConnection.of(database)
+        await clients.start(reader(health))
         replica_health = HealthConnection.of(replica) if replica is not None else None
         if settings.gc_tuning:
             tune_garbage_collector()

@@ -31,8 +31,10 @@ from dataclasses import dataclass
 
 from db.clients import ClientRow
 from db.clients import clients as registered_clients
-from db.pool import Database
+from db.health import HealthConnection
+from execution.errors import UNAVAILABLE
 from server.clients import Client
+from server.graphql_http import RequestError
 from server.persisted.policy import ANONYMOUS, ClientPolicy
 
 log = logging.getLogger("pinql.clients")
@@ -48,14 +50,20 @@ MISS_REFRESH_SECONDS = 1.0
 """At most this often, an unknown name or key makes a worker read them again at once."""
 
 
-class UnauthenticatedClient(Exception):
-    """The client headers do not prove a registered client (the message says why; it never
-    repeats the key)."""
+class UnauthenticatedClient(RequestError):
+    """The client headers do not prove a registered client: 401 (the message says why; it
+    never repeats the key)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(401, message, "CLIENT_UNAUTHENTICATED")
 
 
-class ClientsUnavailable(Exception):
+class ClientsUnavailable(RequestError):
     """The registered clients have not been read yet (PostgreSQL unreachable since the
-    worker started): a named client can be neither accepted nor refused."""
+    worker started): a named client can be neither accepted nor refused: 503."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(503, message, UNAVAILABLE, {"Retry-After": "1"})
 
 
 def new_key() -> str:
@@ -68,12 +76,12 @@ def key_hash(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
-def reader(database: Database) -> Loader:
-    """Reads the registered clients from `database`."""
+def reader(connection: HealthConnection) -> Loader:
+    """Reads the registered clients on the server's own connection (db/health.py): outside
+    the pool, so the reads never wait behind requests nor count as theirs."""
 
     async def load() -> Sequence[ClientRow]:
-        async with database.connection() as conn:
-            return await registered_clients(conn)
+        return await connection.run(registered_clients)
 
     return load
 

@@ -31,12 +31,7 @@ from execution.run import Runs
 from loaders.base import batch_observer
 from server.admission import Admission, Admitted, Refused
 from server.auth import InvalidToken, Viewers
-from server.client_keys import (
-    KEY_HEADER,
-    ClientDirectory,
-    ClientsUnavailable,
-    UnauthenticatedClient,
-)
+from server.client_keys import KEY_HEADER, ClientDirectory
 from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
 from server.graphql_http import (
@@ -169,11 +164,6 @@ class GraphQLEndpoint:
             return unauthenticated(str(exc), media)
         except InvalidClient as exc:
             return error_response(RequestError(400, str(exc), "INVALID_CLIENT"), media)
-        except UnauthenticatedClient as exc:
-            return error_response(RequestError(401, str(exc), "CLIENT_UNAUTHENTICATED"), media)
-        except ClientsUnavailable as exc:
-            error = RequestError(503, str(exc), UNAVAILABLE)
-            return error_response(error, media, {"Retry-After": "1"})
         except RequestError as exc:
             return error_response(exc, media)
         if isinstance(prepared, Refusal):

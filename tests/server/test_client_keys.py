@@ -7,15 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import pytest
 
 from db import clients as registry
-from db.pool import Database
+from db.health import HealthConnection
 from execution.documents import sha256_hex
-from server.app import connect_database
 from server.client_keys import (
     KEY_HEADER,
     ClientDirectory,
@@ -27,9 +27,8 @@ from server.client_keys import (
 )
 from server.clients import Client
 from server.persisted.policy import ClientPolicy, Mode
-from server.settings import Settings
 from tests.conftest import MakeDatabase, new_database
-from tests.support import SECRET, GraphQLClient, register_clients, serve
+from tests.support import GraphQLClient, register_clients, serve
 from tests.world import OLIVE, USERNAMES
 
 QUERY = "query Viewer { viewer { username } }"
@@ -43,13 +42,29 @@ async def database(make_database: MakeDatabase) -> str:
     return await new_database(make_database, with_world=True)
 
 
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/pinql"
+"""Nothing listens there: connecting is refused."""
+
+
+@dataclass
+class Switchable:
+    """Opens connections to the test's database while `up`, else to nowhere."""
+
+    url: str
+    up: bool = True
+
+    async def open(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.url if self.up else UNREACHABLE, timeout=2)
+
+
 @pytest.fixture
-async def pool(database: str) -> AsyncIterator[Database]:
-    """A pool on the test's database (closed at the end, if the test has not)."""
-    settings = Settings.model_validate({"DATABASE_URL": database, "PINQL_SECRET": SECRET})
-    made = await connect_database(database, settings)
-    yield made
-    await made.close()
+async def postgresql(database: str) -> AsyncIterator[tuple[Switchable, HealthConnection]]:
+    """The server's own connection (db/health.py) to the test's database, which the test
+    can make unreachable."""
+    switch = Switchable(database)
+    connection = HealthConnection(switch.open)
+    yield switch, connection
+    await connection.close()
 
 
 @pytest.fixture
@@ -214,9 +229,11 @@ async def test_a_client_added_while_serving_is_known_at_its_first_request(
     assert apq.json()["data"] == VIEWER
 
 
-async def test_unknown_names_make_at_most_one_read_a_second(pool: Database) -> None:
+async def test_unknown_names_make_at_most_one_read_a_second(
+    postgresql: tuple[Switchable, HealthConnection],
+) -> None:
     reads = 0
-    load = reader(pool)
+    load = reader(postgresql[1])
 
     async def counted() -> Any:
         nonlocal reads
@@ -241,26 +258,20 @@ async def test_unknown_names_make_at_most_one_read_a_second(pool: Database) -> N
 
 
 async def test_a_worker_started_without_postgresql_serves_anonymous_and_503s_the_named(
-    database: str, pool: Database
+    database: str, postgresql: tuple[Switchable, HealthConnection]
 ) -> None:
     key = (await register_clients(database, {"web": "open"}))["web"]
-    load = reader(pool)
-    reachable = False
-
-    async def flaky() -> Any:
-        if not reachable:
-            raise OSError("connection refused")
-        return await load()
-
+    switch, connection = postgresql
+    switch.up = False
     directory = ClientDirectory(ClientPolicy(), refresh_seconds=0.05, miss_refresh_seconds=0.05)
     try:
-        await directory.start(flaky)  # does not raise: the worker starts
+        await directory.start(reader(connection))  # does not raise: the worker starts
         assert not directory.loaded
         await directory.authenticate(Client("anonymous"), None)
         with pytest.raises(ClientsUnavailable, match="client 'web' can be checked once"):
             await directory.authenticate(Client("web"), key)
-        reachable = True
-        await asyncio.sleep(0.2)
+        switch.up = True
+        await asyncio.sleep(0.3)
         assert directory.loaded
         await directory.authenticate(Client("web"), key)
     finally:
@@ -268,14 +279,18 @@ async def test_a_worker_started_without_postgresql_serves_anonymous_and_503s_the
 
 
 async def test_the_directory_keeps_its_clients_while_postgresql_is_away(
-    database: str, pool: Database, caplog: pytest.LogCaptureFixture
+    database: str,
+    postgresql: tuple[Switchable, HealthConnection],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     key = (await register_clients(database, {"web": "open"}))["web"]
+    switch, connection = postgresql
     directory = ClientDirectory(ClientPolicy(), refresh_seconds=0.05)
     try:
-        await directory.start(reader(pool))
+        await directory.start(reader(connection))
         with caplog.at_level(logging.INFO, logger="pinql.clients"):
-            await pool.close()  # every read fails from now on
+            switch.up = False
+            await connection.close()  # every read fails from now on: refused
             await asyncio.sleep(0.3)
             await directory.authenticate(Client("web"), key)  # still known
             assert directory.failures >= 3
