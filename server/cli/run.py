@@ -98,7 +98,7 @@ def serve(
                 settings,
                 target.url,
                 seed_if_empty=target.embedded,
-                connections=workers * (settings.db_pool_max + 1),  # + /readyz's own
+                connections=workers * (settings.db_pool_max + 1),  # + its own (db/health.py)
             )
         )
         os.environ["DATABASE_URL"] = target.url  # workers build their app from the environment

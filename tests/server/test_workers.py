@@ -248,10 +248,11 @@ async def test_each_worker_serves_requests_with_a_pool_of_its_own(
 
     bodies = served_by_each(served, workers)
     assert [len(body["data"]["pins"]["nodes"]) for body in bodies] == [1, 1]
-    # Each worker opened its own pool (PINQL_DB_POOL_MAX is per worker): 2 x 2 connections.
+    # Each worker opened its own pool (PINQL_DB_POOL_MAX is per worker), and the one
+    # connection of its own (db/health.py: readiness, the registered clients): 2 x (2 + 1).
     conn = await asyncpg.connect(url)
     try:
-        assert await conn.fetchval(APP_BACKENDS, url.rsplit("/", 1)[1], 0) == 4
+        assert await conn.fetchval(APP_BACKENDS, url.rsplit("/", 1)[1], 0) == 6
     finally:
         await conn.close()
     # Settings reach every worker through the environment; so does a fresh metrics directory.
