@@ -19,6 +19,7 @@ from db import clients
 from execution.documents import sha256_hex
 from resolvers.ids import encode_global_id
 from server.client_keys import KEY_HEADER, key_hash, new_key
+from server.persisted.folder import document_of
 from server.persisted.manifest import load_manifest
 from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import RedisStore
@@ -79,8 +80,8 @@ class Operation:
 
     @property
     def text(self) -> str:
-        """The document's text, as registered."""
-        return (OPERATIONS_DIR / self.document).read_text(encoding="utf-8")
+        """The document, as registered: its file with the fragments it uses."""
+        return document_of(OPERATIONS_DIR / self.document)
 
     def requests(self, token: str, key: str) -> dict[str, WrkRequest]:
         """The operation sent each way (VARIANTS), as the web client (its `key`) with the

@@ -29,6 +29,7 @@ from schema.build import build_schema
 from server.app import connect_database, plan_cache, preparer
 from server.cli.common import bad_input, fail, load_settings
 from server.database_url import database_target
+from server.persisted.folder import FolderError, document_of
 from server.settings import Settings
 
 SHORT_SQL = 94
@@ -146,8 +147,13 @@ def _collections_paused() -> Iterator[None]:
 
 
 def _read(file: Path) -> str:
+    """FILE's document: its text, with the fragments it uses from the other .graphql files
+    of its folder (a folder is one document set, as for `operations register`)."""
     try:
-        return file.read_text(encoding="utf-8")
+        file.read_text(encoding="utf-8")
+        return document_of(file)
+    except FolderError as exc:
+        raise bad_input(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise bad_input(f"{file} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except OSError as exc:

@@ -4,8 +4,9 @@ documents to register, each checked against the code's schema; and re-check regi
 - Apollo: `{"format": "apollo-persisted-query-manifest", "version": 1, "operations":
   [{"id", "body", "name", "type"}]}`; each `id` must be the lowercase hex SHA-256 of `body`.
 - Relay: `{"<id>": "<document text>"}`; ids follow `check_document_id`.
-- A directory: every `*.graphql` file under it is one document; its id is the SHA-256 of the
-  file's text exactly as stored (UTF-8, line endings untouched).
+- A directory: its `*.graphql` files are one document set (server/persisted/folder.py):
+  each file holding an operation is one document, with the fragments it uses from other
+  files appended; its id is the SHA-256 of that document (UTF-8, line endings untouched).
 
 A document must parse, validate, and hold exactly one operation (fragments are fine); a
 manifest with any bad document is refused as a whole, with every problem listed.
@@ -22,6 +23,7 @@ from typing import Any
 from graphql import OperationDefinitionNode
 
 from execution.documents import Preparer, prepare, sha256_hex
+from server.persisted.folder import FolderError, folder_documents
 from server.persisted.policy import check_document_id
 from server.persisted.store import RegisteredDocument, Registration
 
@@ -166,11 +168,11 @@ def _directory_entries(directory: Path) -> list[_Entry]:
     files = sorted(p for p in directory.rglob("*.graphql") if p.is_file())
     if not files:
         raise ManifestError(f"{directory} holds no .graphql files")
-    entries = []
-    for file in files:
-        text = _read_text(file)
-        entries.append(_Entry(sha256_hex(text), text, where=str(file)))
-    return entries
+    try:
+        documents = folder_documents([(file, _read_text(file)) for file in files])
+    except FolderError as exc:
+        raise ManifestError(f"{directory}: {exc}") from None
+    return [_Entry(sha256_hex(d.text), d.text, where=str(d.path)) for d in documents]
 
 
 def _json_entries(path: Path) -> list[_Entry]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import asyncpg
 from graphql import OperationDefinitionNode, OperationType, parse
 
 from resolvers.ids import encode_global_id
+from server.persisted.folder import read_folder
 
 
 async def one_row(conn: asyncpg.Connection, sql: str, *args: Any) -> asyncpg.Record:
@@ -24,19 +26,25 @@ async def one_row(conn: asyncpg.Connection, sql: str, *args: Any) -> asyncpg.Rec
 OPERATIONS_DIR = Path(__file__).resolve().parents[2] / "operations"
 
 
+@cache
+def _documents() -> dict[str, str]:
+    return {d.path.name: d.text for d in read_folder(OPERATIONS_DIR)}
+
+
 def operation(name: str) -> str:
-    """The text of operations/`name`."""
-    return (OPERATIONS_DIR / name).read_text()
+    """The document of operations/`name` as the web client sends it: the file's text with
+    the fragments it uses from other files (server/persisted/folder.py)."""
+    return _documents()[name]
 
 
 def query_files() -> set[str]:
     """The names of the files in operations/ that hold a query (not a mutation)."""
     return {
-        path.name
-        for path in OPERATIONS_DIR.glob("*.graphql")
+        name
+        for name, text in _documents().items()
         if all(
             d.operation is OperationType.QUERY
-            for d in parse(path.read_text()).definitions
+            for d in parse(text).definitions
             if isinstance(d, OperationDefinitionNode)
         )
     }

@@ -20,6 +20,7 @@ from execution.documents import sha256_hex
 from schema.build import print_schema
 from server.cli import app
 from server.cli.operations import with_store
+from server.persisted.folder import document_of, read_folder
 from server.persisted.manifest import ManifestError, load_manifest
 from server.persisted.store import RegisteredDocument, Registration
 from server.settings import Settings
@@ -29,7 +30,7 @@ runner = CliRunner()
 
 REDIS_DB = 13  # this module's own logical database: no other test uses it, so it may flush it
 OPERATIONS_DIR = Path(__file__).parents[2] / "operations"
-OPERATION_COUNT = len(list(OPERATIONS_DIR.glob("*.graphql")))
+OPERATION_COUNT = len(read_folder(OPERATIONS_DIR))  # PinCard.graphql holds a fragment only
 VIEWER = "query ViewerName { viewer { username } }"
 TITLES = "query LatestTitles { pins(first: 5) { nodes { id title } } }"
 LEGACY = "query LegacyTitles { pins(first: 5) { nodes { id legacyTitle } } }"
@@ -211,10 +212,14 @@ def test_the_operations_directory_is_registered(redis_store: Store) -> None:
     )
     [registration] = redis_store.registrations("web")
     by_name = {d.name or "": d for d in registration.documents}
-    assert sorted(by_name) == sorted(p.stem for p in OPERATIONS_DIR.glob("*.graphql"))
-    home = (OPERATIONS_DIR / "HomeFeed.graphql").read_bytes()
-    assert by_name["HomeFeed"].id == hashlib.sha256(home).hexdigest()
-    assert by_name["HomeFeed"].body == home.decode()
+    assert sorted(by_name) == sorted(d.path.stem for d in read_folder(OPERATIONS_DIR))
+    # HomeFeed spreads PinCard, defined in PinCard.graphql: registered with it appended
+    home = (OPERATIONS_DIR / "HomeFeed.graphql").read_text()
+    card = (OPERATIONS_DIR / "PinCard.graphql").read_text()
+    card = card[card.index("fragment PinCard") :]
+    assert "fragment PinCard" not in home
+    assert by_name["HomeFeed"].body == f"{home}\n{card}"
+    assert by_name["HomeFeed"].id == hashlib.sha256(f"{home}\n{card}".encode()).hexdigest()
     assert {d.type for d in registration.documents} == {"query", "mutation"}
     assert by_name["CreateBoard"].type == "mutation"
 
@@ -309,7 +314,7 @@ def test_list_shows_each_client_version(store: Store, tmp_path: Path) -> None:
     assert lines[0] == "client ios, version 2.0: 1 operation"
     assert re.fullmatch(rf"  {sha256_hex(VIEWER)[:12]}  ViewerName  query", lines[1])
     assert lines[2] == f"client web, version dev: {OPERATION_COUNT} operations"
-    home = sha256_hex((OPERATIONS_DIR / "HomeFeed.graphql").read_text())
+    home = sha256_hex(document_of(OPERATIONS_DIR / "HomeFeed.graphql"))
     assert re.search(rf"^  {home[:12]}  HomeFeed +query$", result.output, re.MULTILINE)
     assert len(lines) == 2 + 1 + OPERATION_COUNT
 
