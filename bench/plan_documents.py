@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 from hypothesis_graphql import strategies as gql_st
 
-from execution.documents import Preparer
+from execution.documents import Preparer, sha256_hex
 from server.app import preparer
 from server.cost import requested_cost
 from server.settings import Settings
@@ -82,10 +82,23 @@ class Document:
     conditions: tuple[str, ...]
     """Its Boolean condition variables (values drawn per request)."""
 
+    sha256: str | None = None
+    """Set: the body also carries the text's hash, as Apollo's APQ protocol sends a text
+    the server did not know (so the server stores it)."""
+
     def body(self, rng: random.Random) -> dict[str, Any]:
         """A request's JSON body, each condition drawn true or false."""
         values = {name: rng.random() < 0.5 for name in self.conditions}
-        return {"query": self.text, "variables": {**self.variables, **values}}
+        body: dict[str, Any] = {"query": self.text, "variables": {**self.variables, **values}}
+        if self.sha256 is not None:
+            body["extensions"] = {"persistedQuery": {"version": 1, "sha256Hash": self.sha256}}
+        return body
+
+    def padded(self, pad: int, apq: bool) -> Document:
+        """This document with a comment of `pad` bytes at its end (comments are not tokens:
+        no limit counts them, only the byte bounds do), sent by APQ when `apq`."""
+        text = self.text + (f"\n# {'x' * (pad - 4)}\n" if pad >= 4 else "")
+        return replace(self, text=text, sha256=sha256_hex(text) if apq else None)
 
 
 def generate(

@@ -5,6 +5,7 @@ stalls and shutdown time.
     .venv/bin/python -m bench.plans_soak [--documents 2000] [--duration 120]
         [--fast-path | --no-fast-path] [--seed 0] [--connections 4] [--repeats 3]
         [--rss-ceiling 3072] [--graceful-timeout 30] [--database-url URL]
+        [--pad BYTES] [--apq]
 
 Generates the documents first (bench/plan_documents.py: hypothesis-graphql with the seed,
 rewritten with aliases, fragments and conditions; each text distinct, each accepted by the
@@ -25,6 +26,14 @@ probe that waited over 100 ms). When the load stops it sends SIGTERM to uvicorn 
 re-raises SIGTERM once it has shut down, so a clean exit's status is -15). Prints a
 markdown summary; exits 1 when a request failed before SIGTERM or the RSS passed the
 ceiling.
+
+`--pad BYTES` ends each document with a comment of that many bytes (comments are not
+tokens: only the byte bounds count them), and `--apq` sends each as Apollo's APQ does a text
+the server did not know (text and hash: the server stores it in Redis, for the anonymous
+client). The summary then also gives Redis's memory before and after, and what the client's
+APQ documents hold there: the soak of stores that must stay within their bounds
+(PINQL_DOCUMENT_CACHE_MB and PINQL_PLAN_CACHE_MB in the worker, the per-client APQ quota in
+Redis).
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from bench.harness import harness
 from bench.plan_documents import generate
 from bench.plans_load import MIB, TABLE_EVERY, Load, drive
 from bench.probe import Latencies, Probe, latencies, percentile
+from bench.redis_use import RedisUse, used_memory
 from resolvers.ids import encode_global_id
 
 GRACEFUL_TIMEOUT = 30
@@ -89,6 +99,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="uvicorn's --timeout-graceful-shutdown (pinql serve's default: 30)",
     )
     parser.add_argument(
+        "--pad",
+        type=int,
+        default=0,
+        metavar="BYTES",
+        help="a comment of this many bytes at the end of each document",
+    )
+    parser.add_argument(
+        "--apq", action="store_true", help="send each document as APQ (text and hash)"
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help=f"a migrated database with data (default: {DATABASE}, seeded if absent)",
@@ -101,10 +121,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         or args.repeats < 1
         or args.rss_ceiling < 1
         or args.graceful_timeout < 0
+        or args.pad < 0
     ):
         parser.error(
             "--documents, --connections, --repeats and --rss-ceiling must be >= 1, "
-            "--duration > 0, --graceful-timeout >= 0"
+            "--duration > 0, --graceful-timeout and --pad >= 0"
         )
     return args
 
@@ -125,6 +146,8 @@ class Summary:
     exit_code: int | None
     log: str
     """The server's output (warnings and errors), its end."""
+    redis: RedisUse | None = None
+    """With --apq: Redis before and after the load."""
 
     @property
     def rss_mib(self) -> tuple[float, float, float]:
@@ -159,7 +182,10 @@ class Summary:
             f"`{self.command}` on {self.date:%Y-%m-%d %H:%M} UTC: fast path "
             f"**{'on' if args.fast_path else 'off'}**; one uvicorn worker serving "
             f"`{self.database}`; {args.connections} connections, each document sent "
-            f"{args.repeats} times in a row; seed {args.seed}.",
+            f"{args.repeats} times in a row; seed {args.seed}"
+            + (f"; each padded with a {args.pad:,}-byte comment" if args.pad else "")
+            + ("; sent by APQ" if args.apq else "")
+            + ".",
             "",
             "| | |",
             "|---|---|",
@@ -180,6 +206,7 @@ class Summary:
             f"| SIGTERM to exit | {exited} (--timeout-graceful-shutdown "
             f"{args.graceful_timeout}; {load.in_flight} requests in flight, "
             f"{load.failed_at_exit} of them failed) |",
+            *([self.redis.row()] if self.redis is not None else []),
             "",
             "| t (s) | worker RSS MiB |",
             "|---:|---:|",
@@ -221,7 +248,10 @@ def run(args: argparse.Namespace, command: str) -> Summary:
         }
         started = time.monotonic()
         documents = generate(args.documents, args.seed, ids, [subjects.username])
+        documents = [document.padded(args.pad, args.apq) for document in documents]
         generated = time.monotonic() - started
+        redis_url = h.environment["REDIS_URL"]
+        redis_before = used_memory(redis_url) if args.apq else 0
         print(f"generated {len(documents)} distinct documents in {generated:.0f} s", flush=True)
 
         def worker_rss() -> int:
@@ -250,6 +280,7 @@ def run(args: argparse.Namespace, command: str) -> Summary:
             exit_seconds=exit_seconds,
             exit_code=h.server.process.returncode,
             log=log,
+            redis=RedisUse.read(redis_url, redis_before) if args.apq else None,
         )
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import inspect
 import itertools
 import math
+import random
 
 import pytest
 
 from bench.plan_documents import generate
 from bench.plans_load import schedule
 from bench.plans_soak import EXIT_MARGIN, GRACEFUL_TIMEOUT, parse_args, run
+from execution.documents import sha256_hex
 from server.cli.run import serve
 
 
@@ -41,6 +43,33 @@ def test_a_short_soak_sends_every_document_and_reports_sane_numbers(demo_databas
     assert "| documents | 20 generated in" in markdown
     assert f"{len(load.sent)} distinct sent" in markdown
     assert "--timeout-graceful-shutdown 5;" in markdown
+
+
+def test_padded_documents_sent_by_apq_are_stored_and_weighed_in_redis(
+    demo_database: str,
+) -> None:
+    options = ["--documents", "10", "--duration", "3", "--pad", "4000", "--apq"]
+    args = parse_args([*options, "--repeats", "1", "--database-url", demo_database])
+
+    summary = run(args, "python -m bench.plans_soak (test)")
+
+    assert summary.load.failures == 0, summary.load.failed
+    redis = summary.redis
+    assert redis is not None
+    assert redis.keys == redis.indexed == len(summary.load.sent)  # one per distinct text
+    assert redis.key_bytes > redis.keys * 4000  # each holds its padded text
+    assert "| Redis | used_memory " in summary.markdown()
+    assert "each padded with a 4,000-byte comment; sent by APQ." in summary.markdown()
+
+
+def test_a_padded_document_ends_with_a_comment_of_that_size() -> None:
+    [document] = generate(1, 3, {"User": ["VXNlcjox"]}, ["olive"])
+    padded = document.padded(100, apq=True)
+    assert padded.text.startswith(document.text)
+    assert len(padded.text) - len(document.text) == 100
+    body = padded.body(random.Random(0))
+    assert body["extensions"]["persistedQuery"]["sha256Hash"] == sha256_hex(padded.text)
+    assert "extensions" not in document.padded(100, apq=False).body(random.Random(0))
 
 
 def test_the_documents_are_distinct_and_the_same_for_the_same_seed() -> None:
