@@ -19,12 +19,15 @@ class CommitCut:
     client sends is forwarded and then its connection is cut: what the server answers is
     dropped and the client's socket closed (`cuts` counts them). While `armed_after`, the
     COMMIT and its answer pass, and the connection is cut when the client sends its next
-    message (a read of what was just written). Anything else passes."""
+    message (a read of what was just written). While `cut_before` is n, the n-th message any
+    client sends from then on is not sent: its connection is cut instead (the server rolls
+    back what it had not committed). Anything else passes."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.armed = False
         self.armed_after = False
+        self.cut_before: int | None = None
         self.cuts = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -80,6 +83,12 @@ class CommitCut:
                 if committed and kind != b"X":
                     self.cuts += 1
                     return  # cut before the message leaves
+                if self.cut_before is not None:
+                    self.cut_before -= 1
+                    if self.cut_before <= 0:
+                        self.cut_before = None
+                        self.cuts += 1
+                        return  # cut before the message leaves
                 commit = kind == b"Q" and body.lstrip().upper().startswith(b"COMMIT")
                 if commit and self.armed:
                     self.armed = False

@@ -1,10 +1,13 @@
 """Writes when the connection to PostgreSQL fails at the worst moment, through a fault proxy
 (tests/faults.py): a COMMIT that reached the server but whose answer was lost is answered
-WRITE_OUTCOME_UNKNOWN, kept for the Idempotency-Key, and never run again by a retry."""
+WRITE_OUTCOME_UNKNOWN, kept for the Idempotency-Key, and never run again by a retry; and a
+property test of random cuts during keyed writes and their retries."""
 
 from __future__ import annotations
 
+import random
 import secrets
+from collections import Counter
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -13,6 +16,7 @@ import pytest
 
 from db.errors import CommitUnconfirmed
 from db.pool import Database
+from resolvers.ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
 from tests.faults import CommitCut
 from tests.support import serve
@@ -112,3 +116,81 @@ async def test_a_write_whose_payload_read_loses_its_connection_still_answers_its
         assert retry.headers["idempotent-replayed"] == "true"
         assert retry.content == first.content
     assert await boards_named(database, name) == 1
+
+
+FAULTS = ("none", "at commit", "after commit", "before a message")
+"""What the proxy does during one attempt: nothing; lose COMMIT's answer; cut the read after
+COMMIT; cut the connection before the n-th message from now (n drawn: anywhere from the
+first statement to the payload's reads)."""
+WRITES = 40
+ATTEMPTS = 6
+
+
+async def test_random_cuts_during_keyed_writes_never_lose_or_double_a_write(
+    database: str, proxied: tuple[CommitCut, str]
+) -> None:
+    """Keyed createBoard writes, each attempt with a fault drawn (derandomized), each
+    retried with its key while the answer invites a retry (503): every acknowledged write
+    exists exactly once with the id it was answered with; every write whose outcome was
+    answered unknown exists at most once; none exists twice."""
+    proxy, url = proxied
+    rng = random.Random(20261207)
+    acknowledged: dict[str, str] = {}  # board name: the id answered
+    unknown: set[str] = set()
+    tally: Counter[str] = Counter()
+    async with serve(url) as client:
+        for n in range(WRITES):
+            name, key = f"Prop {n} {secrets.token_hex(3)}", f"prop-{n}-{secrets.token_hex(6)}"
+            headers = {"Idempotency-Key": key}
+            for attempt in range(ATTEMPTS):
+                fault = rng.choice(FAULTS) if attempt < ATTEMPTS - 1 else "none"
+                tally[fault] += 1
+                proxy.armed = fault == "at commit"
+                proxy.armed_after = fault == "after commit"
+                proxy.cut_before = rng.randint(1, 10) if fault == "before a message" else None
+                response = await client.post(
+                    CREATE, {"i": {"name": name}}, viewer=OLIVE, headers=headers
+                )
+                proxy.armed = proxy.armed_after = False
+                proxy.cut_before = None
+                tally["retries"] += attempt > 0
+                if response.status_code == 503:
+                    tally["503"] += 1
+                    assert response.headers["Retry-After"] == "1"
+                    continue  # nothing committed: the key was released, the retry runs it
+                assert response.status_code == 200, response.text
+                body = response.json()
+                board = (body.get("data") or {}).get("createBoard")
+                if board is not None:
+                    assert "errors" not in body, body
+                    acknowledged[name] = board["board"]["id"]
+                    tally["acknowledged"] += 1
+                else:
+                    [error] = body["errors"]
+                    assert error["extensions"]["code"] == "WRITE_OUTCOME_UNKNOWN", body
+                    unknown.add(name)
+                    tally["unknown"] += 1
+                    again = await client.post(
+                        CREATE, {"i": {"name": name}}, viewer=OLIVE, headers=headers
+                    )
+                    assert again.headers["idempotent-replayed"] == "true"  # never run again
+                    assert again.content == response.content
+                break
+            else:
+                pytest.fail(f"write {n} got 503 on every one of {ATTEMPTS} attempts")
+    assert len(acknowledged) + len(unknown) == WRITES
+    conn = await asyncpg.connect(database)
+    try:
+        rows = await conn.fetch("select id, name from boards where name like 'Prop %'")
+    finally:
+        await conn.close()
+    found = Counter(row["name"] for row in rows)
+    assert [name for name, count in found.items() if count > 1] == []  # never doubled
+    for name, board_id in acknowledged.items():
+        [row] = [row for row in rows if row["name"] == name]  # acknowledged: exactly once
+        assert encode_global_id("Board", row["id"]) == board_id
+    assert set(found) <= set(acknowledged) | unknown
+    print(f"\nwrite faults: {WRITES} writes; attempts by fault {dict(tally)}; cuts {proxy.cuts}")
+    # it did cut, at every kind of point: some writes were refused (503) and retried
+    assert tally["acknowledged"] > WRITES // 2 and proxy.cuts > WRITES // 4
+    assert tally["503"] > 0 and tally["retries"] > 0 and tally["unknown"] > 0
