@@ -18,7 +18,7 @@ from graphql import (
     parse,
     specified_rules,
 )
-from graphql.language import Visitor, visit
+from graphql.language import TokenKind, Visitor, visit
 from strawberry.schema.schema import validate_document
 
 from execution.errors import (
@@ -59,6 +59,9 @@ class PreparedDocument:
     errors: tuple[GraphQLError, ...]
     introspects: bool = False
     """Selects __schema or __type somewhere (`__typename` is not introspection here)."""
+    tokens: int = 0
+    """The document's tokens, comments left out: what its syntax tree is made of (0 when it
+    did not parse)."""
 
     @property
     def valid(self) -> bool:
@@ -98,7 +101,7 @@ def prepare(
     digest = sha256 or sha256_hex(text)
     try:
         document = parse(text, max_tokens=max_tokens)
-        _detach_tokens(document)
+        tokens = _detach_tokens(document)
     except GraphQLError as syntax_error:
         if "Document contains more than" in syntax_error.message:
             error = request_error(
@@ -115,23 +118,31 @@ def prepare(
         # fields: a flood of aliases or root fields is refused before it costs that.
         refused = check(document)
         if refused:
-            return PreparedDocument(text, digest, document, tuple(refused))
+            return PreparedDocument(text, digest, document, tuple(refused), tokens=tokens)
     errors = validate_document(build_schema()._schema, document, tuple(specified_rules))
     for error in errors:
         error.extensions = {"code": VALIDATION_FAILED}
-    return PreparedDocument(text, digest, document, tuple(errors), _introspects(document))
+    return PreparedDocument(
+        text, digest, document, tuple(errors), _introspects(document), tokens=tokens
+    )
 
 
-def _detach_tokens(document: DocumentNode) -> None:
+_NOT_COUNTED = frozenset({TokenKind.COMMENT, TokenKind.SOF, TokenKind.EOF})
+
+
+def _detach_tokens(document: DocumentNode) -> int:
     """Unlinks the lexer's chain of tokens (each token's `prev` and `next`), which nothing
     after parsing reads: nodes keep their locations (`start`, `end`, `source`: what errors
     are located with), and the document holds no reference cycle, so reference counting
-    frees it (execution/untracked.py)."""
+    frees it (execution/untracked.py). Returns how many tokens it held, comments left out."""
+    count = 0
     token = document.loc.start_token if document.loc is not None else None
     while token is not None:
         following = token.next
         token.prev = token.next = None
+        count += token.kind not in _NOT_COUNTED
         token = following
+    return count
 
 
 class _IntrospectionFinder(Visitor):

@@ -13,7 +13,7 @@ import graphql
 import pytest
 
 from execution.budget import MAX_PLAN_NODES, Budget, Unplannable
-from execution.cache import DOCUMENT_BYTES_PER_CHARACTER, PlanCache, Unplanned, weight
+from execution.cache import TOKEN_BYTES, PlanCache, Unplanned, document_weight, weight
 from execution.conditions import holds
 from execution.documents import PreparedDocument, prepare
 from execution.plan import Plan, plan
@@ -158,11 +158,20 @@ def test_what_is_not_planned_is_remembered_with_its_reason_and_logged_once(
     assert line.getMessage().startswith(f"not planned ({reason}): document {document.sha256}")
 
 
+def test_a_comment_weighs_its_text_and_no_more() -> None:
+    plain = prepare("{ viewer { id } }")
+    padded = prepare("# " + "x" * 10_000 + "\n{ viewer { id } }")
+    assert plain.tokens == padded.tokens == 6  # { viewer { id } }: comments are no tokens
+    assert document_weight(padded) - document_weight(plain) == 10_003
+
+
 def test_the_cache_keeps_the_most_recently_used_within_its_weight() -> None:
     documents = [prepared(f"{{ a{i:02}: viewer {{ id }} }}") for i in range(40)]
     found = planned(documents[0][0].text)
     one = weight(found, documents[0][0])
-    assert one == len(documents[0][0].text) * DOCUMENT_BYTES_PER_CHARACTER + found.size * 256
+    text, tokens = documents[0][0].text, documents[0][0].tokens
+    assert tokens == 8  # { a00 : viewer { id } }
+    assert one == len(text) + tokens * TOKEN_BYTES + found.size * 256
     cache = PlanCache(SCHEMA, max_bytes=10 * one)
     got = [[cache.get(d, o) for _ in range(2)][-1] for d, o in documents]  # kept: 2nd sight
     assert all(isinstance(p, Plan) for p in got)

@@ -17,7 +17,6 @@ from graphql import DocumentNode, OperationDefinitionNode, Token
 from graphql.language import Location, Node, Visitor, visit
 
 import execution.untracked
-from execution.cache import DOCUMENT_BYTES_PER_CHARACTER
 from execution.documents import prepare
 from execution.plan import Compiled, Field, Plan, Selection
 from execution.runner import COMPILE_AFTER
@@ -121,10 +120,10 @@ async def test_evicted_documents_and_plans_leave_nothing_for_the_collector(
     monkeypatch.setattr(execution.untracked, "_UNTRACK", None)  # a cycle would show
     # Caches of one MiB, which the filler alone fills: its text (a comment) weighs just
     # under a MiB.
-    comment = "# " + "x" * (PLAN_CACHE_MIB // DOCUMENT_BYTES_PER_CHARACTER - 400)
+    comment = "# " + "x" * (PLAN_CACHE_MIB - 8192)
     filler = comment + "\n{ __typename }"
     async with served(
-        demo_database, PINQL_DOCUMENT_CACHE_MB=1, PINQL_PLAN_CACHE_MB=1, PINQL_MAX_BODY_BYTES=2**20
+        demo_database, PINQL_DOCUMENT_CACHE_MB=1, PINQL_PLAN_CACHE_MB=1, PINQL_MAX_BODY_BYTES=2**21
     ) as (client, state):
         plans = state["runs"].plans
         assert plans is not None

@@ -16,6 +16,7 @@ from schema.build import build_schema
 from server.cost import MUTATION_FIELD_COST, actual_cost, cost_error, requested_cost
 from server.cost_memo import RequestedCosts
 from server.offload import Offload
+from server.persisted.folder import document_of, read_folder
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "operations"
 
@@ -202,18 +203,18 @@ OPERATION_COSTS = {
 
 @pytest.mark.parametrize("name", sorted(OPERATION_COSTS))
 def test_the_requested_cost_of_each_app_operation(name: str) -> None:
-    text = (OPERATIONS / f"{name}.graphql").read_text()
+    text = document_of(OPERATIONS / f"{name}.graphql")
     assert cost(text, TYPICAL_VARIABLES.get(name, {"input": {}})) == OPERATION_COSTS[name]
 
 
 def test_every_app_operation_has_a_pinned_cost() -> None:
-    assert {path.stem for path in OPERATIONS.glob("*.graphql")} == set(OPERATION_COSTS)
+    assert {d.path.stem for d in read_folder(OPERATIONS)} == set(OPERATION_COSTS)
 
 
 def test_the_app_operations_scale_with_their_variables() -> None:
-    home_feed = (OPERATIONS / "HomeFeed.graphql").read_text()
+    home_feed = document_of(OPERATIONS / "HomeFeed.graphql")
     assert cost(home_feed, {"first": 100}) == 3 + 100 * 5
-    profile = (OPERATIONS / "ProfilePage.graphql").read_text()
+    profile = document_of(OPERATIONS / "ProfilePage.graphql")
     assert cost(profile, {"username": "ada", "boardsFirst": 100}) == 3 + 100 * 10 + 12 * 4
 
 
@@ -405,7 +406,7 @@ def test_a_full_response_costs_exactly_what_was_requested() -> None:
 
 
 def test_a_mutation_response_costs_what_was_requested() -> None:
-    text = (OPERATIONS / "FollowUser.graphql").read_text()
+    text = document_of(OPERATIONS / "FollowUser.graphql")
     data = {
         "followUser": {
             "user": {"id": "1", "followerCount": 1, "viewerIsFollowing": True},

@@ -42,6 +42,7 @@ from resolvers.cursors import encode_cursor
 from resolvers.ids import encode_global_id
 from server.auth import issue_token
 from server.client_keys import KEY_HEADER, new_key
+from server.persisted.folder import read_folder
 from tests import world
 from tests.conftest import MakeDatabase, new_database
 from tests.support import SECRET, GraphQLClient, serve
@@ -49,7 +50,7 @@ from tests.support import SECRET, GraphQLClient, serve
 ROOT = Path(__file__).resolve().parents[2]
 SDL = (ROOT / "schema.graphql").read_text()
 SCHEMA = graphql.build_schema(SDL)
-OPERATIONS = sorted((ROOT / "operations").glob("*.graphql"))
+OPERATIONS = [d.text for d in read_folder(ROOT / "operations")]  # with their fragments
 
 QUERY_EXAMPLES = 700
 INVALID_EXAMPLES = 300
@@ -325,7 +326,8 @@ ACCEPTS = [
     "application/json;q=x, */*;q=",
     "",
 ]
-QUERIES = [path.read_text() for path in OPERATIONS] + [
+QUERIES = [
+    *OPERATIONS,
     "{ viewer { id } }",
     "{ pins { nodes { id title } } }",
     "query A { viewer { id } } query B { viewer { id } }",

@@ -446,7 +446,8 @@ async def test_the_document_cache_is_bounded_by_what_its_documents_weigh(
     assert await cache.get("query Q2 { viewer { id } }", persisted=True) is documents[2]
     assert await cache.get("query Q0 { viewer { id } }", persisted=True) is not documents[0]
     assert len(cache) == 2 and cache.weight == 2 * one
-    padded = f"# {'x' * 200}\nquery Q1 {{ viewer {{ id }} }}"  # heavier than two: not kept
+    # heavier than two (a comment weighs its text: a byte a character): not kept
+    padded = f"# {'x' * 2 * one}\nquery Q1 {{ viewer {{ id }} }}"
     assert (await cache.get(padded, persisted=True)).valid
     assert len(cache) == 2 and cache.kept(sha256_hex(padded)) is None
 
