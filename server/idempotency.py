@@ -224,7 +224,8 @@ class Idempotency:
             held = await self.store.claim(entry, pending, min(PENDING_SECONDS, self.ttl_seconds))
         except IdempotencyUnavailable:
             return error_response(_unavailable(), media)
-        if held is not None:
+        if held is not None and held != pending:  # our own: a claim whose reply was lost
+            # and was sent again (redis_link's one retry) finds what it set itself
             return _answer(orjson.loads(held), key, fingerprint, media, self.max_response_bytes)
         try:
             executed = await execute()

@@ -1,9 +1,14 @@
-"""A fault-injection TCP proxy between pinql and PostgreSQL, for tests of what a write does when
-the network fails at the worst moment. It speaks just enough of PostgreSQL's wire protocol to
-see each message the client sends (the startup exchange, then type byte, length, body), so a
-test can lose the answer to one COMMIT: the COMMIT reaches the server, which commits, and
-the client's connection is closed instead of answered. Connect with `sslmode=disable` (the
-proxy must read the messages)."""
+"""Fault-injection TCP proxies, for tests of what a write does when the network fails at the
+worst moment.
+
+`CommitCut` sits between pinql and PostgreSQL. It speaks just enough of PostgreSQL's wire
+protocol to see each message the client sends (the startup exchange, then type byte,
+length, body), so a test can lose the answer to one COMMIT: the COMMIT reaches the server,
+which commits, and the client's connection is closed instead of answered. Connect with
+`sslmode=disable` (the proxy must read the messages).
+
+`ReplyCut` sits between pinql and Redis (or any request-reply protocol) and loses the reply
+to one request: Redis runs the command, the client never hears of it."""
 
 from __future__ import annotations
 
@@ -14,20 +19,13 @@ SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 
 
-class CommitCut:
-    """A proxy on 127.0.0.1 to `upstream` (host, port). While `armed`, the next COMMIT a
-    client sends is forwarded and then its connection is cut: what the server answers is
-    dropped and the client's socket closed (`cuts` counts them). While `armed_after`, the
-    COMMIT and its answer pass, and the connection is cut when the client sends its next
-    message (a read of what was just written). While `cut_before` is n, the n-th message any
-    client sends from then on is not sent: its connection is cut instead (the server rolls
-    back what it had not committed). Anything else passes."""
+class _Proxy:
+    """A TCP proxy on 127.0.0.1 to `upstream` (host, port): `_up` forwards what a client
+    sends, and may set its connection's `cut`; from then on what the server answers is
+    dropped, and the client's socket closed with the first of it."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.armed = False
-        self.armed_after = False
-        self.cut_before: int | None = None
         self.cuts = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -45,6 +43,11 @@ class CommitCut:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _up(
+        self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
+    ) -> None:
+        raise NotImplementedError
 
     async def _accept(self, client: asyncio.StreamReader, to_client: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -64,6 +67,32 @@ class CommitCut:
             for writer in (to_client, to_server):
                 writer.close()
             self._tasks.discard(task)
+
+    async def _down(
+        self, server: asyncio.StreamReader, to_client: asyncio.StreamWriter, cut: asyncio.Event
+    ) -> None:
+        while data := await server.read(65536):
+            if cut.is_set():
+                break  # the answer is lost with the connection
+            to_client.write(data)
+            await to_client.drain()
+        to_client.close()  # (the server closed, or the connection is cut)
+
+
+class CommitCut(_Proxy):
+    """A proxy on 127.0.0.1 to `upstream` (host, port). While `armed`, the next COMMIT a
+    client sends is forwarded and then its connection is cut: what the server answers is
+    dropped and the client's socket closed (`cuts` counts them). While `armed_after`, the
+    COMMIT and its answer pass, and the connection is cut when the client sends its next
+    message (a read of what was just written). While `cut_before` is n, the n-th message any
+    client sends from then on is not sent: its connection is cut instead (the server rolls
+    back what it had not committed). Anything else passes."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        super().__init__(upstream)
+        self.armed = False
+        self.armed_after = False
+        self.cut_before: int | None = None
 
     async def _up(
         self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
@@ -100,12 +129,27 @@ class CommitCut:
             to_server.write(message)
             await to_server.drain()
 
-    async def _down(
-        self, server: asyncio.StreamReader, to_client: asyncio.StreamWriter, cut: asyncio.Event
+
+class ReplyCut(_Proxy):
+    """A byte-level proxy on 127.0.0.1 to `upstream` (host, port), for any request-reply
+    protocol (Redis's RESP). While `armed`, the next request a client sends is forwarded,
+    then its reply is dropped and its connection cut (`cuts` counts them): the server did
+    the work, the client never hears of it. Anything else passes."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        super().__init__(upstream)
+        self.armed = False
+        self.lost: list[bytes] = []
+        """The requests whose replies were lost."""
+
+    async def _up(
+        self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
     ) -> None:
-        while data := await server.read(65536):
-            if cut.is_set():
-                break  # the answer is lost with the connection
-            to_client.write(data)
-            await to_client.drain()
-        to_client.close()  # (the server closed, or the connection is cut)
+        while data := await client.read(65536):
+            if self.armed:
+                self.armed = False
+                self.cuts += 1
+                self.lost.append(data)
+                cut.set()  # before it leaves: its reply must not get through
+            to_server.write(data)
+            await to_server.drain()

@@ -17,8 +17,8 @@ import pytest
 from db.errors import CommitUnconfirmed
 from db.pool import Database
 from resolvers.ids import encode_global_id
-from tests.conftest import MakeDatabase, new_database
-from tests.faults import CommitCut
+from tests.conftest import MakeDatabase, emptied_redis, new_database, redis_url
+from tests.faults import CommitCut, ReplyCut
 from tests.support import serve
 from tests.world import OLIVE
 
@@ -194,3 +194,46 @@ async def test_random_cuts_during_keyed_writes_never_lose_or_double_a_write(
     # it did cut, at every kind of point: some writes were refused (503) and retried
     assert tally["acknowledged"] > WRITES // 2 and proxy.cuts > WRITES // 4
     assert tally["503"] > 0 and tally["retries"] > 0 and tally["unknown"] > 0
+
+
+REDIS_DB = 5
+
+
+@pytest.fixture
+async def redis_proxied() -> AsyncIterator[tuple[ReplyCut, str]]:
+    """The reply-losing proxy in front of the suite's Redis (this module's database, emptied
+    first), and the Redis URL through it."""
+    async with emptied_redis(REDIS_DB):
+        pass
+    parts = urlsplit(redis_url(REDIS_DB))
+    proxy = ReplyCut((parts.hostname or "127.0.0.1", parts.port or 6379))
+    port = await proxy.start()
+    yield proxy, parts._replace(netloc=f"127.0.0.1:{port}").geturl()
+    await proxy.close()
+
+
+async def test_a_keyed_write_whose_claim_reply_is_lost_still_runs_once(
+    database: str, redis_proxied: tuple[ReplyCut, str]
+) -> None:
+    """Redis sets the claim, its reply is lost, the client sends SET NX GET again and gets
+    its own claim back: that is its claim, not another request's (no 409 for the claim's
+    lease), and the write runs once."""
+    proxy, url = redis_proxied
+    name, key = f"Claim {secrets.token_hex(4)}", f"test-{secrets.token_hex(8)}"
+    variables = {"i": {"name": name}}
+    headers = {"Idempotency-Key": key}
+    async with serve(database, REDIS_URL=url, PINQL_RATE_LIMIT=False) as client:
+        # a keyed write first: the idempotency store's connection to Redis is then open
+        warm = {"i": {"name": f"Warm {secrets.token_hex(4)}"}}
+        warm_key = {"Idempotency-Key": f"test-{secrets.token_hex(8)}"}
+        assert (await client.post(CREATE, warm, viewer=OLIVE, headers=warm_key)).status_code == 200
+        proxy.armed = True  # the next Redis command is the claim
+        first = await client.post(CREATE, variables, viewer=OLIVE, headers=headers)
+        [lost] = proxy.lost
+        assert lost.startswith(b"*7\r\n$3\r\nSET\r\n"), lost  # SET key claim NX GET EX s
+        assert first.status_code == 200, first.text
+        assert first.json()["data"]["createBoard"]["board"]["name"] == name
+        retry = await client.post(CREATE, variables, viewer=OLIVE, headers=headers)
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.content == first.content
+    assert await boards_named(database, name) == 1
