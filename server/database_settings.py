@@ -14,7 +14,10 @@ locked table cannot hold every pool connection for the statement timeout."""
 class DatabaseSettings(BaseSettings):
     """PostgreSQL settings, read from environment variables (documented in the README)."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # An empty variable (`DATABASE_URL=`) counts as unset: never a URL, a secret or a name.
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     database_url: str | None = Field(
         default=None,

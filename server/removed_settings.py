@@ -21,7 +21,9 @@ class RemovedSettings(BaseSettings):
     """The removed variables, read only to be refused (server/settings.py's Settings
     includes them)."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     pq_cache_size: str | None = Field(default=None, validation_alias="PINQL_PQ_CACHE_SIZE")
     pq_default_policy: str | None = Field(default=None, validation_alias="PINQL_PQ_DEFAULT_POLICY")

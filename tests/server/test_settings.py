@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.persisted.policy import ClientPolicy, Mode
-from server.settings import Settings
+from server.settings import Env, Settings
 
 
 def settings(**env: str) -> Settings:
@@ -69,3 +69,10 @@ def test_the_lock_timeout_stays_below_the_statement_timeout() -> None:
     assert "PINQL_LOCK_TIMEOUT_MS (5000) must be below PINQL_STATEMENT_TIMEOUT_MS (5000)" in str(
         error.value
     )
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "REDIS_URL", "PINQL_ENV", "PINQL_PQ_CLIENT_POLICIES"):
+        monkeypatch.setenv(name, "")
+    config = Settings()
+    assert (config.database_url, config.redis_url, config.env) == (None, None, Env.DEV)
