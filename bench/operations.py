@@ -94,9 +94,10 @@ class Operation:
             "apollographql-client-version": CLIENT_VERSION,
             KEY_HEADER: key,
         }
-        apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(self.text)}}
+        text = self.text  # (reads the folder)
+        apq = {"persistedQuery": {"version": 1, "sha256Hash": sha256_hex(text)}}
         bodies = {
-            "text": ("/graphql", {"query": self.text, "variables": self.variables}),
+            "text": ("/graphql", {"query": text, "variables": self.variables}),
             "hash": ("/graphql", {"extensions": apq, "variables": self.variables}),
             "floor": (f"/floor/{self.key}", {"variables": self.variables}),
         }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import redis
 
 from server.persisted.policy import ANONYMOUS
-from server.persisted.store import APQ_PER_CLIENT
+from server.persisted.store import APQ_PER_CLIENT, apq_index_key, apq_key
 
 MIB = 2**20
 
@@ -40,9 +40,9 @@ class RedisUse:
         """Reads Redis now."""
         client = redis.Redis.from_url(url)
         try:
-            keys = list(client.scan_iter(match=f"pq:{{{ANONYMOUS}}}:a:*", count=1000))
+            keys = list(client.scan_iter(match=apq_key(ANONYMOUS, "*"), count=1000))
             sizes = [client.memory_usage(key) or 0 for key in keys]
-            indexed = int(client.zcard(f"pq:{{{ANONYMOUS}}}:apq"))
+            indexed = int(client.zcard(apq_index_key(ANONYMOUS)))
             after = int(client.info("memory")["used_memory"])
         finally:
             client.close()

@@ -24,7 +24,7 @@ from execution.documents import Preparer, prepare
 from execution.run import Runs
 from schema.build import build_schema
 from server.admission import Admission
-from server.client_keys import MISS_REFRESH_SECONDS, ClientDirectory, reader
+from server.client_keys import ClientDirectory, reader
 from server.gauges import Weighed
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
@@ -192,11 +192,7 @@ def create_app(
             "DATABASE_URL is not set: `pinql serve` starts an embedded PostgreSQL for you"
         )
     database_url = settings.database_url
-    clients = ClientDirectory(
-        settings.anonymous_client_policy,
-        settings.clients_refresh_seconds,
-        min(MISS_REFRESH_SECONDS, settings.clients_refresh_seconds),
-    )
+    clients = ClientDirectory(settings.anonymous_client_policy, settings.clients_refresh_seconds)
     metrics = Metrics.for_process(clients.is_registered) if settings.metrics else None
     tracing = setup_tracing(span_exporter) if settings.otel else None
 

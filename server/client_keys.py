@@ -28,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 
 from db.clients import ClientRow
 from db.clients import clients as registered_clients
@@ -79,11 +80,7 @@ def key_hash(key: str) -> bytes:
 def reader(connection: HealthConnection) -> Loader:
     """Reads the registered clients on the server's own connection (db/health.py): outside
     the pool, so the reads never wait behind requests nor count as theirs."""
-
-    async def load() -> Sequence[ClientRow]:
-        return await connection.run(registered_clients)
-
-    return load
+    return partial(connection.run, registered_clients)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +129,18 @@ class ClientDirectory:
         self,
         anonymous_policy: ClientPolicy,
         refresh_seconds: float = REFRESH_SECONDS,
-        miss_refresh_seconds: float = MISS_REFRESH_SECONDS,
+        miss_refresh_seconds: float | None = None,
     ) -> None:
         self._load: Loader | None = None
         self.anonymous_policy = anonymous_policy
         self.refresh_seconds = refresh_seconds
-        self.miss_refresh_seconds = miss_refresh_seconds
+        self.miss_refresh_seconds = (
+            min(MISS_REFRESH_SECONDS, refresh_seconds)
+            if miss_refresh_seconds is None
+            else miss_refresh_seconds
+        )
+        """The least time between two reads a miss makes; also how often a worker that
+        has not read them yet tries again."""
         self._clients: Mapping[str, Registered] = {}
         self._missed_at = float("-inf")
         """When an unknown name or key last made a read (monotonic seconds)."""
@@ -236,10 +239,7 @@ class ClientDirectory:
 
     async def _keep_current(self) -> None:
         while True:
-            if self.loaded:
-                await asyncio.sleep(self.refresh_seconds)
-            else:
-                await asyncio.sleep(min(self.refresh_seconds, MISS_REFRESH_SECONDS))
+            await asyncio.sleep(self.refresh_seconds if self.loaded else self.miss_refresh_seconds)
             await self._refresh()
 
     async def _refresh(self) -> None:

@@ -11,13 +11,17 @@ LOCK_TIMEOUT_MS = 1000
 locked table cannot hold every pool connection for the statement timeout."""
 
 
+SETTINGS_CONFIG = SettingsConfigDict(
+    frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
+)
+"""How every part of pinql's settings is read: frozen, by name or variable, and an empty
+variable (`DATABASE_URL=`) counts as unset: never a URL, a secret or a name."""
+
+
 class DatabaseSettings(BaseSettings):
     """PostgreSQL settings, read from environment variables (documented in the README)."""
 
-    # An empty variable (`DATABASE_URL=`) counts as unset: never a URL, a secret or a name.
-    model_config = SettingsConfigDict(
-        frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
-    )
+    model_config = SETTINGS_CONFIG
 
     database_url: str | None = Field(
         default=None,

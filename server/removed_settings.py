@@ -4,7 +4,9 @@ deployment that still sets one learns of the change at start, not from a surpris
 from __future__ import annotations
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from server.database_settings import SETTINGS_CONFIG
 
 REMOVED = {
     "PINQL_PQ_CACHE_SIZE": "the documents a worker keeps are bounded by what they weigh, "
@@ -21,9 +23,7 @@ class RemovedSettings(BaseSettings):
     """The removed variables, read only to be refused (server/settings.py's Settings
     includes them)."""
 
-    model_config = SettingsConfigDict(
-        frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
-    )
+    model_config = SETTINGS_CONFIG
 
     pq_cache_size: str | None = Field(default=None, validation_alias="PINQL_PQ_CACHE_SIZE")
     pq_default_policy: str | None = Field(default=None, validation_alias="PINQL_PQ_DEFAULT_POLICY")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import asyncpg
@@ -59,12 +59,11 @@ LogUnknown = Annotated[
 ]
 
 
-def _policy(mode: Mode, no_apq: bool, log_unknown: bool) -> str:
+def _policy(mode: Mode, no_apq: bool, log_unknown: bool) -> ClientPolicy:
     try:
-        policy = ClientPolicy(mode=mode, apq=not no_apq, log_unknown=log_unknown)
+        return ClientPolicy(mode=mode, apq=not no_apq, log_unknown=log_unknown)
     except ValidationError as exc:
         raise typer.BadParameter(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    return policy.model_dump_json()
 
 
 @app.command("add")
@@ -73,7 +72,7 @@ def clients_add(
 ) -> None:
     """Register a client and print its key (only now: pinql keeps its hash)."""
     policy, key = _policy(mode, no_apq, log_unknown), new_key()
-    if not _run(lambda conn: registry.add(conn, name, policy, key_hash(key))):
+    if not _run(lambda conn: registry.add(conn, name, policy.model_dump_json(), key_hash(key))):
         raise fail(f"client {name!r} exists: `pinql clients rotate {name}` gives it a new key")
     typer.echo(f"added client {name} ({_describe(policy)}); its key, shown once:", err=True)
     typer.echo(key)
@@ -88,10 +87,11 @@ def clients_list() -> None:
         return
     width = max(len(row.name) for row in rows)
     for row in rows:
-        line = f"{row.name:<{width}}  {_describe(row.policy):<28}  added {_day(row.created_at)}"
+        policy = _describe(ClientPolicy.model_validate_json(row.policy))
+        line = f"{row.name:<{width}}  {policy:<28}  added {_day(row.created_at)}"
         if row.rotated_at is not None:
             line += f", key rotated {_day(row.rotated_at)}"
-        if row.previous_expires_at is not None and row.previous_expires_at > _now(row):
+        if row.previous_expires_at is not None and row.previous_expires_at > datetime.now(UTC):
             line += f", previous key valid until {row.previous_expires_at:%Y-%m-%d %H:%M %Z}"
         typer.echo(line)
 
@@ -102,7 +102,7 @@ def clients_set(
 ) -> None:
     """Change a client's policy (workers apply it within seconds)."""
     policy = _policy(mode, no_apq, log_unknown)
-    if not _run(lambda conn: registry.set_policy(conn, name, policy)):
+    if not _run(lambda conn: registry.set_policy(conn, name, policy.model_dump_json())):
         raise fail(f"no client named {name!r}")
     typer.echo(f"client {name}: {_describe(policy)}")
 
@@ -159,8 +159,7 @@ def _run(action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
             raise fail(f"cannot reach PostgreSQL: {exc}") from None
 
 
-def _describe(policy_json: str) -> str:
-    policy = ClientPolicy.model_validate_json(policy_json)
+def _describe(policy: ClientPolicy) -> str:
     extras = [] if policy.apq or policy.mode is not Mode.OPEN else ["no APQ"]
     if policy.log_unknown:
         extras.append("logs unknown operations")
@@ -169,7 +168,3 @@ def _describe(policy_json: str) -> str:
 
 def _day(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d}"
-
-
-def _now(row: registry.ClientRow) -> datetime:
-    return datetime.now(row.created_at.tzinfo)

@@ -10,7 +10,6 @@ hold only fragments are not operations of their own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,9 @@ from graphql import (
     GraphQLError,
     Node,
     OperationDefinitionNode,
+    Visitor,
     parse,
+    visit,
 )
 
 
@@ -89,9 +90,14 @@ def folder_documents(files: list[tuple[Path, str]]) -> list[FolderDocument]:
     ]
 
 
+def graphql_files(directory: Path) -> list[Path]:
+    """The .graphql files under `directory`, in path order."""
+    return sorted(p for p in directory.rglob("*.graphql") if p.is_file())
+
+
 def read_folder(directory: Path) -> list[FolderDocument]:
     """`folder_documents` of every .graphql file under `directory`, in path order."""
-    files = sorted(p for p in directory.rglob("*.graphql") if p.is_file())
+    files = graphql_files(directory)
     return folder_documents([(path, path.read_text(encoding="utf-8")) for path in files])
 
 
@@ -120,18 +126,17 @@ def _with_fragments(file: _File, fragments: dict[str, _Fragment]) -> str:
     return text + "".join(f"\n{fragments[name].source}\n" for name in missing)
 
 
+class _Spreads(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
 def _spreads(node: Node) -> frozenset[str]:
-    return frozenset(spread.name.value for spread in _walk(node))
-
-
-def _walk(node: Node) -> Iterator[FragmentSpreadNode]:
-    if isinstance(node, FragmentSpreadNode):
-        yield node
-    for key in node.keys:
-        value = getattr(node, key, None)
-        if isinstance(value, Node):
-            yield from _walk(value)
-        elif isinstance(value, tuple | list):
-            for item in value:
-                if isinstance(item, Node):
-                    yield from _walk(item)
+    """The fragments `node` spreads, by name."""
+    spreads = _Spreads()
+    visit(node, spreads)
+    return frozenset(spreads.names)

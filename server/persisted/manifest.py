@@ -23,7 +23,7 @@ from typing import Any
 from graphql import OperationDefinitionNode
 
 from execution.documents import Preparer, prepare, sha256_hex
-from server.persisted.folder import FolderError, folder_documents
+from server.persisted.folder import FolderError, folder_documents, graphql_files
 from server.persisted.policy import check_document_id
 from server.persisted.store import RegisteredDocument, Registration
 
@@ -165,7 +165,7 @@ def _read_text(path: Path) -> str:
 
 
 def _directory_entries(directory: Path) -> list[_Entry]:
-    files = sorted(p for p in directory.rglob("*.graphql") if p.is_file())
+    files = graphql_files(directory)
     if not files:
         raise ManifestError(f"{directory} holds no .graphql files")
     try:

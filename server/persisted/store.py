@@ -129,11 +129,13 @@ def _registered_key(client: str, document_id: str) -> str:
     return f"pq:{{{client}}}:r:{document_id}"
 
 
-def _apq_key(client: str, sha256: str) -> str:
+def apq_key(client: str, sha256: str) -> str:
+    """Where `client`'s APQ document of hash `sha256` lives in Redis."""
     return f"pq:{{{client}}}:a:{sha256}"
 
 
-def _apq_index_key(client: str) -> str:
+def apq_index_key(client: str) -> str:
+    """`client`'s APQ documents by save time in Redis (its quota's index)."""
     return f"pq:{{{client}}}:apq"
 
 
@@ -170,7 +172,7 @@ class RedisStore:
         """One MGET: registered first, then APQ."""
         with self.breaker.guard():
             registered, apq = await self.redis.mget(
-                _registered_key(client, document_id), _apq_key(client, document_id)
+                _registered_key(client, document_id), apq_key(client, document_id)
             )
         if registered is not None:
             return StoredDocument(_str(registered), registered=True)
@@ -185,7 +187,7 @@ class RedisStore:
 
     async def save_apq(self, client: str, sha256: str, text: str) -> None:
         """Keeps the text with the APQ TTL, within the client's quota (SAVE_APQ)."""
-        keys = [_apq_key(client, sha256), _apq_index_key(client)]
+        keys = [apq_key(client, sha256), apq_index_key(client)]
         with self.breaker.guard():
             await self._save_apq(keys, [text, self.apq_ttl_seconds, self.apq_per_client])
 
