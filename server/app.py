@@ -31,6 +31,7 @@ from server.graphql_view import GraphQLEndpoint
 from server.health import healthz, readyz
 from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
 from server.limits import Limits, check_document
+from server.live_viewers import LiveViewers
 from server.metrics import Metrics
 from server.metrics_port import listen
 from server.offload import Offload
@@ -55,6 +56,8 @@ class State(TypedDict):
     """PINQL_DATABASE_REPLICA_URL's pool: queries read there, mutations use `database`."""
     clients: ClientDirectory
     """The registered clients and their policies (server/client_keys.py)."""
+    live_viewers: LiveViewers
+    """Whether a signed-in viewer's user still exists (server/live_viewers.py)."""
     health: HealthConnection
     """PostgreSQL's readiness check, on a connection of its own (server/health.py)."""
     replica_health: HealthConnection | None
@@ -225,6 +228,11 @@ def create_app(
             if plans is not None:
                 caches["plans"] = plans
             metrics.watch_caches(caches)
+        live_viewers = LiveViewers(
+            database,
+            settings.viewer_recheck_seconds,
+            checked=metrics.viewer_checked if metrics is not None else None,
+        )
         health = HealthConnection.of(database)
         await clients.start(reader(health))
         replica_health = HealthConnection.of(replica) if replica is not None else None
@@ -239,6 +247,7 @@ def create_app(
                 "database": database,
                 "replica": replica,
                 "clients": clients,
+                "live_viewers": live_viewers,
                 "health": health,
                 "replica_health": replica_health,
                 "redis": redis,

@@ -47,6 +47,7 @@ from server.graphql_http import (
     request_error_status,
 )
 from server.idempotency import Executed, Idempotency, idempotency_key, request_fingerprint
+from server.live_viewers import LiveViewers
 from server.logs import ACCESS, new_request_id, request_id
 from server.metrics import Metrics, RequestRecord
 from server.persisted.policy import Mode, check_document_id
@@ -146,6 +147,9 @@ class GraphQLEndpoint:
             await clients.authenticate(client, headers.get(KEY_HEADER))
             record.client, record.client_version = client.name, client.version
             viewer_id = self.viewers.from_header(headers.get("authorization"))
+            if viewer_id is not None:
+                live: LiveViewers = request.state.live_viewers
+                await live.check(viewer_id)
             params = await read_params(
                 request,
                 headers,

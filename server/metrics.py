@@ -218,6 +218,13 @@ class Metrics:
             ("client",),
             registry=own,
         )
+        self.viewer_checks = Counter(
+            "pinql_viewer_checks",
+            "Signed-in viewers read from PostgreSQL to check that their user still exists, by "
+            "outcome: exists, gone (the token is refused), unavailable (503)",
+            ("outcome",),
+            registry=own,
+        )
         self.executions = Counter(
             "pinql_executions",
             "Operations executed, by where they ran (fast: the engine; graphql: graphql-core "
@@ -280,6 +287,10 @@ class Metrics:
         """Adds the observations tallied so far to the metrics."""
         for tallied in self._tallied:
             tallied.flush()
+
+    def viewer_checked(self, outcome: str, n: int) -> None:
+        """Counts `n` viewers read with `outcome` (LiveViewers' sink)."""
+        self.viewer_checks.labels(outcome).inc(n)
 
     def persisted_event(self, client: str, event: str) -> None:
         """Counts one persisted-query event (PersistedQueryStats' sink)."""

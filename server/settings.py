@@ -69,6 +69,14 @@ class Settings(DatabaseSettings, RemovedSettings):
         validation_alias="PINQL_TOKEN_TTL_SECONDS",
         description="Lifetime of tokens made by `pinql token`.",
     )
+    viewer_recheck_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        validation_alias="PINQL_VIEWER_RECHECK_SECONDS",
+        description="How long a worker trusts that a signed-in viewer's user exists before "
+        "reading it again: a deleted user's token is refused (401) within this time.",
+    )
 
     anonymous_policy: Annotated[ClientPolicy | None, NoDecode] = Field(
         default=None,

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 import httpx
+from asyncpg.connection import LoggedQuery
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from db import clients as registry
+from db.viewers import EXISTING
 from server.app import State, create_app
 from server.auth import issue_token
 from server.client_keys import KEY_HEADER, key_hash, new_key
@@ -28,17 +30,26 @@ SECRET = "test-secret-for-pinql-tests-0123456789"
 
 @dataclass
 class StatementLog:
-    """Every statement the app's connections sent, as asyncpg's query logger saw it."""
+    """Every statement the app's connections sent, as asyncpg's query logger saw it: the
+    requests' in `statements`, the edge's check that a signed-in viewer exists in
+    `viewer_checks` (server/live_viewers.py: a worker's read shared by the requests that
+    wait on it, made on a viewer's first sight, so not part of any request's count)."""
 
     statements: list[str] = field(default_factory=list)
+    viewer_checks: list[str] = field(default_factory=list)
 
     async def attach(self, conn: asyncpg.Connection) -> None:
         """Pool `init` hook: log this connection's statements."""
-        conn.add_query_logger(lambda record: self.statements.append(record.query))
+        conn.add_query_logger(self._logged)
+
+    def _logged(self, record: LoggedQuery) -> None:
+        kept = self.viewer_checks if record.query == EXISTING else self.statements
+        kept.append(record.query)
 
     def clear(self) -> None:
         """Forget what was logged so far."""
         self.statements.clear()
+        self.viewer_checks.clear()
 
     @property
     def count(self) -> int:

@@ -1,8 +1,8 @@
 """Every statement pinql sends has a plan fit for a keyed OLTP request: `EXPLAIN (FORMAT JSON)`
-of each loader's batch statement (loaders/) and each write statement (db/writes/), on a
-seeded, analyzed database, through a connection of the app's pool (db/pool.py's settings),
-shows no JIT compilation, no sequential scan of a large table, and an estimated cost within
-MAX_COST.
+of each loader's batch statement (loaders/), each write statement (db/writes/) and the
+edge's check that signed-in viewers exist (db/viewers.py), on a seeded, analyzed database,
+through a connection of the app's pool (db/pool.py's settings), shows no JIT compilation, no
+sequential scan of a large table, and an estimated cost within MAX_COST.
 
 A new loader or write statement fails the test until it is given arguments here (LOADER_KEYS,
 WRITE_ARGUMENTS): its plan is then checked like the others'. KNOWN names the statements
@@ -21,6 +21,7 @@ from typing import Any, get_type_hints
 import asyncpg
 import pytest
 
+import db.viewers
 import db.writes.boards
 import db.writes.comments
 import db.writes.follows
@@ -246,6 +247,9 @@ async def test_every_statement_has_a_keyed_plan(seeded: tuple[str, Sample]) -> N
         for name, sql in writes.items():
             arguments = WRITE_ARGUMENTS[name](sample)
             report[name] = _problems(await _explain(database, sql, arguments))
+        report["viewer_check"] = _problems(
+            await _explain(database, db.viewers.EXISTING, (sample.users,))
+        )
         await session.close()
     finally:
         await database.close()

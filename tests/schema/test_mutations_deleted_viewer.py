@@ -1,6 +1,7 @@
-"""A valid token whose user was deleted: every mutation that would write a row referencing the
-viewer answers UNAUTHENTICATED (not INTERNAL_SERVER_ERROR with a foreign-key traceback), and
-writes nothing; a read answers as for nobody.
+"""A valid token whose user was deleted after the worker last checked it (the edge refuses it
+with 401 from the next check on: tests/server/test_live_viewers.py): every mutation that would
+write a row referencing the viewer answers UNAUTHENTICATED (not INTERNAL_SERVER_ERROR with a
+foreign-key traceback), and writes nothing; a read answers as for nobody.
 
 The module writes into its own database (migrated, empty).
 """
@@ -30,7 +31,7 @@ async def database(make_database: MakeDatabase) -> str:
     return await new_database(make_database, with_world=False)
 
 
-async def test_a_deleted_viewer_is_unauthenticated_and_writes_nothing(
+async def test_a_viewer_deleted_since_checked_is_unauthenticated_and_writes_nothing(
     client: GraphQLClient, sql: asyncpg.Connection, caplog: pytest.LogCaptureFixture
 ) -> None:
     owner, gone = await new_users(sql, 2)
@@ -44,6 +45,8 @@ async def test_a_deleted_viewer_is_unauthenticated_and_writes_nothing(
         board,
         owner,
     )
+    seen = await client.execute("{ viewer { id } }", viewer=gone)
+    assert seen["data"] == {"viewer": {"id": encode_global_id("User", gone)}}
     await sql.execute("delete from users where id = $1", gone)
     rows_before = await _rows(sql)
     caplog.set_level(logging.ERROR)

@@ -398,8 +398,12 @@ async def test_bad_authorization_on_get_is_401_too(world_client: GraphQLClient) 
 
 
 async def test_valid_token_of_a_user_that_does_not_exist(world_client: GraphQLClient) -> None:
-    body = await world_client.execute("{ viewer { id } }", viewer=MISSING_USER)
-    assert without_cost(body) == {"data": {"viewer": None}}
+    response = await world_client.post("{ viewer { id } }", viewer=MISSING_USER)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert "no longer exists" in error["message"]
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
