@@ -24,6 +24,7 @@ from execution.documents import Preparer, prepare
 from execution.run import Runs
 from schema.build import build_schema
 from server.admission import Admission
+from server.auth import Viewers
 from server.client_keys import ClientDirectory, reader
 from server.gauges import Weighed
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
@@ -57,7 +58,8 @@ class State(TypedDict):
     clients: ClientDirectory
     """The registered clients and their policies (server/client_keys.py)."""
     live_viewers: LiveViewers
-    """Whether a signed-in viewer's user still exists (server/live_viewers.py)."""
+    """Who a bearer token signs in as, once their user is known to exist
+    (server/live_viewers.py)."""
     health: HealthConnection
     """PostgreSQL's readiness check, on a connection of its own (server/health.py)."""
     replica_health: HealthConnection | None
@@ -230,6 +232,7 @@ def create_app(
             metrics.watch_caches(caches)
         live_viewers = LiveViewers(
             database,
+            Viewers(settings.secret),
             settings.viewer_recheck_seconds,
             checked=metrics.viewer_checked if metrics is not None else None,
         )

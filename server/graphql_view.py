@@ -30,7 +30,7 @@ from execution.errors import BAD_REQUEST, INTERNAL, UNAVAILABLE, formatted
 from execution.run import Runs
 from loaders.base import batch_observer
 from server.admission import Admission, Admitted, Refused
-from server.auth import InvalidToken, Viewers
+from server.auth import InvalidToken
 from server.client_keys import KEY_HEADER, ClientDirectory
 from server.clients import Client, InvalidClient, client_from_headers
 from server.graphiql import graphiql_html
@@ -74,7 +74,6 @@ class GraphQLEndpoint:
         self, settings: Settings, metrics: Metrics | None = None, tracing: Tracing | None = None
     ) -> None:
         self.settings = settings
-        self.viewers = Viewers(settings.secret)
         self.get_max_age = settings.get_max_age
         self.metrics = metrics
         self.tracing = tracing
@@ -146,10 +145,8 @@ class GraphQLEndpoint:
             clients: ClientDirectory = request.state.clients
             await clients.authenticate(client, headers.get(KEY_HEADER))
             record.client, record.client_version = client.name, client.version
-            viewer_id = self.viewers.from_header(headers.get("authorization"))
-            if viewer_id is not None:
-                live: LiveViewers = request.state.live_viewers
-                await live.check(viewer_id)
+            signed_in: LiveViewers = request.state.live_viewers
+            viewer_id = await signed_in.viewer_of(headers.get("authorization"))
             params = await read_params(
                 request,
                 headers,

@@ -1,6 +1,6 @@
-"""Whether a signed-in viewer's user still exists: a token stays valid until it expires, but
-its user can be deleted before then, and that token must be refused (401) at the edge rather
-than run half-way as nobody.
+"""Who a request's bearer token signs in as, if that user still exists: a token stays valid
+until it expires, but its user can be deleted before then, and that token must be refused
+(401) at the edge rather than run half-way as nobody.
 
 Each worker reads a viewer's user on first sight and again once `recheck_seconds` have passed
 since (so a deletion takes effect everywhere within that time); the answer, either way, is
@@ -22,7 +22,7 @@ from db.errors import DatabaseUnavailable, StatementTimeout
 from db.pool import Database
 from db.viewers import existing_users
 from execution.errors import UNAVAILABLE
-from server.auth import InvalidToken
+from server.auth import InvalidToken, Viewers
 from server.graphql_http import RequestError
 
 log = logging.getLogger("pinql.auth")
@@ -52,26 +52,37 @@ Checked = Callable[[str, int], None]
 
 
 class LiveViewers:
-    """`check(viewer)` returns when the viewer's user exists (as last read, at most
-    `recheck_seconds` ago), else raises ViewerGone; ViewersUnavailable when it must be read
-    and cannot be. One per process (the app's lifespan)."""
+    """`viewer_of(header)`: the viewer `tokens` verify, once `check` found their user. One
+    per process (the app's lifespan)."""
 
     def __init__(
         self,
         database: Database,
+        tokens: Viewers,
         recheck_seconds: float = RECHECK_SECONDS,
         size: int = SIZE,
         checked: Checked | None = None,
     ) -> None:
         self.database = database
+        self.tokens = tokens
         self._known: TTLCache[int, bool] = TTLCache(size, recheck_seconds, timer=time.monotonic)
         self._checked = checked
         self._reads: DataLoader[int, bool] = DataLoader(
             self._read, cache=False, max_batch_size=BATCH
         )
 
+    async def viewer_of(self, authorization: str | None) -> int | None:
+        """The viewer an `Authorization` header signs in as; None if absent. InvalidToken
+        (ViewerGone among them) and ViewersUnavailable as `Viewers.from_header` and
+        `check`."""
+        viewer_id = self.tokens.from_header(authorization)
+        if viewer_id is not None:
+            await self.check(viewer_id)
+        return viewer_id
+
     async def check(self, viewer_id: int) -> None:
-        """Raises ViewerGone when `viewer_id`'s user no longer exists."""
+        """Returns when `viewer_id`'s user exists (as last read, at most `recheck_seconds`
+        ago); else ViewerGone, or ViewersUnavailable when it must be read and cannot be."""
         exists = self._known.get(viewer_id)
         if exists is None:
             exists = await self._reads.load(viewer_id)

@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from db.pool import Database
+from server.auth import Viewers
 from server.live_viewers import LiveViewers, ViewerGone, ViewersUnavailable
 from tests.conftest import MakeDatabase, new_database
 from tests.schema.test_mutations_follows import new_users
 from tests.server.test_client_keys import UNREACHABLE
-from tests.support import GraphQLClient, serve
+from tests.support import SECRET, GraphQLClient, serve
 
 VIEWER = "{ viewer { username } }"
 RECHECK = 0.3
@@ -107,7 +108,9 @@ async def test_a_check_that_cannot_be_made_is_unavailable_not_nobody(
     database = await Database.connect(UNREACHABLE, min_size=0, connect_timeout=1)
     counted: list[tuple[str, int]] = []
     try:
-        viewers = LiveViewers(database, checked=lambda outcome, n: counted.append((outcome, n)))
+        viewers = LiveViewers(
+            database, Viewers(SECRET), checked=lambda outcome, n: counted.append((outcome, n))
+        )
         caplog.set_level(logging.WARNING)
         with pytest.raises(ViewersUnavailable) as refused:
             await viewers.check(1)
@@ -126,7 +129,7 @@ async def test_a_check_answers_from_what_it_read(database: str, sql: asyncpg.Con
     await sql.execute("delete from users where id = $1", deleted)
     pool = await Database.connect(database, min_size=0)
     try:
-        viewers = LiveViewers(pool, recheck_seconds=60)
+        viewers = LiveViewers(pool, Viewers(SECRET), recheck_seconds=60)
         await viewers.check(kept)
         with pytest.raises(ViewerGone):
             await viewers.check(deleted)
