@@ -12,7 +12,8 @@ import asyncpg
 
 from bench.processes import VENV_BIN, run_checked
 from db.migrate import migrate
-from db.seed import BASE_COUNTS, TABLES
+from db.seed import BASE_COUNTS
+from db.seed_rows import TABLES
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "pinql_bench"

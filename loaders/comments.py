@@ -31,8 +31,8 @@ class CommentCountByPinIdLoader(CountByIdLoader):
 
     # Returns (pin id, comment count) for the visible pins.
     sql = f"""
-        select p.id, (select count(*) from comments c where c.pin_id = p.id)
-        from pins p join boards b on b.id = p.board_id
+        select p.id, c.comments
+        from pins p join boards b on b.id = p.board_id join pin_counts c on c.pin_id = p.id
         where p.id = any($2::bigint[]) and {board_visible("b")}
     """
 

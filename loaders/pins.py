@@ -70,8 +70,8 @@ class PinCountByBoardIdLoader(CountByIdLoader):
 
     # Returns (board id, pin count) for the visible boards.
     sql = f"""
-        select b.id, (select count(*) from pins p where p.board_id = b.id)
-        from boards b where b.id = any($2::bigint[]) and {board_visible("b")}
+        select b.id, c.pins from boards b join board_counts c on c.board_id = b.id
+        where b.id = any($2::bigint[]) and {board_visible("b")}
     """
 
 
@@ -86,14 +86,14 @@ class PinsByBoardIdLoader(_PinPageLoader):
 
 
 class PinCountByCreatorIdLoader(CountByIdLoader):
-    """How many pins each user created that the viewer may see."""
+    """How many pins each user created that the viewer may see: those on public boards, and
+    the viewer's own on their secret boards (a pin's creator owns its board)."""
 
     # Returns (creator id, visible pin count).
     sql = f"""
-        select k.id, (
-            select count(*) from pins p join boards b on b.id = p.board_id
-            where p.creator_id = k.id and {board_visible("b")}
-        ) from unnest($2::bigint[]) as k(id)
+        select c.user_id,
+            c.public_pins + case when c.user_id = {VIEWER} then c.secret_pins else 0 end
+        from user_counts c where c.user_id = any($2::bigint[])
     """
 
 
@@ -111,13 +111,14 @@ class SaveCountByPinIdLoader(CountByIdLoader):
     """How many times each pin was saved (repinned) onto boards the viewer may see
     (a pin the viewer may not see counts 0)."""
 
-    # Returns (pin id, visible repin count) for the visible pins.
+    # Returns (pin id, visible repin count) for the visible pins: the repins onto public
+    # boards, and the viewer's own onto their secret boards (a repin's creator owns its board).
     sql = f"""
-        select sp.id, (
+        select sp.id, c.public_saves + (
             select count(*) from pins p join boards b on b.id = p.board_id
-            where p.saved_from_id = sp.id and {board_visible("b")}
+            where p.creator_id = {VIEWER} and p.saved_from_id = sp.id and b.privacy = 'SECRET'
         )
-        from pins sp join boards sb on sb.id = sp.board_id
+        from pins sp join boards sb on sb.id = sp.board_id join pin_counts c on c.pin_id = sp.id
         where sp.id = any($2::bigint[]) and {board_visible("sb")}
     """
 
@@ -125,10 +126,13 @@ class SaveCountByPinIdLoader(CountByIdLoader):
 class LatestPinCountLoader(CountByIdLoader):
     """How many pins the viewer may see in all (key 0: the whole list)."""
 
-    # Returns (0, visible pin count).
+    # Returns (0, visible pin count): the public pins, and the viewer's own on their secret
+    # boards (a pin's creator owns its board).
     sql = f"""
-        select 0, count(*) from pins p join boards b on b.id = p.board_id
-        where {board_visible("b")} and 0 = any($2::bigint[])
+        select 0, (select sum(t.public_pins)::bigint from pin_totals t) + coalesce(
+            (select c.secret_pins from user_counts c where c.user_id = {VIEWER}), 0
+        )
+        where 0 = any($2::bigint[])
     """
 
 

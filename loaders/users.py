@@ -55,10 +55,7 @@ class FollowerCountByUserIdLoader(CountByIdLoader):
 
     viewer_scoped = False
     # Returns (user id, follower count).
-    sql = """
-        select k.id, (select count(*) from follows f where f.followee_id = k.id)
-        from unnest($1::bigint[]) as k(id)
-    """
+    sql = "select user_id, followers from user_counts where user_id = any($1::bigint[])"
 
 
 class FollowingCountByUserIdLoader(CountByIdLoader):
@@ -66,10 +63,7 @@ class FollowingCountByUserIdLoader(CountByIdLoader):
 
     viewer_scoped = False
     # Returns (user id, following count).
-    sql = """
-        select k.id, (select count(*) from follows f where f.follower_id = k.id)
-        from unnest($1::bigint[]) as k(id)
-    """
+    sql = "select user_id, following from user_counts where user_id = any($1::bigint[])"
 
 
 class FollowersByUserIdLoader(PageByParentLoader[UserRow]):

@@ -1,11 +1,11 @@
 """The `pinql` command: serve, migrate, seed, token, schema export/check, clients
-add/list/set/rotate/remove, and operations register/list/explain."""
+add/list/set/rotate/remove, operations register/list/explain, and check counters."""
 
 from __future__ import annotations
 
 import typer
 
-from server.cli import clients, operations, run, schema
+from server.cli import check, clients, operations, run, schema
 from server.cli.schema import schema_diff
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ for command in (run.serve, run.migrate, run.seed, run.token):
 app.add_typer(schema.app, name="schema")
 app.add_typer(clients.app, name="clients")
 app.add_typer(operations.app, name="operations")
+app.add_typer(check.app, name="check")
 
 
 def main() -> None:

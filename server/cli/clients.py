@@ -3,19 +3,15 @@ keys (kept in PostgreSQL; server/client_keys.py says how requests prove them).""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
-import asyncpg
 import typer
 from pydantic import ValidationError
 
 from db import clients as registry
-from server.cli.common import fail, load_settings
+from server.cli.common import fail, on_database
 from server.client_keys import KEY_HEADER, key_hash, new_key
-from server.database_url import database_target
 from server.persisted.policy import ANONYMOUS, ClientPolicy, Mode, check_client_name
 
 T = TypeVar("T")
@@ -72,7 +68,9 @@ def clients_add(
 ) -> None:
     """Register a client and print its key (only now: pinql keeps its hash)."""
     policy, key = _policy(mode, no_apq, log_unknown), new_key()
-    if not _run(lambda conn: registry.add(conn, name, policy.model_dump_json(), key_hash(key))):
+    if not on_database(
+        lambda conn: registry.add(conn, name, policy.model_dump_json(), key_hash(key))
+    ):
         raise fail(f"client {name!r} exists: `pinql clients rotate {name}` gives it a new key")
     typer.echo(f"added client {name} ({_describe(policy)}); its key, shown once:", err=True)
     typer.echo(key)
@@ -81,7 +79,7 @@ def clients_add(
 @app.command("list")
 def clients_list() -> None:
     """Show the registered clients, their policies and keys' ages (never the keys)."""
-    rows = _run(registry.clients)
+    rows = on_database(registry.clients)
     if not rows:
         typer.echo("no clients are registered (pinql clients add NAME --policy ...)")
         return
@@ -102,7 +100,7 @@ def clients_set(
 ) -> None:
     """Change a client's policy (workers apply it within seconds)."""
     policy = _policy(mode, no_apq, log_unknown)
-    if not _run(lambda conn: registry.set_policy(conn, name, policy.model_dump_json())):
+    if not on_database(lambda conn: registry.set_policy(conn, name, policy.model_dump_json())):
         raise fail(f"no client named {name!r}")
     typer.echo(f"client {name}: {_describe(policy)}")
 
@@ -120,7 +118,7 @@ def clients_rotate(
     """Give a client a new key and print it; the current key keeps working for the grace
     period (a key rotated out earlier stops at once)."""
     key = new_key()
-    if not _run(lambda conn: registry.rotate(conn, name, key_hash(key), grace_hours * 3600)):
+    if not on_database(lambda conn: registry.rotate(conn, name, key_hash(key), grace_hours * 3600)):
         raise fail(f"no client named {name!r}")
     typer.echo(
         f"client {name} has a new key; the previous one works for {grace_hours:g} more "
@@ -134,29 +132,9 @@ def clients_rotate(
 def clients_remove(name: Name) -> None:
     """Forget a client: its key stops working within seconds (its registered operations
     stay, for when it is added again)."""
-    if not _run(lambda conn: registry.remove(conn, name)):
+    if not on_database(lambda conn: registry.remove(conn, name)):
         raise fail(f"no client named {name!r}")
     typer.echo(f"removed client {name}")
-
-
-def _run(action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Runs `action` on a connection to the configured (or embedded) database."""
-    settings = load_settings()
-
-    async def run(url: str) -> T:
-        conn = await asyncpg.connect(url)
-        try:
-            return await action(conn)
-        except asyncpg.UndefinedTableError:
-            raise fail("the database has no clients table: run `pinql migrate` first") from None
-        finally:
-            await conn.close()
-
-    with database_target(settings) as target:
-        try:
-            return asyncio.run(run(target.url))
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise fail(f"cannot reach PostgreSQL: {exc}") from None
 
 
 def _describe(policy: ClientPolicy) -> str:

@@ -13,9 +13,13 @@ from tests.conftest import MakeDatabase
 
 TABLES = {
     "users",
+    "user_counts",
     "boards",
+    "board_counts",
     "clients",
     "pins",
+    "pin_counts",
+    "pin_totals",
     "comments",
     "follows",
     "registered_documents",

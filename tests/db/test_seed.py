@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from db.migrate import migrate
-from db.seed import ANCHOR, SeedCounts, is_empty, seed
+from db.seed import is_empty, seed
+from db.seed_rows import ANCHOR, SeedCounts
 from tests.conftest import MakeDatabase
 
 SCALE = 0.05

@@ -46,9 +46,7 @@ LARGE_TABLES = frozenset({"pins", "comments", "follows"})
 """Tables no statement may read whole."""
 WRITE_MODULES = (db.writes.boards, db.writes.comments, db.writes.follows, db.writes.pins)
 KNOWN = {
-    "latest_pin_count": "count(*) of every visible pin (LatestPins.totalCount)",
     "home_feed_count": "count(*) of every visible pin of every followee",
-    "pin_count_by_creator_id": "count(*) of each creator's visible pins",
     "latest_pins": "the planner cannot see `limit k.lim` through the lateral page of the one"
     " parent and estimates a tenth of the visible pins",
 }

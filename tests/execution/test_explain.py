@@ -214,7 +214,7 @@ def test_the_text_shows_the_tree_and_the_waves() -> None:
         "  viewer                resolvers.query.viewer",
         "  UserByIdLoader (loaders.user_by_id):",
     ]
-    assert "    select k.id, (select count(*) from follows f where f.followee_id = k.id) from" in (
+    assert "    select user_id, followers from user_counts where user_id = any($1::bigint[])" in (
         text.splitlines()
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from db.counters import drifts
 from resolvers.ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient
@@ -252,6 +253,7 @@ async def test_twenty_concurrent_follows_by_one_viewer_leave_one_row(
         {"id": gid("User", bob)},
     )
     assert data == {"node": {"followerCount": 1, "followers": {"totalCount": 1}}}
+    assert await drifts(sql) == []
 
 
 async def test_twenty_users_following_one_at_once_make_twenty_followers(
@@ -278,6 +280,7 @@ async def test_twenty_users_following_one_at_once_make_twenty_followers(
     assert sorted(n["id"] for n in node["followers"]["nodes"]) == sorted(
         gid("User", fan) for fan in fans
     )
+    assert await drifts(sql) == []
 
 
 async def test_concurrent_follows_and_unfollows_by_one_viewer_leave_at_most_one_row(
@@ -289,5 +292,6 @@ async def test_concurrent_follows_and_unfollows_by_one_viewer_leave_at_most_one_
     assert all(p["userErrors"] == [] for p in payloads)
     rows = await follow_rows(sql, alice, bob)
     assert rows in (0, 1)
+    assert await drifts(sql) == []
     final = await change(client, FOLLOW, bob, viewer=alice)
     assert final["user"] == user(bob, followers=1, following=0, followed=True)

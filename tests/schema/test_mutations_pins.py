@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from db.counters import drifts
 from db.writes.pins import LOCK_SAVE
 from tests.conftest import MakeDatabase
 from tests.schema.test_mutations_boards import (
@@ -869,6 +870,7 @@ async def test_concurrent_saves_onto_one_board_make_one_repin(fresh: World) -> N
     assert len(saves) == 1
     expected = {"pin": {"id": gid("Pin", saves[0]["id"])}, "userErrors": []}
     assert payloads == [expected] * 20
+    assert await drifts(fresh.conn) == []
 
 
 async def test_concurrent_saves_onto_many_boards_make_one_repin_each(fresh: World) -> None:
@@ -908,6 +910,7 @@ async def test_concurrent_saves_onto_many_boards_make_one_repin_each(fresh: Worl
             },
             "userErrors": [],
         }
+    assert await drifts(fresh.conn) == []
 
 
 # ---- without a viewer --------------------------------------------------------------------------
@@ -1017,3 +1020,4 @@ async def test_saving_and_moving_one_pin_at_once_do_not_deadlock(fresh: World) -
     rows = await conn.fetch("select id, saved_from_id from pins where board_id = $1", board_id)
     assert sorted((r["id"], r["saved_from_id"]) for r in rows)[0] == (P1, None)
     assert len(rows) == 2
+    assert await drifts(conn) == []

@@ -119,4 +119,4 @@ async def test_an_unmigrated_database_says_to_migrate(
     monkeypatch.setenv("DATABASE_URL", await make_database())
     code, _, err = await asyncio.to_thread(pinql, "clients", "list")
     assert code == 1
-    assert "the database has no clients table: run `pinql migrate` first" in err
+    assert 'relation "clients" does not exist): run `pinql migrate` first' in err

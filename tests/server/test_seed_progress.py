@@ -14,7 +14,8 @@ import asyncpg
 from rich.console import Console
 
 from db.migrate import migrate
-from db.seed import TABLES, seed
+from db.seed import seed
+from db.seed_rows import TABLES
 from server.cli.progress import PlainProgress, seed_progress
 from tests.conftest import MakeDatabase
 
