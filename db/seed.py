@@ -8,6 +8,7 @@ import random
 import asyncpg
 
 from db.counters import DEFER, rebuild
+from db.feeds import fan_out
 from db.seed_progress import SILENT, SeedProgress, counted
 from db.seed_rows import TABLES, SeedCounts, generate
 
@@ -37,20 +38,21 @@ async def seed(
     progress: SeedProgress = SILENT,
 ) -> SeedCounts:
     """Loads the data set for (scale, seed) into empty tables in one transaction, counters
-    included; returns counts.
+    and home feeds included; returns counts.
     `progress` hears each table start, advance and end."""
     counts = _counts_for(scale)
     if not await is_empty(conn):
         raise ValueError("seed needs empty tables, but users already has rows")
     tables = generate(counts, random.Random(seed))
     async with conn.transaction():
-        await conn.execute(DEFER)  # one rebuild of the counters beats a trigger per row
+        await conn.execute(DEFER)  # one rebuild beats triggers per row
         for table, columns, rows in tables:
             progress.start(table, getattr(counts, table))
             records = counted(rows, table, progress)
             await conn.copy_records_to_table(table, records=records, columns=columns)
             progress.done(table)
         await rebuild(conn)
+        await fan_out(conn)
         await conn.execute(SET_SEQUENCES)
     await conn.execute(ANALYZE)
     return counts

@@ -19,10 +19,15 @@ from loaders.boards import BoardByIdLoader
 from loaders.rows import PIN_WIDTH, PinRow, board_columns, board_row, pin_columns, pin_row
 
 # Select list and source of a pin the viewer may see, then its board's columns (prefix b_).
+PIN_AND_BOARD = f"{pin_columns()}, {board_columns('b', prefix='b_')}"
 PIN_WITH_BOARD = f"""
-    {pin_columns()}, {board_columns("b", prefix="b_")}
+    {PIN_AND_BOARD}
     from pins p join boards b on b.id = p.board_id
 """
+# The viewer follows the pin's creator.
+_FOLLOWED = f"""exists (
+    select from follows f where f.follower_id = {VIEWER} and f.followee_id = p.creator_id
+)"""
 
 
 class _PrimesBoards:
@@ -160,18 +165,30 @@ class HomeFeedCountLoader(CountByIdLoader):
 class HomeFeedLoader(_PinPageLoader):
     """Pages of the viewer's home feed (parent 0): pins by followed users, newest first.
 
-    Each followee contributes at most one page of its newest pins (index scan per followee),
-    and the union is cut to the page: the cost grows with followees, not with their pins.
+    Read from the viewer's fanned-out feed rows (migration 0005: one index range, however many
+    users the viewer follows), merged with the newest pins of the pulled users the viewer
+    follows (creators with too many followers to fan out to; few in all). Each row is checked
+    against the pin, its board's privacy and the follow, so the rows never decide what shows.
     An anonymous viewer follows nobody: its feed is empty (resolvers refuse it first).
     """
 
     body = f"""
-        select fp.* from follows f
-        cross join lateral (
-            select p.id as position, {PIN_WITH_BOARD}
-            where p.creator_id = f.followee_id and p.id < {AFTER} and {board_visible("b")}
-            order by p.id desc limit k.lim
-        ) as fp
-        where f.follower_id = {VIEWER}
-        order by fp.position desc limit k.lim
+        select u.* from (
+            (select p.id as position, {PIN_AND_BOARD}
+             from feed_items i join pins p on p.id = i.pin_id join boards b on b.id = p.board_id
+             where i.user_id = {VIEWER} and i.pin_id < {AFTER} and {board_visible("b")}
+               and {_FOLLOWED}
+             order by i.pin_id desc limit k.lim)
+            union
+            (select pulled.* from user_counts c
+             cross join lateral (
+                select p.id as position, {PIN_WITH_BOARD}
+                where p.creator_id = c.user_id and p.id < {AFTER} and {board_visible("b")}
+                order by p.id desc limit k.lim
+             ) as pulled
+             where c.pulled and exists (
+                select from follows f where f.follower_id = {VIEWER} and f.followee_id = c.user_id
+             ))
+        ) as u
+        order by u.position desc limit k.lim
     """

@@ -18,6 +18,7 @@ TABLES = {
     "board_counts",
     "clients",
     "pins",
+    "feed_items",
     "pin_counts",
     "pin_totals",
     "comments",

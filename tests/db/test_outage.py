@@ -108,7 +108,7 @@ async def test_a_statement_running_when_postgres_stops(
     # shutting down, refuses or breaks: every such failure says the database went away.
     lost = (
         r"^((PostgreSQL closed|lost) the connection|PostgreSQL (is not accepting|refused)"
-        r"|the connection to PostgreSQL broke)"
+        r"|the connection to PostgreSQL (broke|failed: connection reset by peer))"
     )
     with pytest.raises(DatabaseUnavailable, match=lost):
         await running
