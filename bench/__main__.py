@@ -22,6 +22,18 @@ def _keys(text: str) -> list[str]:
     return keys
 
 
+def _scales(text: str) -> list[float]:
+    try:
+        scales = [float(k) for k in text.split(",") if k.strip()]
+    except ValueError:
+        scales = []
+    if not scales or len(set(scales)) != len(scales):
+        raise argparse.ArgumentTypeError(
+            f"--scale takes distinct numbers separated by commas (10,1), got {text!r}"
+        )
+    return scales
+
+
 def _setting(text: str) -> tuple[str, str]:
     name, equals, value = text.partition("=")
     if not equals or not name.startswith("PINQL_"):
@@ -77,10 +89,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--soak-interval", type=int, default=10, help="seconds between samples")
     parser.add_argument(
         "--scale",
-        type=float,
-        default=SCALE,
-        help=f"the data set's size (1 = 100k pins; default {SCALE:g}), seeded once into its "
-        "own database",
+        dest="scales",
+        type=_scales,
+        default=[SCALE, 1.0],
+        help=f"the data sets' sizes, measured one after the other in this run (1 = 100k pins; "
+        f"default {SCALE:g},1: the report then compares each operation's cost across them); "
+        "each seeded once into its own database",
     )
     parser.add_argument(
         "--baseline",
@@ -97,7 +111,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         or args.connections < 1
         or args.rounds < 1
         or args.soak < 0
-        or not MIN_SCALE <= args.scale <= 100
+        or not all(MIN_SCALE <= scale <= 100 for scale in args.scales)
     ):
         parser.error(
             "--workers, --duration, --connections and --rounds must be >= 1, --soak >= 0, "

@@ -24,6 +24,9 @@ PG_CPU_TOLERANCE = 1.10
 """PostgreSQL CPU per request may exceed the floor's by this factor: a run's noise."""
 MAX_ROUND_TRIPS = 5
 MAX_P99_OVER_P50 = 3.0
+MAX_SCALE_GROWTH = 1.3
+"""PostgreSQL CPU per request at the largest scale at most this times the smallest's (issue
+16: an operation's cost must not grow with the data)."""
 FEW_RESPONSES = 100
 """A row with fewer responses than this shows its count: its figures rest on few."""
 SOAK_HEADING = "## Soak"
@@ -110,6 +113,8 @@ class Report:
     command: str
     date: datetime
     args: argparse.Namespace
+    scale: float
+    """The data set's scale this report's rows ran on."""
     machine: Machine
     harness: Harness
     results: list[Measured]
@@ -162,51 +167,55 @@ class Report:
         return lines
 
     def markdown(self) -> str:
-        """docs/benchmarks.md without its soak section."""
+        """docs/benchmarks.md without its soak section (this report alone)."""
+        return markdown([self])
+
+    def header(self) -> list[str]:
+        """The title, the command, the date and the machine."""
+        return [
+            "# Benchmarks",
+            "",
+            "Written by the benchmark (`bench/`); the latest run's numbers. Run it with",
+            "",
+            "```sh",
+            self.command,
+            "```",
+            "",
+            f"Run on {self.date:%Y-%m-%d %H:%M} UTC.",
+            "",
+            "## Machine",
+            "",
+            *self.machine.lines(),
+        ]
+
+    def conditions(self) -> list[str]:
+        """The data set and the machine's load around this report's rows."""
         loads = [m.usage.load for m in self.results]
         counts = ", ".join(f"{n:,} {t}" for t, n in self.harness.table_counts.items())
-        warnings = ["## Warnings", "", *(f"- {w}" for w in self.warnings), ""]
-        return "\n".join(
-            [
-                "# Benchmarks",
-                "",
-                "Written by the benchmark (`bench/`); the latest run's numbers. Run it with",
-                "",
-                "```sh",
-                self.command,
-                "```",
-                "",
-                f"Run on {self.date:%Y-%m-%d %H:%M} UTC.",
-                "",
-                "## Machine",
-                "",
-                *self.machine.lines(),
-                f"- data set `{self.harness.database}` (scale {self.args.scale:g}): {counts}",
-                f"- before the run: load average (1, 5, 15 min) {_loads(self.load_before)}, "
-                f"{self.busy_before:.2f} cores busy; load average "
-                f"1-min at the end of each measured run: {min(loads, default=0):.2f} to "
-                f"{max(loads, default=0):.2f}; after: {_loads(self.load_after)}",
-                "",
-                "## Results",
-                "",
-                self.table(),
-                "",
-                "Ratio to the floor measured in the same run"
-                + (", and of this commit to the baseline:" if self.harness.baseline else ":"),
-                "",
-                *self.ratios(),
-                "",
-                *(warnings if self.warnings else []),
-                "## What was sent",
-                "",
-                *self.sent(),
-                "",
-                "## How to read it",
-                "",
-                *self.how_to_read(),
-                "",
-            ]
-        )
+        return [
+            f"- data set `{self.harness.database}` (scale {self.scale:g}): {counts}",
+            f"- before the run: load average (1, 5, 15 min) {_loads(self.load_before)}, "
+            f"{self.busy_before:.2f} cores busy; load average "
+            f"1-min at the end of each measured run: {min(loads, default=0):.2f} to "
+            f"{max(loads, default=0):.2f}; after: {_loads(self.load_after)}",
+        ]
+
+    def results_section(self, heading: str) -> list[str]:
+        """The table, the ratios and the warnings, under `heading`."""
+        warnings = ["### Warnings" if heading.startswith("###") else "## Warnings", ""]
+        warnings += [f"- {w}" for w in self.warnings] + [""]
+        return [
+            heading,
+            "",
+            self.table(),
+            "",
+            "Ratio to the floor measured in the same run"
+            + (", and of this commit to the baseline:" if self.harness.baseline else ":"),
+            "",
+            *self.ratios(),
+            "",
+            *(warnings if self.warnings else []),
+        ]
 
     def sent(self) -> list[str]:
         """The subjects, each operation's variables and statements, the servers and wrk."""
@@ -304,10 +313,72 @@ def _loads(loads: tuple[float, float, float]) -> str:
     return ", ".join(f"{x:.2f}" for x in loads)
 
 
-def write_report(path: Path, report: Report) -> None:
-    """Writes the report to `path`, keeping the soak section it already holds."""
+def markdown(reports: list[Report]) -> str:
+    """docs/benchmarks.md without its soak section: each scale's results (largest first, as
+    run), then, with several, how each operation's cost grows from the smallest to the
+    largest."""
+    first = reports[0]
+    several = len(reports) > 1
+    lines = [*first.header()]
+    for report in reports:
+        lines += report.conditions()
+    lines.append("")
+    if several:
+        lines += ["## Results", ""]
+    for report in reports:
+        heading = f"### Scale {report.scale:g}" if several else "## Results"
+        lines += report.results_section(heading)
+    if several:
+        lines += across_scales(reports)
+    lines += ["## What was sent", ""]
+    for report in reports:
+        if several:
+            lines += [f"At scale {report.scale:g}:", ""]
+        lines += [*report.sent(), ""]
+    lines += ["## How to read it", "", *first.how_to_read(), ""]
+    return "\n".join(lines)
+
+
+def across_scales(reports: list[Report]) -> list[str]:
+    """Per operation and row: req/s and PostgreSQL CPU per request at each scale, and the
+    CPU's growth from the smallest scale to the largest against MAX_SCALE_GROWTH."""
+    ordered = sorted(reports, key=lambda r: r.scale)
+    small, large = ordered[0], ordered[-1]
+    scales = [f"scale {r.scale:g}" for r in ordered]
+    lines = [
+        "## Across scales",
+        "",
+        "| operation | sent as | "
+        + " | ".join(f"req/s {s}" for s in scales)
+        + " | "
+        + " | ".join(f"PG CPU ms/req {s}" for s in scales)
+        + f" | PG CPU {large.scale:g} ÷ {small.scale:g} | ≤ {MAX_SCALE_GROWTH}x |",
+        "|---|---|" + "---:|" * (2 * len(ordered) + 1) + ":-:|",
+    ]
+    for key, operation in large.harness.operations.items():
+        for variant in ("text", "hash", "floor"):
+            found = [
+                next((m for m in r.results if m.operation == key and m.variant == variant), None)
+                for r in ordered
+            ]
+            if any(m is None for m in found):
+                continue
+            measured = [m for m in found if m is not None]
+            growth = measured[-1].postgres_ms / max(measured[0].postgres_ms, 1e-9)
+            lines.append(
+                f"| {operation.name if variant == 'text' else ''} | {ROWS[variant]} | "
+                + " | ".join(f"{m.wrk.requests_per_second:.0f}" for m in measured)
+                + " | "
+                + " | ".join(f"{m.postgres_ms:.2f}" for m in measured)
+                + f" | {growth:.2f}x | {_verdict(growth <= MAX_SCALE_GROWTH)} |"
+            )
+    return [*lines, ""]
+
+
+def write_report(path: Path, reports: list[Report]) -> None:
+    """Writes the reports to `path`, keeping the soak section it already holds."""
     soak = _section(path, SOAK_HEADING)
-    path.write_text(report.markdown() + ("\n" + soak if soak else ""))
+    path.write_text(markdown(reports) + ("\n" + soak if soak else ""))
 
 
 def write_soak(path: Path, text: str) -> None:

@@ -25,7 +25,7 @@ from bench.harness import Harness, harness
 from bench.machine import Machine
 from bench.meters import Usage, busy_cores
 from bench.operations import BASELINE, ROOT_FIELDS, ROWS, Operation
-from bench.report import Measured, Report, write_report
+from bench.report import Measured, Report, markdown, write_report
 from bench.wrk import WrkRequest, WrkResult, combined, find_wrk, run_wrk, write_script
 
 CHECK_TIMEOUT_SECONDS = 60.0
@@ -201,8 +201,41 @@ def main(args: argparse.Namespace) -> int:
     if idle > BUSY_CORES:
         print(f"WARNING: the machine is busy before the run ({idle:.2f} cores): expect noise")
     date = datetime.now(UTC)
+    reports: list[Report] = []
+    logs: list[str] = []
+    for scale in args.scales:
+        loads = os.getloadavg() if reports else load_before
+        report, log = _run_at(args, scale, date, loads, idle)
+        reports.append(report)
+        if log:
+            logs.append(f"at scale {scale:g}:\n{log}")
+    print()
+    print(markdown(reports))
+    if args.write:
+        write_report(args.write, reports)
+        print(f"\nwrote {args.write}")
+    if logs:
+        print("\nwarnings and errors the servers logged:\n" + "\n".join(logs))
+    results = [m for report in reports for m in report.results]
+    failures = [f"{m.operation} {m.variant}: {p}" for m in results for p in m.wrk.failures]
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    print(f"\ntotal runtime: {time.monotonic() - started:.0f} s")
+    return 1 if failures else 0
+
+
+def _run_at(
+    args: argparse.Namespace,
+    scale: float,
+    date: datetime,
+    load_before: tuple[float, float, float],
+    idle: float,
+) -> tuple[Report, str]:
+    """Every operation measured on the data set of `scale`; its report and what its servers
+    logged."""
+    print(f"scale {scale:g}:", flush=True)
     with harness(
-        args.workers, args.operations, dict(args.server_env), args.baseline, scale=args.scale
+        args.workers, args.operations, dict(args.server_env), args.baseline, scale=scale
     ) as h:
         results, warnings = measure(h, args)
         logs = [(f"server log ({h.server.command})", h.server_log)]
@@ -217,6 +250,7 @@ def main(args: argparse.Namespace) -> int:
             command=shlex.join([".venv/bin/python", "-m", "bench", *sys.argv[1:]]),
             date=date,
             args=args,
+            scale=scale,
             machine=Machine.describe(h.postgres_version),
             harness=h,
             results=results,
@@ -225,18 +259,7 @@ def main(args: argparse.Namespace) -> int:
             load_after=os.getloadavg(),
             warnings=warnings,
         )
-    print()
-    print(report.markdown())
-    if args.write:
-        write_report(args.write, report)
-        print(f"\nwrote {args.write}")
-    if log:
-        print(f"\nwarnings and errors the servers logged:\n{log}")
-    failures = [f"{m.operation} {m.variant}: {p}" for m in results for p in m.wrk.failures]
-    for failure in failures:
-        print(f"FAILED: {failure}")
-    print(f"\ntotal runtime: {time.monotonic() - started:.0f} s")
-    return 1 if failures else 0
+    return report, log
 
 
 def _loads(loads: tuple[float, float, float]) -> str:

@@ -46,14 +46,24 @@ def test_the_soak_has_no_baseline(capsys: pytest.CaptureFixture[str]) -> None:
     assert "the soak has no baseline" in capsys.readouterr().err
 
 
-def test_the_scale_picks_a_data_set_of_its_own() -> None:
-    assert parse_args([]).scale == SCALE == 10
-    assert dataset_database(parse_args([]).scale) == "pinql_bench"
-    assert dataset_database(parse_args(["--scale", "1"]).scale) == "pinql_bench_s1"
-    assert dataset_database(parse_args(["--scale", "0.5"]).scale) == "pinql_bench_s0_5"
+def test_each_scale_picks_a_data_set_of_its_own() -> None:
+    assert parse_args([]).scales == [SCALE, 1] == [10, 1]
+    assert [dataset_database(s) for s in parse_args([]).scales] == [
+        "pinql_bench",
+        "pinql_bench_s1",
+    ]
+    assert parse_args(["--scale", "1"]).scales == [1]
+    assert dataset_database(parse_args(["--scale", "0.5"]).scales[0]) == "pinql_bench_s0_5"
 
 
-@pytest.mark.parametrize("value", ["0", "0.001", "101", "-1"])
+@pytest.mark.parametrize("value", ["", "10,,x", "1,1"])
+def test_scales_are_distinct_numbers(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--scale", value])
+    assert "--scale takes distinct numbers separated by commas" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "0.001", "101", "-1", "10,0"])
 def test_a_scale_outside_the_data_sets_is_refused(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import cast
 
 import asyncpg
+import pytest
 
 from bench.__main__ import parse_args
 from bench.baseline import Checkout
@@ -23,7 +24,7 @@ from bench.machine import Machine
 from bench.meters import Meter, Usage
 from bench.operations import ROWS, operations, row_keys
 from bench.processes import Server
-from bench.report import Measured, Report
+from bench.report import Measured, Report, across_scales, markdown
 from bench.wrk import WrkResult
 
 SUBJECTS = Subjects(
@@ -115,6 +116,7 @@ def _report(tmp_path: Path, results: list[Measured], *, baseline: bool) -> Repor
         command="python -m bench",
         date=datetime(2026, 1, 1, tzinfo=UTC),
         args=args,
+        scale=10,
         machine=Machine("cpu", 2, 4.0, "3.11", "15", {}),
         harness=_harness(tmp_path, ["nodes", "latest"], baseline=baseline),
         results=results,
@@ -165,3 +167,28 @@ def test_the_checks_warnings_reach_the_report(tmp_path: Path) -> None:
     report = replace(_report(tmp_path, results, baseline=True), warnings=[warning])
 
     assert f"## Warnings\n\n- {warning}\n" in report.markdown()
+
+
+def test_several_scales_compare_each_operations_cost(tmp_path: Path) -> None:
+    def at(scale: float, pg_cpu: float) -> Report:
+        results = []
+        for row in row_keys(False):
+            measured = _measured("nodes", row, 100.0)
+            requests = measured.usage.counts.requests
+            usage = replace(measured.usage, postgres_cpu=pg_cpu * requests / 1000)
+            results.append(replace(measured, usage=usage))
+        return replace(_report(tmp_path, results, baseline=False), scale=scale)
+
+    large, small = at(10, 2.6), at(1, 2.0)
+    assert large.results[0].postgres_ms == pytest.approx(2.6)
+    lines = across_scales([large, small])
+    assert lines[2] == (
+        "| operation | sent as | req/s scale 1 | req/s scale 10 | PG CPU ms/req scale 1 "
+        "| PG CPU ms/req scale 10 | PG CPU 10 ÷ 1 | ≤ 1.3x |"
+    )
+    assert lines[4] == "| NodeLookup | full text | 100 | 100 | 2.00 | 2.60 | 1.30x | pass |"
+    growing = across_scales([at(10, 2.7), small])
+    assert growing[4].endswith("| 1.35x | **FAIL** |")
+    text = markdown([large, small])
+    assert text.index("### Scale 10") < text.index("### Scale 1\n") < text.index("## Across")
+    assert "At scale 1:" in text
