@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cachetools import LRUCache
 from graphql import ExecutionResult, OperationDefinitionNode
 
 from db.pool import Session
+from db.write_keys import WriteKey
 from execution.cache import PlanCache, Unplanned
 from execution.documents import PreparedDocument
 from execution.engine import NotRun, execute
@@ -72,25 +74,22 @@ class Runs:
         session: Session,
         viewer_id: int | None,
         request_id: str | None = None,
+        write_key: WriteKey | None = None,
     ) -> Outcome:
-        """Runs one operation of a valid document for `viewer_id` on the request's session."""
+        """Runs one operation of a valid document for `viewer_id` on the request's session;
+        a keyed mutation's writes are recorded under `write_key` (db/write_keys.py)."""
+        graphql = partial(_on_graphql, prepared, operation, variables, session, viewer_id)
         planned = self.plans.get(prepared, operation) if self.plans is not None else None
         if planned is None:
-            return await _on_graphql(
-                prepared, operation, variables, session, viewer_id, request_id, "disabled"
-            )
+            return await graphql(request_id, "disabled", write_key)
         if isinstance(planned, Unplanned):
-            return await _on_graphql(
-                prepared, operation, variables, session, viewer_id, request_id, planned.reason
-            )
+            return await graphql(request_id, planned.reason, write_key)
         loaders = Loaders.build(session, viewer_id, planned=True)
         try:
             executed = await execute(planned, variables, loaders, request_id)
         except NotRun as not_run:
             self._log_once(prepared, not_run.reason)
-            return await _on_graphql(
-                prepared, operation, variables, session, viewer_id, request_id, not_run.reason
-            )
+            return await graphql(request_id, not_run.reason, write_key)
         return Outcome(executed.result, FAST, "planned", executed.objects)
 
     def _log_once(self, prepared: PreparedDocument, reason: str) -> None:
@@ -113,7 +112,8 @@ async def _on_graphql(
     viewer_id: int | None,
     request_id: str | None,
     reason: str,
+    write_key: WriteKey | None,
 ) -> Outcome:
-    context = Context(loaders=Loaders.build(session, viewer_id), session=session)
+    context = Context(Loaders.build(session, viewer_id), session, write_key)
     result = await run(prepared, operation, variables, context, request_id)
     return Outcome(result, GRAPHQL if reason in BY_DESIGN else FALLBACK, reason)

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 import strawberry
 
 from db.pool import Session
+from db.write_keys import WriteKey
 from loaders import Loaders
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What one GraphQL request carries down to its resolvers: its loaders, and its session
-    (one connection) for writes."""
+    """What one GraphQL request carries down to its resolvers: its loaders, its session
+    (one connection) for writes, and a keyed mutation's Idempotency-Key."""
 
     loaders: Loaders
     session: Session
+    write_key: WriteKey | None = None
 
     @property
     def viewer_id(self) -> int | None:

@@ -25,6 +25,12 @@ class BadUserInput(PinqlError):
         super().__init__(message, argument=argument)
 
 
+class KeyReused(PinqlError):
+    """An Idempotency-Key sent again with a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
 class Unauthenticated(PinqlError):
     """The field needs a signed-in viewer and the request has none."""
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, cast
 
 import strawberry
 
+from db import write_keys
 from db.pool import Connection
+from db.write_keys import WriteKey
 from db.writes import boards, comments, follows, pins
 from db.writes.errors import Code, Refused, UserError, viewer_gone
 from loaders.rows import BoardRow, CommentRow, PinRow, UserRow
 from resolvers.context import Info
-from resolvers.errors import BadUserInput, Unauthenticated
+from resolvers.errors import BadUserInput, KeyReused, Unauthenticated
 from resolvers.ids import decode_id_of
 from resolvers.inputs import (
     AddCommentInput,
@@ -117,13 +119,18 @@ def _id(type_name: str, value: str, field: str) -> int:
 
 
 async def _write(info: Info, write: Callable[[Connection, int], Awaitable[T]]) -> T | Refused:
-    """Runs `write(conn, viewer)` in one transaction; then forgets what the loaders hold."""
+    """Runs `write(conn, viewer)` in one transaction (keyed: recorded in it, or answered from
+    an earlier request's record); then forgets what the loaders hold."""
     viewer = info.context.viewer_id
     if viewer is None:
         raise Unauthenticated("sign in to change anything: send Authorization: Bearer <token>")
+    key = info.context.write_key
     try:
-        async with info.context.session.transaction() as conn:
-            result = await write(conn, viewer)
+        if key is None:
+            async with info.context.session.transaction() as conn:
+                result = await write(conn, viewer)
+        else:
+            result = await _keyed(info, key, viewer, write)
     except Refused as refused:
         return refused
     except Exception as exc:
@@ -132,6 +139,33 @@ async def _write(info: Info, write: Callable[[Connection, int], Awaitable[T]]) -
         raise
     info.context.loaders.clear()
     return result
+
+
+async def _keyed(
+    info: Info, key: WriteKey, viewer: int, write: Callable[[Connection, int], Awaitable[T]]
+) -> T:
+    """`write` run and recorded under the key and this root field in one transaction, or,
+    when a request with the key recorded it first, that request's result (nothing written)."""
+    field = str(info.path.key)
+    for _ in range(2):  # a record made meanwhile by a concurrent request is read on the second
+        try:
+            async with info.context.session.transaction() as conn:
+                found = await write_keys.recorded(conn, viewer, key.key, field, key.ttl_seconds)
+                if found is None:
+                    result = await write(conn, viewer)
+                    await write_keys.record(
+                        conn, viewer, key.key, field, key.fingerprint, result, key.ttl_seconds
+                    )
+                    return result
+        except write_keys.RecordExists:
+            continue
+        if found.fingerprint != key.fingerprint:
+            raise KeyReused(
+                f"Idempotency-Key {key.key!r} was used for a different request: send a new key"
+            )
+        key.replayed += 1
+        return cast(T, found.result)
+    raise RuntimeError(f"key {key.key!r}, field {field!r}: recorded, yet not found")
 
 
 async def create_board(info: Info, input: Annotated[CreateBoardInput, INPUT]) -> BoardPayload:

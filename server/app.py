@@ -30,7 +30,13 @@ from server.gauges import Weighed
 from server.graphiql import STATIC_PREFIX, graphiql_static_files
 from server.graphql_view import GraphQLEndpoint
 from server.health import healthz, readyz
-from server.idempotency import EntryStore, Idempotency, LocalEntries, RedisEntries
+from server.idempotency import (
+    EntryStore,
+    Idempotency,
+    LocalEntries,
+    RedisEntries,
+    WriteKeyPruner,
+)
 from server.limits import Limits, check_document
 from server.live_viewers import LiveViewers
 from server.metrics import Metrics
@@ -220,6 +226,8 @@ def create_app(
             apq_max_bytes=settings.apq_max_bytes,
         )
         idempotency = Idempotency(idempotency_entries(settings), settings.idempotency_ttl_seconds)
+        pruner = WriteKeyPruner(database, settings.idempotency_ttl_seconds)
+        pruner.start()
         redis = connect(settings.redis_url) if settings.redis_url else None
         admission = Admission(settings, rate_limiter(settings, redis), offload)
         plans = plan_cache(settings)
@@ -271,6 +279,7 @@ def create_app(
             if redis is not None:
                 await redis.aclose()
             await idempotency.close()
+            await pruner.close()
             offload.close()
             await store.close()
             for checks in (health, replica_health):

@@ -25,8 +25,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from db.pool import Database
+from db.write_keys import WriteKey
 from execution.documents import PreparedDocument
-from execution.errors import BAD_REQUEST, INTERNAL, UNAVAILABLE, formatted
+from execution.errors import INTERNAL, UNAVAILABLE, WRITE_OUTCOME_UNKNOWN, formatted
 from execution.run import Runs
 from loaders.base import batch_observer
 from server.admission import Admission, Admitted, Refused
@@ -50,8 +51,9 @@ from server.idempotency import Executed, Idempotency, idempotency_key, request_f
 from server.live_viewers import LiveViewers
 from server.logs import ACCESS, new_request_id, request_id
 from server.metrics import Metrics, RequestRecord
-from server.persisted.policy import Mode, check_document_id
-from server.persisted.queries import PersistedQueries, Refusal
+from server.persisted.policy import Mode
+from server.persisted.queries import Refusal
+from server.persisted.request import get_runs, request_document
 from server.settings import Settings
 from server.tracing import Tracing
 
@@ -61,7 +63,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("pinql.http")
 access = logging.getLogger(ACCESS)
 
-SHA256_HEX = frozenset("0123456789abcdef")
 REQUEST_ID = "X-Request-Id"
 TIMEOUT = "TIMEOUT"
 VARY = "Accept, Authorization, apollographql-client-name, graphql-client-name"
@@ -160,7 +161,7 @@ class GraphQLEndpoint:
                 or "persistedQuery" in params.extensions
                 or clients.policy_for(client.name).mode is not Mode.OPEN
             )
-            prepared = await _document(request.state.persisted, client, params, is_get)
+            prepared = await request_document(request.state.persisted, client, params, is_get)
         except InvalidToken as exc:
             return unauthenticated(str(exc), media)
         except InvalidClient as exc:
@@ -192,7 +193,7 @@ class GraphQLEndpoint:
             return _request_errors([operation], media)
         if operation.name is not None:
             record.operation = operation.name.value
-        if request.method == "GET" and not _get_runs(operation):
+        if request.method == "GET" and not get_runs(operation):
             error = RequestError(
                 405, f"a {operation.operation.value} cannot be sent with GET: use POST"
             )
@@ -239,8 +240,10 @@ class GraphQLEndpoint:
         admitted: Admitted,
         media: str,
         record: RequestRecord,
+        write_key: WriteKey | None = None,
     ) -> Executed:
-        """Executes the operation with this request's session and loaders, by its deadline."""
+        """Executes the operation with this request's session and loaders, by its deadline (a
+        keyed mutation: its writes recorded under `write_key`)."""
         database: Database = request.state.database
         if operation.operation is OperationType.QUERY and request.state.replica is not None:
             database = request.state.replica  # a mutation reads its payload on the primary
@@ -251,13 +254,9 @@ class GraphQLEndpoint:
         try:
             async with asyncio.timeout(deadline):
                 runs: Runs = request.state.runs
+                variables = params.variables
                 outcome = await runs.run(
-                    prepared,
-                    operation,
-                    params.variables,
-                    session,
-                    viewer_id,
-                    request_id.get(),
+                    prepared, operation, variables, session, viewer_id, request_id.get(), write_key
                 )
             result, record.execution = outcome.result, outcome.execution
             record.execution_reason = outcome.reason
@@ -267,13 +266,11 @@ class GraphQLEndpoint:
                 f"the request ran past its {deadline:g} s deadline "
                 "(PINQL_REQUEST_TIMEOUT_SECONDS) and was stopped"
             )
-            if session.commits:
-                # Something was written: this answer is kept for the Idempotency-Key, so a
-                # retry cannot write it again.
+            if session.commits:  # (a retry with its Idempotency-Key never writes them again)
                 message += f" after {session.commits} write(s) had been committed"
             admission.settle(admitted, None)  # what it cost is unknown: give it all back
             response = error_response(RequestError(504, message, TIMEOUT), media)
-            return Executed(response, ran=session.may_have_written)
+            return Executed(response, ran=session.may_have_written, final=False)
         finally:
             await session.close()
         if result.errors and any(_code(e) == UNAVAILABLE for e in result.errors):
@@ -281,7 +278,7 @@ class GraphQLEndpoint:
             errors = [e for e in result.errors if _code(e) == UNAVAILABLE][:1]
             unavailable = {"errors": formatted(errors)}
             response = json_response(unavailable, 503, media, {"Retry-After": "1"})
-            return Executed(response, ran=session.may_have_written)  # kept if something was written
+            return Executed(response, ran=session.may_have_written, final=False)
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             # variable coercion failed: nothing ran
             admission.settle(admitted, None)
@@ -296,7 +293,8 @@ class GraphQLEndpoint:
             headers["Cache-Control"] = (
                 f"public, max-age={self.get_max_age}" if cacheable else "private, no-store"
             )
-        return Executed(json_response(body, 200, media, headers), ran=True)
+        unknown = any(_code(e) == WRITE_OUTCOME_UNKNOWN for e in result.errors or ())
+        return Executed(json_response(body, 200, media, headers), ran=True, final=not unknown)
 
 
 def header_fields(scope: Scope) -> dict[str, str]:
@@ -325,60 +323,6 @@ def _refused(refused: Refused, media: str) -> Response:
         return json_response(body, refused.http.status, media, refused.http.headers)
     assert refused.errors is not None
     return _request_errors(refused.errors, media, extensions)
-
-
-async def _document(
-    persisted: PersistedQueries, client: Client, params: GraphQLParams, is_get: bool
-) -> PreparedDocument | Refusal:
-    """The document this request runs, as the client's policy allows (`is_get`: sent with
-    GET, which runs queries only)."""
-    if params.document_id is not None:
-        if params.query is not None:
-            raise RequestError(400, "send either documentId or query, not both")
-        try:
-            document_id = check_document_id(params.document_id)
-        except ValueError as exc:
-            raise RequestError(400, f"documentId: {exc}") from None
-        return await persisted.resolve_document_id(client.name, document_id)
-    apq = params.extensions.get("persistedQuery")
-    if apq is not None:
-        sha256 = _apq_hash(apq)
-        if not is_get:
-            return await persisted.resolve_apq(client.name, sha256, params.query)
-        runs = partial(_get_runs_in, operation_name=params.operation_name)
-        return await persisted.resolve_apq(client.name, sha256, params.query, runs)
-    if params.query is None:
-        raise RequestError(400, "the request has no query: send query (or a persisted query)")
-    return await persisted.resolve_text(client.name, params.query)
-
-
-def _get_runs(operation: OperationDefinitionNode) -> bool:
-    """Whether a GET may run `operation`: a query only (a GET must not change anything)."""
-    return operation.operation is OperationType.QUERY
-
-
-def _get_runs_in(prepared: PreparedDocument, operation_name: str | None) -> bool:
-    """Whether a GET runs the operation it names in `prepared` (none to run: no)."""
-    operation = prepared.operation(operation_name)
-    return not isinstance(operation, GraphQLError) and _get_runs(operation)
-
-
-def _apq_hash(apq: object) -> str:
-    """The sha256Hash of a valid `extensions.persistedQuery`, else RequestError (400)."""
-    if not isinstance(apq, dict):
-        raise RequestError(400, "extensions.persistedQuery must be an object")
-    if apq.get("version") != 1:
-        raise RequestError(
-            400,
-            f"Unsupported persisted query version: {apq.get('version')!r} (only 1 is supported)",
-            BAD_REQUEST,
-        )
-    sha256 = apq.get("sha256Hash")
-    if not isinstance(sha256, str) or len(sha256) != 64 or not SHA256_HEX.issuperset(sha256):
-        raise RequestError(
-            400, f"extensions.persistedQuery.sha256Hash must be 64 lowercase hex, got {sha256!r}"
-        )
-    return sha256
 
 
 def _request_errors(

@@ -11,11 +11,13 @@ see: docs/idempotency.md.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +27,9 @@ from redis.asyncio import Redis
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
+from db import write_keys
+from db.pool import Database
+from db.write_keys import WriteKey
 from server.graphql_http import RequestError, error_response
 from server.redis_link import Breaker, connect
 
@@ -42,6 +47,9 @@ MAX_RESPONSE_BYTES = 64 * 1024
 """The largest response kept for replays: a larger one is answered, and its key remembered
 as done (never run again) without its body."""
 LOCAL_MAX_ENTRIES = 100_000
+PRUNE_SECONDS = 600.0
+"""How often each worker prunes expired write records (one of them at a time does)."""
+PRUNE_BATCH = 10_000
 
 # Replaces the claim KEYS[1] (if it still holds ARGV[1]) by ARGV[2], kept ARGV[3] seconds.
 FINISH = """
@@ -62,14 +70,18 @@ class IdempotencyUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Executed:
-    """One run of a request: its response, and whether the operation ran (a request error,
-    such as variables that do not coerce, did not: its key is released, not kept)."""
+    """One run of a request: its response, whether the operation ran (a request error, such
+    as variables that do not coerce, did not: its key is released, not kept), and whether
+    the response is final: one that cannot say what was written (PostgreSQL went away, the
+    deadline passed, a COMMIT's reply was lost) is not kept either, so that a retry runs again
+    and answers from what the writes recorded (db/write_keys.py)."""
 
     response: Response
     ran: bool
+    final: bool = True
 
 
-Execute = Callable[[], Awaitable[Executed]]
+Execute = Callable[[WriteKey], Awaitable[Executed]]
 
 
 def idempotency_key(headers: Headers) -> str | None:
@@ -227,15 +239,18 @@ class Idempotency:
         if held is not None and held != pending:  # our own: a claim whose reply was lost
             # and was sent again (redis_link's one retry) finds what it set itself
             return _answer(orjson.loads(held), key, fingerprint, media, self.max_response_bytes)
+        write_key = WriteKey(key, fingerprint, self.ttl_seconds)
         try:
-            executed = await execute()
+            executed = await execute(write_key)
         except Exception:
             await self._release(entry, pending)
             raise
-        if not executed.ran:
-            await self._release(entry, pending)
-            return executed.response
         response = executed.response
+        if write_key.replayed:  # answered from an earlier request's records: nothing written
+            response.headers[REPLAYED] = "true"
+        if not executed.ran or not executed.final:
+            await self._release(entry, pending)
+            return response
         body = bytes(response.body)
         done: dict[str, Any] = {
             "state": "done",
@@ -305,3 +320,50 @@ def _unavailable() -> RequestError:
         "not be told from a new request; nothing was run: retry later with the same key"
     )
     return RequestError(503, message, UNAVAILABLE, {"Retry-After": "1"})
+
+
+class WriteKeyPruner:
+    """Deletes the write records (db/write_keys.py) older than the idempotency TTL every
+    `every` seconds, a batch at a time until none is left; one worker of all at a time."""
+
+    def __init__(self, database: Database, ttl_seconds: int, every: float = PRUNE_SECONDS):
+        self.database = database
+        self.ttl_seconds = ttl_seconds
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Prunes every `every` seconds from now on."""
+        self._task = asyncio.create_task(self._keep_pruning(), name="pinql-write-key-pruner")
+
+    async def prune(self) -> int:
+        """Deletes the expired records now; how many."""
+        pruned = 0
+        while True:
+            session = self.database.session()
+            try:
+                async with session.transaction() as conn:
+                    deleted = await write_keys.prune(conn, self.ttl_seconds, PRUNE_BATCH)
+            finally:
+                await session.close()
+            pruned += deleted
+            if deleted < PRUNE_BATCH:
+                return pruned
+
+    async def _keep_pruning(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                pruned = await self.prune()
+            except Exception as exc:  # (PostgreSQL away: the next round tries again)
+                log.warning("expired write records were not pruned: %s", exc)
+            else:
+                if pruned:
+                    log.info("pruned %d expired write record(s)", pruned)
+
+    async def close(self) -> None:
+        """Stops pruning."""
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task

@@ -23,6 +23,7 @@ TABLES = {
     "pin_totals",
     "comments",
     "follows",
+    "write_keys",
     "registered_documents",
     "registered_versions",
     "schema_migrations",

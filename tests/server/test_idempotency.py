@@ -23,6 +23,7 @@ import pytest
 from redis.asyncio import Redis
 from starlette.responses import Response
 
+from db.write_keys import WriteKey
 from execution.documents import sha256_hex
 from server.graphql_http import GRAPHQL_RESPONSE
 from server.idempotency import (
@@ -180,7 +181,7 @@ async def test_a_response_over_the_kept_size_is_done_but_not_replayed(redis: Red
     idempotency = Idempotency(RedisEntries.from_url(redis_url(REDIS_DB)), TTL, 1000)
     runs: list[int] = []
 
-    async def execute() -> Executed:
+    async def execute(write_key: WriteKey) -> Executed:
         runs.append(1)
         body = {"data": {"createBoard": {"board": {"name": "x" * 2000}}}}
         return Executed(Response(orjson.dumps(body), media_type=GRAPHQL_RESPONSE), ran=True)
