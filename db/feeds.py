@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
+# How many rows fanning every pin out writes (no creator pulled).
+FEED_ROWS = "select count(*) from follows f join pins p on p.creator_id = f.followee_id"
 # Marks the creators whose followers reached the fan-out limit as pulled (read-time merge).
 PULL = "update user_counts set pulled = true where followers >= feed_fan_out_limit() and not pulled"
 # Writes each pin of a creator who is not pulled into each of that creator's followers' feeds.

@@ -8,7 +8,7 @@ import random
 import asyncpg
 
 from db.counters import DEFER, rebuild
-from db.feeds import fan_out
+from db.feeds import FEED_ROWS, fan_out
 from db.seed_progress import SILENT, SeedProgress, counted
 from db.seed_rows import TABLES, SeedCounts, generate
 
@@ -51,8 +51,14 @@ async def seed(
             records = counted(rows, table, progress)
             await conn.copy_records_to_table(table, records=records, columns=columns)
             progress.done(table)
+        counted_rows = counts.users + counts.boards + counts.pins
+        progress.start("counters", counted_rows)  # derived from the rows: told as one step
         await rebuild(conn)
-        await fan_out(conn)
+        progress.advance("counters", counted_rows)
+        progress.done("counters")
+        progress.start("feed_items", await conn.fetchval(FEED_ROWS))
+        progress.advance("feed_items", await fan_out(conn))
+        progress.done("feed_items")
         await conn.execute(SET_SEQUENCES)
     await conn.execute(ANALYZE)
     return counts

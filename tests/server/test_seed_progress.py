@@ -52,7 +52,15 @@ async def test_seeding_tells_each_table_and_all_its_rows(make_database: MakeData
                 == getattr(counts, table)
                 == await conn.fetchval(f"select count(*) from {table}")
             )
-        assert [name for kind, name, _ in recorded.heard if kind == "start"] == list(TABLES)
+        # then the derived rows: the counters, and the home feeds, whole
+        assert [name for kind, name, _ in recorded.heard if kind == "start"] == [
+            *TABLES,
+            "counters",
+            "feed_items",
+        ]
+        feeds = [(kind, rows) for kind, name, rows in recorded.heard if name == "feed_items"]
+        written = await conn.fetchval("select count(*) from feed_items")
+        assert feeds == [("start", written), ("advance", written), ("done", 0)]
     finally:
         await conn.close()
 
