@@ -19,7 +19,10 @@ SET_SEQUENCES = ";".join(
     f"select setval(pg_get_serial_sequence('{table}', 'id'), max(id)) from {table}"
     for table in TABLES
 )
-ANALYZE = "analyze " + ", ".join(TABLES)  # fresh planner statistics for the loaded tables
+# Fresh planner statistics for the loaded tables and the rows derived from them.
+ANALYZE = "analyze " + ", ".join(
+    (*TABLES, "user_counts", "board_counts", "pin_counts", "feed_items")
+)
 
 # The counts at scale 1; other scales are proportional, with at least 10 to 20 rows a table.
 BASE_COUNTS = SeedCounts(users=2_000, boards=10_000, pins=100_000, comments=200_000, follows=40_000)

@@ -24,10 +24,14 @@ PIN_WITH_BOARD = f"""
     {PIN_AND_BOARD}
     from pins p join boards b on b.id = p.board_id
 """
-# The viewer follows the pin's creator.
-_FOLLOWED = f"""exists (
-    select from follows f where f.follower_id = {VIEWER} and f.followee_id = p.creator_id
-)"""
+
+
+def _follows(user: str) -> str:
+    """SQL predicate: the viewer follows `user` (an expression), one index probe per row."""
+    return (
+        f"coalesce((select true from follows f where f.follower_id = {VIEWER} "
+        f"and f.followee_id = {user}), false)"
+    )
 
 
 class _PrimesBoards:
@@ -172,12 +176,16 @@ class HomeFeedLoader(_PinPageLoader):
     An anonymous viewer follows nobody: its feed is empty (resolvers refuse it first).
     """
 
+    # The follow checks are scalar subqueries, each run for one row, not EXISTS: the planner
+    # would turn those into joins it may drive from the viewer's follows (reading every
+    # followee's pins, thousands of them). So the feed's rows are walked newest first and
+    # stop at the page, and the pulled users are the few pulled ones.
     body = f"""
         select u.* from (
             (select p.id as position, {PIN_AND_BOARD}
              from feed_items i join pins p on p.id = i.pin_id join boards b on b.id = p.board_id
              where i.user_id = {VIEWER} and i.pin_id < {AFTER} and {board_visible("b")}
-               and {_FOLLOWED}
+               and {_follows("p.creator_id")}
              order by i.pin_id desc limit k.lim)
             union
             (select pulled.* from user_counts c
@@ -186,9 +194,7 @@ class HomeFeedLoader(_PinPageLoader):
                 where p.creator_id = c.user_id and p.id < {AFTER} and {board_visible("b")}
                 order by p.id desc limit k.lim
              ) as pulled
-             where c.pulled and exists (
-                select from follows f where f.follower_id = {VIEWER} and f.followee_id = c.user_id
-             ))
+             where c.pulled and {_follows("c.user_id")})
         ) as u
         order by u.position desc limit k.lim
     """
