@@ -8,12 +8,20 @@ which commits, and the client's connection is closed instead of answered. Connec
 `sslmode=disable` (the proxy must read the messages).
 
 `ReplyCut` sits between pinql and Redis (or any request-reply protocol) and loses the reply
-to one request: Redis runs the command, the client never hears of it."""
+to one request (Redis runs the command, the client never hears of it), or passes only part
+of it.
+
+Both can also cut connections as they open (`refuse`) and freeze (`freeze`/`thaw`: nothing
+passes either way, connections stay open, as with a server that stopped answering)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from tests.conftest import emptied_redis, redis_url
 
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
@@ -27,8 +35,20 @@ class _Proxy:
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.cuts = 0
+        self.refuse = 0
+        """Connections to cut as they open, before anything passes (counted in `cuts`)."""
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def freeze(self) -> None:
+        """From now on nothing passes, either way, until `thaw`."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        """What was held passes, and everything after it."""
+        self._flowing.set()
 
     async def start(self) -> int:
         """Starts listening; its port."""
@@ -45,19 +65,31 @@ class _Proxy:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _up(
-        self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
+        self,
+        client: asyncio.StreamReader,
+        to_server: asyncio.StreamWriter,
+        cut: asyncio.Event,
+        half: asyncio.Event,
     ) -> None:
+        """Forwards what the client sends; sets `cut` to lose the server's next answer with
+        the connection, `half` to pass its first half first."""
         raise NotImplementedError
 
     async def _accept(self, client: asyncio.StreamReader, to_client: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        if self.refuse > 0:
+            self.refuse -= 1
+            self.cuts += 1
+            to_client.close()
+            self._tasks.discard(task)
+            return
         server, to_server = await asyncio.open_connection(*self.upstream)
-        cut = asyncio.Event()
-        down = asyncio.create_task(self._down(server, to_client, cut))
+        cut, half = asyncio.Event(), asyncio.Event()
+        down = asyncio.create_task(self._down(server, to_client, cut, half))
         try:
-            await self._up(client, to_server, cut)
+            await self._up(client, to_server, cut, half)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -69,11 +101,19 @@ class _Proxy:
             self._tasks.discard(task)
 
     async def _down(
-        self, server: asyncio.StreamReader, to_client: asyncio.StreamWriter, cut: asyncio.Event
+        self,
+        server: asyncio.StreamReader,
+        to_client: asyncio.StreamWriter,
+        cut: asyncio.Event,
+        half: asyncio.Event,
     ) -> None:
         while data := await server.read(65536):
+            await self._flowing.wait()
             if cut.is_set():
-                break  # the answer is lost with the connection
+                if half.is_set():  # a reply cut midway: what a client can parse, it must not
+                    to_client.write(data[: max(1, len(data) // 2)])
+                    await to_client.drain()
+                break  # the answer (the rest of it) is lost with the connection
             to_client.write(data)
             await to_client.drain()
         to_client.close()  # (the server closed, or the connection is cut)
@@ -95,7 +135,11 @@ class CommitCut(_Proxy):
         self.cut_before: int | None = None
 
     async def _up(
-        self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
+        self,
+        client: asyncio.StreamReader,
+        to_server: asyncio.StreamWriter,
+        cut: asyncio.Event,
+        half: asyncio.Event,
     ) -> None:
         started = committed = False
         while True:
@@ -134,22 +178,46 @@ class ReplyCut(_Proxy):
     """A byte-level proxy on 127.0.0.1 to `upstream` (host, port), for any request-reply
     protocol (Redis's RESP). While `armed`, the next request a client sends is forwarded,
     then its reply is dropped and its connection cut (`cuts` counts them): the server did
-    the work, the client never hears of it. Anything else passes."""
+    the work, the client never hears of it. While `armed_half`, the same, but the first half
+    of the reply gets through before the cut. Anything else passes."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         super().__init__(upstream)
         self.armed = False
+        self.armed_half = False
         self.lost: list[bytes] = []
-        """The requests whose replies were lost."""
+        """The requests whose replies were lost (whole or in part)."""
 
     async def _up(
-        self, client: asyncio.StreamReader, to_server: asyncio.StreamWriter, cut: asyncio.Event
+        self,
+        client: asyncio.StreamReader,
+        to_server: asyncio.StreamWriter,
+        cut: asyncio.Event,
+        half: asyncio.Event,
     ) -> None:
         while data := await client.read(65536):
-            if self.armed:
-                self.armed = False
+            await self._flowing.wait()
+            if self.armed or self.armed_half:
+                if self.armed_half:
+                    half.set()
+                self.armed = self.armed_half = False
                 self.cuts += 1
                 self.lost.append(data)
                 cut.set()  # before it leaves: its reply must not get through
             to_server.write(data)
             await to_server.drain()
+
+
+@contextlib.asynccontextmanager
+async def proxied_redis(db: int) -> AsyncIterator[tuple[ReplyCut, str]]:
+    """A ReplyCut in front of the suite's Redis logical database `db` (emptied first), and
+    the Redis URL through it."""
+    async with emptied_redis(db):
+        pass
+    parts = urlsplit(redis_url(db))
+    proxy = ReplyCut((parts.hostname or "127.0.0.1", parts.port or 6379))
+    port = await proxy.start()
+    try:
+        yield proxy, parts._replace(netloc=f"127.0.0.1:{port}").geturl()
+    finally:
+        await proxy.close()

@@ -1,7 +1,8 @@
 """Writes when the connection to PostgreSQL fails at the worst moment, through a fault proxy
 (tests/faults.py): a COMMIT that reached the server but whose answer was lost is answered
-WRITE_OUTCOME_UNKNOWN, kept for the Idempotency-Key, and never run again by a retry; and a
-property test of random cuts during keyed writes and their retries."""
+WRITE_OUTCOME_UNKNOWN, and its retry with the Idempotency-Key is answered from the write's
+record, never writing again; a property test of random cuts during keyed writes and their
+retries; a connection cut as it opens."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ import pytest
 from db.errors import CommitUnconfirmed
 from db.pool import Database
 from resolvers.ids import encode_global_id
-from tests.conftest import MakeDatabase, emptied_redis, new_database, redis_url
-from tests.faults import CommitCut, ReplyCut
+from tests.conftest import MakeDatabase, new_database
+from tests.faults import CommitCut, ReplyCut, proxied_redis
 from tests.support import serve
 from tests.world import OLIVE
 
@@ -210,13 +211,8 @@ REDIS_DB = 5
 async def redis_proxied() -> AsyncIterator[tuple[ReplyCut, str]]:
     """The reply-losing proxy in front of the suite's Redis (this module's database, emptied
     first), and the Redis URL through it."""
-    async with emptied_redis(REDIS_DB):
-        pass
-    parts = urlsplit(redis_url(REDIS_DB))
-    proxy = ReplyCut((parts.hostname or "127.0.0.1", parts.port or 6379))
-    port = await proxy.start()
-    yield proxy, parts._replace(netloc=f"127.0.0.1:{port}").geturl()
-    await proxy.close()
+    async with proxied_redis(REDIS_DB) as proxied:
+        yield proxied
 
 
 async def test_a_keyed_write_whose_claim_reply_is_lost_still_runs_once(
@@ -244,3 +240,22 @@ async def test_a_keyed_write_whose_claim_reply_is_lost_still_runs_once(
         assert retry.headers["idempotent-replayed"] == "true"
         assert retry.content == first.content
     assert await boards_named(database, name) == 1
+
+
+async def test_connections_cut_as_they_open_are_503_until_they_are_not(
+    proxied: tuple[CommitCut, str],
+) -> None:
+    """PostgreSQL's connections cut as they open (the proxy accepts, then closes): the pool
+    starts empty, requests answer 503 with Retry-After, and are served once connections
+    open again."""
+    proxy, url = proxied
+    proxy.refuse = 1_000
+    query = "{ pins(first: 1) { totalCount } }"
+    async with serve(url) as client:
+        refused = await client.post(query)
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert proxy.cuts > 0
+        proxy.refuse = 0
+        assert (await client.data(query))["pins"]["totalCount"] > 0

@@ -1,0 +1,113 @@
+"""Keyed writes when Redis fails, through a fault proxy (tests/faults.py): a frozen Redis costs
+a keyed mutation its timeouts, never a hang, and answers 503 until it thaws; connections cut
+as they open are retried once; a reply cut midway is sent again and the write runs once."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+
+from server.redis_link import RETRY_AFTER_SECONDS, TIMEOUT_SECONDS
+from tests.conftest import MakeDatabase, new_database
+from tests.faults import ReplyCut, proxied_redis
+from tests.support import GraphQLClient, serve
+from tests.world import OLIVE
+
+REDIS_DB = 3  # this module's own logical database: it flushes it
+CREATE = """mutation CreateBoard($i: CreateBoardInput!) {
+  createBoard(input: $i) { board { id name } } }"""
+
+
+@pytest.fixture(scope="module")
+async def database(make_database: MakeDatabase) -> str:
+    return await new_database(make_database, with_world=True)
+
+
+@pytest.fixture
+async def proxied() -> AsyncIterator[tuple[ReplyCut, str]]:
+    async with proxied_redis(REDIS_DB) as proxied:
+        yield proxied
+
+
+async def keyed(client: GraphQLClient, name: str) -> httpx.Response:
+    """createBoard `name`, with a new Idempotency-Key."""
+    headers = {"Idempotency-Key": f"k-{secrets.token_hex(8)}"}
+    return await client.post(CREATE, {"i": {"name": name}}, viewer=OLIVE, headers=headers)
+
+
+async def boards_named(database: str, name: str) -> int:
+    conn = await asyncpg.connect(database)
+    try:
+        count: int = await conn.fetchval("select count(*) from boards where name = $1", name)
+        return count
+    finally:
+        await conn.close()
+
+
+def unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "1"
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "IDEMPOTENCY_UNAVAILABLE"
+
+
+async def test_a_frozen_redis_is_a_quick_503_for_keyed_writes_then_recovers(
+    database: str, proxied: tuple[ReplyCut, str]
+) -> None:
+    proxy, url = proxied
+    name = f"Frozen {secrets.token_hex(4)}"
+    async with serve(database, REDIS_URL=url, PINQL_RATE_LIMIT=False) as client:
+        assert (await keyed(client, f"Warm {name}")).status_code == 200
+        proxy.freeze()
+        started = time.monotonic()
+        unavailable(await keyed(client, name))
+        # at most a timeout per attempt (the command and its one retry), never a hang
+        assert time.monotonic() - started < 4 * TIMEOUT_SECONDS + 0.5
+        started = time.monotonic()
+        unavailable(await keyed(client, name))  # Redis is not asked again for a second
+        assert time.monotonic() - started < TIMEOUT_SECONDS
+        assert (await client.data("{ viewer { id } }", viewer=OLIVE))["viewer"]  # reads go on
+        assert await boards_named(database, name) == 0  # refused writes did not run
+        proxy.thaw()
+        await asyncio.sleep(RETRY_AFTER_SECONDS + 0.2)
+        assert (await keyed(client, name)).status_code == 200
+    assert await boards_named(database, name) == 1
+
+
+@pytest.mark.parametrize(("refused", "first"), [(1, 200), (2, 503)])
+async def test_connections_cut_as_they_open_are_retried_once(
+    database: str, proxied: tuple[ReplyCut, str], refused: int, first: int
+) -> None:
+    proxy, url = proxied
+    name = f"Refused {refused} {secrets.token_hex(4)}"
+    proxy.refuse = refused
+    async with serve(database, REDIS_URL=url, PINQL_RATE_LIMIT=False) as client:
+        response = await keyed(client, name)
+        assert response.status_code == first, response.text
+        assert proxy.cuts == refused
+        if first == 503:
+            unavailable(response)
+            await asyncio.sleep(RETRY_AFTER_SECONDS + 0.2)
+            assert (await keyed(client, name)).status_code == 200
+    assert await boards_named(database, name) == 1
+
+
+async def test_a_claim_whose_reply_is_cut_midway_still_runs_once(
+    database: str, proxied: tuple[ReplyCut, str]
+) -> None:
+    proxy, url = proxied
+    name = f"Half {secrets.token_hex(4)}"
+    async with serve(database, REDIS_URL=url, PINQL_RATE_LIMIT=False) as client:
+        assert (await keyed(client, f"Warm {name}")).status_code == 200
+        proxy.armed_half = True  # the next Redis command is the claim
+        response = await keyed(client, name)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["createBoard"]["board"]["name"] == name
+    assert proxy.cuts == 1 and b"SET" in proxy.lost[0]
+    assert await boards_named(database, name) == 1
