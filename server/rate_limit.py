@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import secrets
 import time
 from contextlib import suppress
 from dataclasses import dataclass
@@ -31,10 +32,12 @@ LOCAL_MAX_BUCKETS = 100_000
 LONGEST_TTL_MS = 30 * 24 * 3600 * 1000
 
 # Takes ARGV[3] points (negative: gives them back) from the bucket KEYS[1], a hash
-# {points, at} (at: Redis TIME in microseconds; no hash: a full bucket) after refilling it at
-# ARGV[2] points a second up to ARGV[1]; a cost above what it holds takes nothing, unless
+# {points, at, token} (at: Redis TIME in microseconds; no hash: a full bucket) after refilling
+# it at ARGV[2] points a second up to ARGV[1]; a cost above what it holds takes nothing, unless
 # ARGV[5] is '1' (forced: the bucket may go below zero, a debt it refills from). A full
 # bucket is deleted; any other expires when it would be full (at most ARGV[4] ms).
+# ARGV[6] is the call's token: a call sent again (its reply was lost, and the client retried)
+# finds its token as the bucket's last and takes nothing twice.
 # Returns {1 if taken else 0, the points it holds now as %.17g text}. Mirrors `take_points`.
 TAKE = """
 local maximum = tonumber(ARGV[1])
@@ -42,7 +45,10 @@ local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local held = redis.call('HMGET', KEYS[1], 'points', 'at')
+local held = redis.call('HMGET', KEYS[1], 'points', 'at', 'token')
+if held[3] == ARGV[6] then
+  return {1, held[1]}
+end
 local points = maximum
 if held[1] then
   local elapsed = math.max(0, now - tonumber(held[2]))
@@ -57,7 +63,7 @@ if points >= maximum then
 else
   local ttl = math.min(tonumber(ARGV[4]), math.ceil((maximum - points) / rate * 1000))
   redis.call('HSET', KEYS[1], 'points', string.format('%.17g', points),
-    'at', string.format('%.17g', now))
+    'at', string.format('%.17g', now), 'token', ARGV[6])
   redis.call('PEXPIRE', KEYS[1], string.format('%d', ttl))
 end
 return {1, string.format('%.17g', points)}
@@ -190,10 +196,12 @@ class RedisBuckets:
     async def take(
         self, key: str, cost: float, maximum: int, restore_rate: float, force: bool = False
     ) -> Taken:
-        """One EVALSHA of TAKE (loaded again if Redis lost it)."""
+        """One EVALSHA of TAKE (loaded again if Redis lost it), with a token of its own: the
+        client's one retry of a call whose reply was lost takes nothing twice."""
+        token = secrets.token_hex(8)
         with self.breaker.guard():
             allowed, points = await self._take(
-                keys=[key], args=[maximum, restore_rate, cost, LONGEST_TTL_MS, int(force)]
+                keys=[key], args=[maximum, restore_rate, cost, LONGEST_TTL_MS, int(force), token]
             )
         return Taken(allowed == 1, float(points))
 

@@ -111,3 +111,31 @@ async def test_a_claim_whose_reply_is_cut_midway_still_runs_once(
         assert response.json()["data"]["createBoard"]["board"]["name"] == name
     assert proxy.cuts == 1 and b"SET" in proxy.lost[0]
     assert await boards_named(database, name) == 1
+
+
+async def test_a_rate_limit_charge_whose_reply_is_lost_is_taken_once(
+    database: str, proxied: tuple[ReplyCut, str]
+) -> None:
+    """The client sends the bucket's script again when its reply is lost: the second run finds
+    its own token and takes nothing, so the request pays once."""
+    proxy, url = proxied
+    query = "query Pins { pins(first: 5) { nodes { id } } }"
+    settings = {
+        "PINQL_RATE_LIMIT_MAXIMUM": 1000,
+        "PINQL_MAX_QUERY_COST": 1000,
+        "PINQL_RATE_LIMIT_RESTORE_RATE": 1e-6,
+    }
+    async with serve(database, REDIS_URL=url, **settings) as client:
+
+        async def available() -> int:
+            await asyncio.sleep(0.2)  # the previous request's settlement, in the background
+            response = await client.post(query, viewer=OLIVE)
+            assert response.status_code == 200, response.text
+            status = response.json()["extensions"]["cost"]["throttleStatus"]
+            return int(status["currentlyAvailable"])
+
+        first, second = await available(), await available()
+        proxy.armed = True  # the next Redis command is the next request's charge
+        third = await available()
+    assert proxy.cuts == 1 and b"EVALSHA" in proxy.lost[0].upper()
+    assert second - third == first - second  # paid once, as the request before it
