@@ -5,7 +5,8 @@ An entry is first a claim (`pending`, a lease of PENDING_SECONDS holding a token
 request knows), then the finished response (`done`, kept PINQL_IDEMPOTENCY_TTL_SECONDS).
 Entries live in Redis under `idem:{<viewer id>}:<key>` (the viewer is the Cluster hash tag),
 or, without REDIS_URL, in this process. When Redis does not answer, keyed mutations are
-refused (503) rather than run: a retry could not be told from a new request. What clients
+run all the same: their writes are recorded in PostgreSQL (db/write_keys.py), which is what
+keeps a retry from writing twice; only the response is not kept. What clients
 see: docs/idempotency.md.
 """
 
@@ -40,7 +41,6 @@ REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,255}")
 REUSED = "IDEMPOTENCY_KEY_REUSED"
 IN_USE = "IDEMPOTENCY_KEY_IN_USE"
-UNAVAILABLE = "IDEMPOTENCY_UNAVAILABLE"
 NOT_KEPT = "IDEMPOTENCY_RESPONSE_NOT_KEPT"
 PENDING_SECONDS = 300
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -145,7 +145,9 @@ class RedisEntries:
         self.redis = redis
         self._finish = redis.register_script(FINISH)
         self._release = redis.register_script(RELEASE)
-        self.breaker = Breaker(log, "refusing keyed mutations", IdempotencyUnavailable)
+        self.breaker = Breaker(
+            log, "keyed mutations run on their PostgreSQL records alone", IdempotencyUnavailable
+        )
 
     @classmethod
     def from_url(cls, url: str) -> RedisEntries:
@@ -224,6 +226,8 @@ class Idempotency:
         self.store = store
         self.ttl_seconds = ttl_seconds
         self.max_response_bytes = max_response_bytes
+        self.unclaimed = 0
+        """Keyed mutations run without a claim (the store was unreachable)."""
 
     async def run(
         self, viewer_id: int, key: str, fingerprint: str, execute: Execute, media: str
@@ -235,7 +239,7 @@ class Idempotency:
         try:
             held = await self.store.claim(entry, pending, min(PENDING_SECONDS, self.ttl_seconds))
         except IdempotencyUnavailable:
-            return error_response(_unavailable(), media)
+            return await self._unclaimed(key, fingerprint, execute)
         if held is not None and held != pending:  # our own: a claim whose reply was lost
             # and was sent again (redis_link's one retry) finds what it set itself
             return _answer(orjson.loads(held), key, fingerprint, media, self.max_response_bytes)
@@ -266,6 +270,19 @@ class Idempotency:
             await self.store.finish(entry, pending, _dumps(done), self.ttl_seconds)
         except IdempotencyUnavailable as exc:
             log.warning("%s: the response was not kept (%s)", entry, exc)
+        return response
+
+    async def _unclaimed(self, key: str, fingerprint: str, execute: Execute) -> Response:
+        """Runs a keyed mutation the store cannot claim (Redis unreachable): its writes are
+        recorded in PostgreSQL all the same, so a retry, or an attempt running at the same
+        time, answers from those records and never writes twice; only the response is not
+        kept, and a concurrent duplicate waits on the first one's records instead of getting
+        409. Counted in `unclaimed` (the store's breaker logs the outage)."""
+        self.unclaimed += 1
+        write_key = WriteKey(key, fingerprint, self.ttl_seconds)
+        response = (await execute(write_key)).response
+        if write_key.replayed:
+            response.headers[REPLAYED] = "true"
         return response
 
     async def _release(self, entry: str, pending: str) -> None:
@@ -312,14 +329,6 @@ def _answer(
         headers={REPLAYED: "true"},
         media_type=f"{media}; charset=utf-8",
     )
-
-
-def _unavailable() -> RequestError:
-    message = (
-        f"{HEADER} cannot be checked right now (its store is unreachable), so a retry could "
-        "not be told from a new request; nothing was run: retry later with the same key"
-    )
-    return RequestError(503, message, UNAVAILABLE, {"Retry-After": "1"})
 
 
 class WriteKeyPruner:
