@@ -233,6 +233,7 @@ def create_app(
         plans = plan_cache(settings)
         if metrics is not None:
             persisted.stats.sink = metrics.persisted_event
+            idempotency.on_unclaimed = metrics.unclaimed.inc
             metrics.watch_pool(database.pool)
             caches: dict[str, Weighed] = {"documents": persisted.documents}
             if plans is not None:

@@ -228,6 +228,8 @@ class Idempotency:
         self.max_response_bytes = max_response_bytes
         self.unclaimed = 0
         """Keyed mutations run without a claim (the store was unreachable)."""
+        self.on_unclaimed: Callable[[], object] | None = None
+        """Told of each (the metrics' counter)."""
 
     async def run(
         self, viewer_id: int, key: str, fingerprint: str, execute: Execute, media: str
@@ -277,8 +279,11 @@ class Idempotency:
         recorded in PostgreSQL all the same, so a retry, or an attempt running at the same
         time, answers from those records and never writes twice; only the response is not
         kept, and a concurrent duplicate waits on the first one's records instead of getting
-        409. Counted in `unclaimed` (the store's breaker logs the outage)."""
+        409. Counted in `unclaimed` and told to `on_unclaimed` (the store's breaker logs the
+        outage)."""
         self.unclaimed += 1
+        if self.on_unclaimed is not None:
+            self.on_unclaimed()
         write_key = WriteKey(key, fingerprint, self.ttl_seconds)
         response = (await execute(write_key)).response
         if write_key.replayed:

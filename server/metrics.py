@@ -218,6 +218,12 @@ class Metrics:
             ("client",),
             registry=own,
         )
+        self.unclaimed = Counter(
+            "pinql_idempotency_unclaimed",
+            "Keyed mutations run without their Idempotency-Key claimed (Redis unreachable): "
+            "their write records in PostgreSQL alone keep retries from writing twice",
+            registry=own,
+        )
         self.viewer_checks = Counter(
             "pinql_viewer_checks",
             "Signed-in viewers read from PostgreSQL to check that their user still exists, by "

@@ -417,6 +417,8 @@ async def test_redis_down_keyed_mutations_run_on_their_records_and_recover(
         assert retry.json()["data"] == first.json()["data"]
         assert await boards_named(pg, name) == 1
         assert time.monotonic() - started < 5, "requests waited on the dead Redis"
+        metrics = (await down.http.get("/metrics")).text
+        assert "\npinql_idempotency_unclaimed_total 2.0\n" in metrics
 
         throwaway_redis.start()  # empty: it keeps nothing on disk
         await asyncio.sleep(RETRY_AFTER_SECONDS + 0.2)
