@@ -12,6 +12,12 @@
 -- `pin_totals` is striped (16 rows, by pin id) so that concurrent new pins do not queue on one
 -- row; the total is their sum.
 --
+-- Every write takes what it locks in one order, so that no two writes deadlock: the boards
+-- (FOR SHARE, or the privacy change's own UPDATE; several in id order), then the owner's
+-- user_counts row (one owner's pin writes queue there), then board_counts, then pin_counts
+-- (several in id order), then the pin_totals stripe. Follows take the two user_counts rows,
+-- in id order.
+--
 -- A session that sets `pinql.defer_counters = on` (the seeder, loading in bulk) skips the
 -- triggers and must rebuild the counters before it commits (db/counters.py).
 
@@ -66,15 +72,17 @@ begin
         raise exception 'pin % has creator %, but its board % is owned by %',
             pin, creator, board, owner using errcode = 'check_violation';
     end if;
-    update board_counts set pins = pins + delta where board_id = board;
     if privacy = 'PUBLIC' then
         update user_counts set public_pins = public_pins + delta where user_id = creator;
-        update pin_totals set public_pins = public_pins + delta where stripe = pin % 16;
+    else
+        update user_counts set secret_pins = secret_pins + delta where user_id = creator;
+    end if;
+    update board_counts set pins = pins + delta where board_id = board;
+    if privacy = 'PUBLIC' then
         if saved_from is not null then
             update pin_counts set public_saves = public_saves + delta where pin_id = saved_from;
         end if;
-    else
-        update user_counts set secret_pins = secret_pins + delta where user_id = creator;
+        update pin_totals set public_pins = public_pins + delta where stripe = pin % 16;
     end if;
 end
 $$;
@@ -109,13 +117,16 @@ begin
     update user_counts
     set public_pins = public_pins + sign * moved, secret_pins = secret_pins - sign * moved
     where user_id = new.owner_id;
-    update pin_totals set public_pins = public_pins + sign * moved where stripe = new.id % 16;
+    perform 1 from pin_counts
+    where pin_id in (select saved_from_id from pins where board_id = new.id)
+    order by pin_id for no key update;
     update pin_counts c set public_saves = public_saves + sign * s.n
     from (
         select saved_from_id, count(*) as n from pins
         where board_id = new.id and saved_from_id is not null group by saved_from_id
     ) s
     where c.pin_id = s.saved_from_id;
+    update pin_totals set public_pins = public_pins + sign * moved where stripe = new.id % 16;
     return null;
 end
 $$;
@@ -135,6 +146,15 @@ begin
     elsif tg_op = 'DELETE' then
         perform count_pin(old.board_id, old.creator_id, old.saved_from_id, old.id, -1);
     else
+        -- Out of the old counts, into the new: every row either side takes, locked first in
+        -- the one order (the stripe, last in it, is the same row both times).
+        perform 1 from boards where id in (old.board_id, new.board_id) order by id for share;
+        perform 1 from user_counts where user_id in (old.creator_id, new.creator_id)
+        order by user_id for no key update;
+        perform 1 from board_counts where board_id in (old.board_id, new.board_id)
+        order by board_id for no key update;
+        perform 1 from pin_counts where pin_id in (old.saved_from_id, new.saved_from_id)
+        order by pin_id for no key update;
         perform count_pin(old.board_id, old.creator_id, old.saved_from_id, old.id, -1);
         perform count_pin(new.board_id, new.creator_id, new.saved_from_id, new.id, 1);
     end if;

@@ -277,3 +277,52 @@ async def test_a_bulk_load_with_counters_deferred_rebuilds_them(sql: asyncpg.Con
     # the setting ended with the transaction: the triggers count again
     await sql.execute(PIN, board, None)
     assert await drifts(sql) == []
+
+
+async def test_one_owners_concurrent_pin_writes_never_deadlock(database: str) -> None:
+    """Ten connections of one owner create pins on two boards, move pins between them both
+    ways, flip the boards' privacy and save another user's pin, all at once: every write
+    takes the counter rows in one order (boards, then the owner's counts, then board and
+    pin counts, then the totals), so none deadlocks, and no count drifts."""
+    admin = await asyncpg.connect(database)
+    await reset(admin)
+    owner, other, *_ = await ids(admin, "users")
+    for user, privacy in ((owner, "PUBLIC"), (owner, "SECRET"), (other, "PUBLIC")):
+        await admin.execute(
+            "insert into boards (owner_id, name, privacy) values ($1, 'b', $2)", user, privacy
+        )
+    first, second, theirs = await ids(admin, "boards")
+    await admin.execute(PIN, theirs, None)
+    [saved] = await ids(admin, "pins")
+    for board in (first, second):
+        await admin.execute(PIN, board, None)
+        await admin.execute(PIN, board, saved)
+    move = """update pins set board_id = case board_id when $1 then $2 else $1 end
+              where id = (select id from pins where creator_id = $3 order by random() limit 1)"""
+
+    async def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = await asyncpg.connect(database)
+        try:
+            for _ in range(20):
+                board = rng.choice((first, second))
+                op = rng.randrange(4)
+                if op == 0:
+                    await conn.execute(PIN, board, None)
+                elif op == 1:
+                    await conn.execute(move, first, second, owner)
+                elif op == 2:
+                    privacy = rng.choice(("PUBLIC", "SECRET"))
+                    await conn.execute(
+                        "update boards set privacy = $2 where id = $1", board, privacy
+                    )
+                else:
+                    await conn.execute(PIN, board, saved)
+        finally:
+            await conn.close()
+
+    try:
+        await asyncio.gather(*(writer(n) for n in range(10)))
+        assert await drifts(admin) == []
+    finally:
+        await admin.close()
