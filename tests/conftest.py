@@ -129,6 +129,27 @@ async def new_database(make_database: MakeDatabase, *, with_world: bool) -> str:
     return url
 
 
+async def seeded_database(make_database: MakeDatabase, scale: float, seed_number: int = 1) -> str:
+    """A fresh migrated database holding the demo data set of `scale` and seed; its URL."""
+    url = await make_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+        await seed(conn, scale=scale, seed=seed_number)
+    finally:
+        await conn.close()
+    return url
+
+
+@pytest.fixture(scope="module")
+async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the module's own `database` (a module that writes defines
+    one), to arrange rows and check writes."""
+    conn = await asyncpg.connect(database)
+    yield conn
+    await conn.close()
+
+
 @pytest.fixture(scope="session")
 async def migrated_database(make_database: MakeDatabase) -> str:
     """A fresh database with every migration applied and no rows: tests add their own."""
@@ -144,14 +165,7 @@ async def world_database(make_database: MakeDatabase) -> str:
 @pytest.fixture(scope="session")
 async def demo_database(make_database: MakeDatabase) -> str:
     """A fresh database with a small demo data set (scale 0.02: ~2,000 pins)."""
-    url = await make_database()
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-        await seed(conn, scale=DEMO_SCALE, seed=1)
-    finally:
-        await conn.close()
-    return url
+    return await seeded_database(make_database, DEMO_SCALE)
 
 
 @pytest.fixture(scope="session")

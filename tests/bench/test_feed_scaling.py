@@ -6,19 +6,15 @@ from __future__ import annotations
 import asyncpg
 
 from bench.feed_scaling import measure, table
-from db.migrate import migrate
-from db.seed import seed
-from tests.conftest import MakeDatabase
+from tests.conftest import MakeDatabase, seeded_database
 
 
 async def test_feed_scaling_measures_each_count_and_cleans_up(
     make_database: MakeDatabase,
 ) -> None:
-    url = await make_database()
+    url = await seeded_database(make_database, 0.05, 2)
     conn = await asyncpg.connect(url)
     try:
-        await migrate(conn)
-        await seed(conn, scale=0.05, seed=2)
         rows = await measure(url, [2, 5], runs=3)
         assert [r.followees for r in rows] == [2, 5]
         top = await conn.fetch(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -48,13 +47,6 @@ async def database(make_database: MakeDatabase) -> str:
     finally:
         await conn.close()
     return url
-
-
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
 
 
 async def reset(sql: asyncpg.Connection) -> None:

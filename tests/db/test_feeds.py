@@ -11,11 +11,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from db.counters import DEFER
 from db.feeds import fan_out
-from db.migrate import migrate
-from db.seed import seed
 from resolvers.ids import encode_global_id
-from tests.conftest import MakeDatabase, new_database
+from tests.conftest import MakeDatabase, new_database, seeded_database
 from tests.schema.test_mutations_follows import new_users
 from tests.support import GraphQLClient, serve
 
@@ -32,13 +31,6 @@ returning id"""
 @pytest.fixture(scope="module")
 async def database(make_database: MakeDatabase) -> str:
     return await new_database(make_database, with_world=False)
-
-
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +84,7 @@ async def test_each_write_leaves_the_feed_rows_it_should(
 ) -> None:
     fan, creator, other = await creators(sql, 3)
     before = await pin(sql, creator)
-    await sql.execute(
-        "insert into follows (follower_id, followee_id) values ($1, $2)", fan, creator
-    )
+    await follow(sql, fan, creator)
     assert await rows(sql, fan) == [before]  # a follow brings the followee's pins
     public, secret = await pin(sql, creator), await pin(sql, creator, "SECRET")
     await pin(sql, other)  # not followed
@@ -114,13 +104,11 @@ async def test_an_unfollow_hides_the_pins_even_if_rows_remain(
     sql: asyncpg.Connection, client: GraphQLClient
 ) -> None:
     fan, creator = await creators(sql, 2)
-    await sql.execute(
-        "insert into follows (follower_id, followee_id) values ($1, $2)", fan, creator
-    )
+    await follow(sql, fan, creator)
     made = await pin(sql, creator)
     assert (await feed(client, fan))[0] == gids([made])
     async with sql.transaction():  # rows left behind (a bulk load skips the triggers)
-        await sql.execute("select set_config('pinql.defer_counters', 'on', true)")
+        await sql.execute(DEFER)
         await sql.execute("delete from follows where follower_id = $1", fan)
     assert await rows(sql, fan) == [made]
     assert (await feed(client, fan))[0] == []
@@ -172,9 +160,7 @@ async def test_pages_stay_put_while_new_pins_arrive(
     sql: asyncpg.Connection, client: GraphQLClient
 ) -> None:
     fan, creator = await creators(sql, 2)
-    await sql.execute(
-        "insert into follows (follower_id, followee_id) values ($1, $2)", fan, creator
-    )
+    await follow(sql, fan, creator)
     made = [await pin(sql, creator) for _ in range(6)]
     first, info = await feed(client, fan, 3)
     assert first == gids(made[3:])
@@ -187,11 +173,8 @@ async def test_pages_stay_put_while_new_pins_arrive(
 async def test_the_seeders_bulk_fan_out_writes_what_the_triggers_would(
     make_database: MakeDatabase,
 ) -> None:
-    url = await make_database()
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(await seeded_database(make_database, 0.05, 3))
     try:
-        await migrate(conn)
-        await seed(conn, scale=0.05, seed=3)
         expected = await conn.fetchval(
             """select count(*) from follows f join pins p on p.creator_id = f.followee_id"""
         )

@@ -26,13 +26,11 @@ import db.writes.boards
 import db.writes.comments
 import db.writes.follows
 import db.writes.pins
-from db.migrate import migrate
 from db.pool import Database, Session
-from db.seed import seed
 from loaders.base import SqlLoader
 from loaders.container import Loaders
 from loaders.paging import PageArgs
-from tests.conftest import MakeDatabase
+from tests.conftest import MakeDatabase, seeded_database
 
 SCALE = 0.2
 """The data set's scale (db/seed.py): 20,000 pins, 40,000 comments, 8,000 follows, enough
@@ -162,11 +160,9 @@ def _write_statements() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 async def seeded(make_database: MakeDatabase) -> tuple[str, Sample]:
-    url = await make_database()
+    url = await seeded_database(make_database, SCALE)
     conn = await asyncpg.connect(url)
     try:
-        await migrate(conn)
-        await seed(conn, scale=SCALE, seed=1)
         await conn.execute("analyze")
         viewer = await conn.fetchval(
             "select follower_id from follows group by 1 order by count(*) desc, 1 limit 1"

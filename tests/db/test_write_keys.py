@@ -22,6 +22,8 @@ from tests.conftest import MakeDatabase, emptied_redis, new_database, redis_url
 from tests.support import GraphQLClient, serve
 from tests.world import OLIVE
 
+# Makes the records of key $1 older than $2 seconds.
+EXPIRE = "update write_keys set created_at = now() - make_interval(secs => $2) where key = $1"
 REDIS_DB = 4  # this module's own logical database: it flushes it
 CREATE = """mutation CreateBoard($i: CreateBoardInput!) {
   createBoard(input: $i) { board { id name } userErrors { code } } }"""
@@ -33,13 +35,6 @@ TWO = """mutation Two($a: CreateBoardInput!, $b: CreateBoardInput!) {
 @pytest.fixture(scope="module")
 async def database(make_database: MakeDatabase) -> str:
     return await new_database(make_database, with_world=True)
-
-
-@pytest.fixture(scope="module")
-async def pg(database: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture
@@ -63,8 +58,8 @@ async def post(
     )
 
 
-async def boards_named(pg: asyncpg.Connection, *names: str) -> int:
-    count: int = await pg.fetchval("select count(*) from boards where name = any($1)", names)
+async def boards_named(sql: asyncpg.Connection, *names: str) -> int:
+    count: int = await sql.fetchval("select count(*) from boards where name = any($1)", names)
     return count
 
 
@@ -77,7 +72,7 @@ def board_of(response: httpx.Response, field: str = "createBoard") -> str:
 
 
 async def test_a_retry_redis_forgot_is_answered_from_the_record(
-    client: GraphQLClient, redis: Redis, pg: asyncpg.Connection
+    client: GraphQLClient, redis: Redis, sql: asyncpg.Connection
 ) -> None:
     key = f"k-{secrets.token_hex(6)}"
     first = await post(client, key)
@@ -85,11 +80,11 @@ async def test_a_retry_redis_forgot_is_answered_from_the_record(
     retry = await post(client, key)
     assert board_of(retry) == board_of(first)
     assert retry.headers["idempotent-replayed"] == "true"
-    assert await boards_named(pg, key) == 1
+    assert await boards_named(sql, key) == 1
 
 
 async def test_each_root_field_is_recorded_on_its_own(
-    client: GraphQLClient, redis: Redis, pg: asyncpg.Connection
+    client: GraphQLClient, redis: Redis, sql: asyncpg.Connection
 ) -> None:
     key = f"k-{secrets.token_hex(6)}"
     names = {"a": {"name": f"{key}-a"}, "b": {"name": f"{key}-b"}}
@@ -99,11 +94,11 @@ async def test_each_root_field_is_recorded_on_its_own(
     assert [board_of(retry, f) for f in ("first", "second")] == [
         board_of(first, f) for f in ("first", "second")
     ]
-    assert await boards_named(pg, f"{key}-a", f"{key}-b") == 2
+    assert await boards_named(sql, f"{key}-a", f"{key}-b") == 2
 
 
 async def test_a_key_reused_for_another_request_is_refused_and_writes_nothing(
-    client: GraphQLClient, redis: Redis, pg: asyncpg.Connection
+    client: GraphQLClient, redis: Redis, sql: asyncpg.Connection
 ) -> None:
     key = f"k-{secrets.token_hex(6)}"
     board_of(await post(client, key))
@@ -114,11 +109,11 @@ async def test_a_key_reused_for_another_request_is_refused_and_writes_nothing(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert f"Idempotency-Key {key!r} was used for a different request" in error["message"]
-    assert await boards_named(pg, f"{key}-other") == 0
+    assert await boards_named(sql, f"{key}-other") == 0
 
 
 async def test_concurrent_first_attempts_on_two_servers_write_once(
-    database: str, pg: asyncpg.Connection
+    database: str, sql: asyncpg.Connection
 ) -> None:
     """Two servers keeping idempotency entries in their own process (no shared claim): the
     same keyed request sent to both at once runs on both; one records, the other finds the
@@ -127,43 +122,37 @@ async def test_concurrent_first_attempts_on_two_servers_write_once(
     async with serve(database) as one, serve(database) as two:
         answers = await asyncio.gather(post(one, key), post(two, key))
     assert len({board_of(a) for a in answers}) == 1
-    assert await boards_named(pg, key) == 1
+    assert await boards_named(sql, key) == 1
 
 
 async def test_an_expired_record_no_longer_answers_and_is_pruned(
-    client: GraphQLClient, redis: Redis, pg: asyncpg.Connection, database: str
+    client: GraphQLClient, redis: Redis, sql: asyncpg.Connection, database: str
 ) -> None:
     key = f"k-{secrets.token_hex(6)}"
     first = board_of(await post(client, key))
     ttl = client.settings.idempotency_ttl_seconds
-    await pg.execute(
-        "update write_keys set created_at = now() - make_interval(secs => $2) where key = $1",
-        key,
-        float(ttl + 1),
-    )
+    await sql.execute(EXPIRE, key, float(ttl + 1))
     await redis.flushdb()
     again = board_of(await post(client, key))  # expired: a new request, run again
     assert again != first
-    assert await boards_named(pg, key) == 2
-    await pg.execute(
-        "update write_keys set created_at = now() - make_interval(secs => $2) where key = $1",
-        key,
-        float(ttl + 1),
-    )
+    assert await boards_named(sql, key) == 2
+    await sql.execute(EXPIRE, key, float(ttl + 1))
     pool = await Database.connect(database, min_size=1, max_size=1)
     try:
         assert await WriteKeyPruner(pool, ttl).prune() >= 1
-        assert await pg.fetchval("select count(*) from write_keys where key = $1", key) == 0
+        assert await sql.fetchval("select count(*) from write_keys where key = $1", key) == 0
     finally:
         await pool.close()
 
 
-async def test_only_one_transaction_prunes_at_a_time(pg: asyncpg.Connection, database: str) -> None:
+async def test_only_one_transaction_prunes_at_a_time(
+    sql: asyncpg.Connection, database: str
+) -> None:
     other = await asyncpg.connect(database)
     try:
         async with other.transaction():
             await other.fetchval(PRUNING)
-            async with pg.transaction():
-                assert await prune(pg, 0) == 0  # the other one is pruning
+            async with sql.transaction():
+                assert await prune(sql, 0) == 0  # the other one is pruning
     finally:
         await other.close()

@@ -45,7 +45,7 @@ async def normal_path_client(demo_database: str) -> AsyncIterator[GraphQLClient]
 
 
 # For modules that write: each defines its own module-scoped `database` (tests/conftest.py's
-# new_database), and gets these two on it.
+# new_database), and gets this client, and tests/conftest.py's `sql`, on it.
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +53,3 @@ async def client(database: str) -> AsyncIterator[GraphQLClient]:
     """pinql serving the module's own `database`."""
     async with serve(database) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection to the module's own `database`, to arrange rows and check writes."""
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()

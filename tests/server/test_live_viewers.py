@@ -32,13 +32,6 @@ async def database(make_database: MakeDatabase) -> str:
     return await new_database(make_database, with_world=False)
 
 
-@pytest.fixture(scope="module")
-async def sql(database: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database)
-    yield conn
-    await conn.close()
-
-
 @pytest.fixture
 async def pinql(database: str) -> AsyncIterator[GraphQLClient]:
     """pinql rechecking viewers every RECHECK seconds (a fresh server: nothing checked yet)."""
