@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncpg
 
-# How many rows fanning every pin out writes (no creator pulled).
-FEED_ROWS = "select count(*) from follows f join pins p on p.creator_id = f.followee_id"
+# How many rows `fan_out` writes into empty feeds: each creator it will not pull, its
+# followers times its pins (read from the counters, not joined again).
+FEED_ROWS = """
+select coalesce(sum(followers * (public_pins + secret_pins)), 0)::bigint from user_counts
+where followers < feed_fan_out_limit() and not pulled
+"""
 # Marks the creators whose followers reached the fan-out limit as pulled (read-time merge).
 PULL = "update user_counts set pulled = true where followers >= feed_fan_out_limit() and not pulled"
 # Writes each pin of a creator who is not pulled into each of that creator's followers' feeds.
