@@ -8,6 +8,7 @@ import random
 import asyncpg
 
 from db.counters import DEFER, rebuild
+from db.counters import TABLES as COUNTER_TABLES
 from db.feeds import FEED_ROWS, fan_out
 from db.seed_progress import SILENT, SeedProgress, counted
 from db.seed_rows import TABLES, SeedCounts, generate
@@ -21,7 +22,7 @@ SET_SEQUENCES = ";".join(
 )
 # Fresh planner statistics for the loaded tables and the rows derived from them.
 ANALYZE = "analyze " + ", ".join(
-    (*TABLES, "user_counts", "board_counts", "pin_counts", "feed_items")
+    (*TABLES, *(counter.name for counter in COUNTER_TABLES), "feed_items")
 )
 
 # The counts at scale 1; other scales are proportional, with at least 10 to 20 rows a table.

@@ -245,15 +245,12 @@ class Idempotency:
         if held is not None and held != pending:  # our own: a claim whose reply was lost
             # and was sent again (redis_link's one retry) finds what it set itself
             return _answer(orjson.loads(held), key, fingerprint, media, self.max_response_bytes)
-        write_key = WriteKey(key, fingerprint, self.ttl_seconds)
         try:
-            executed = await execute(write_key)
+            executed = await self._execute(key, fingerprint, execute)
         except Exception:
             await self._release(entry, pending)
             raise
         response = executed.response
-        if write_key.replayed:  # answered from an earlier request's records: nothing written
-            response.headers[REPLAYED] = "true"
         if not executed.ran or not executed.final:
             await self._release(entry, pending)
             return response
@@ -284,11 +281,16 @@ class Idempotency:
         self.unclaimed += 1
         if self.on_unclaimed is not None:
             self.on_unclaimed()
+        return (await self._execute(key, fingerprint, execute)).response
+
+    async def _execute(self, key: str, fingerprint: str, execute: Execute) -> Executed:
+        """Runs the mutation with its writes recorded under the key; a response answered from
+        an earlier request's records (nothing written) says so."""
         write_key = WriteKey(key, fingerprint, self.ttl_seconds)
-        response = (await execute(write_key)).response
+        executed = await execute(write_key)
         if write_key.replayed:
-            response.headers[REPLAYED] = "true"
-        return response
+            executed.response.headers[REPLAYED] = "true"
+        return executed
 
     async def _release(self, entry: str, pending: str) -> None:
         try:
