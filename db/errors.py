@@ -44,7 +44,7 @@ def statement_fault(
     timeouts, in ms, name the limit passed), means as pinql's exception; None when it is no
     fault of the database's (raised as it is)."""
     if isinstance(exc, pg.LockNotAvailableError):
-        limit = _limit("lock_timeout", settings)
+        limit = named_limit("lock_timeout", settings)
         return LockTimeout(
             f"the statement waited longer than {limit} for a lock another transaction holds, "
             "and was cancelled: retry"
@@ -52,12 +52,12 @@ def statement_fault(
     if isinstance(exc, pg.QueryCanceledError):
         if "statement timeout" not in exc.args[0]:
             return StatementTimeout(f"PostgreSQL cancelled the statement: {exc.args[0]}")
-        limit = _limit("statement_timeout", settings)
+        limit = named_limit("statement_timeout", settings)
         return StatementTimeout(f"the statement ran longer than {limit} and was cancelled")
     return connection_fault(exc)
 
 
-def _limit(name: str, settings: Mapping[str, str]) -> str:
+def named_limit(name: str, settings: Mapping[str, str]) -> str:
     ms = settings.get(name)
     return f"{name} ({ms} ms)" if ms is not None else f"PostgreSQL's {name}"
 

@@ -21,12 +21,14 @@ from asyncpg import exceptions as pg
 from asyncpg.connection import LoggedQuery
 from asyncpg.transaction import Transaction
 
+from db.bulkhead import Bulkhead, Outcome
 from db.errors import (
     CommitUnconfirmed,
     DatabaseLoginRefused,
     DatabaseUnavailable,
     StatementTimeout,
     connection_fault,
+    named_limit,
     statement_fault,
 )
 from db.pool_log import quiet_floor_retries
@@ -62,6 +64,7 @@ class Database:
         open_alone: Callable[[], Awaitable[asyncpg.Connection]],
         settings: Mapping[str, str] = SESSION_SETTINGS,
         acquire_timeout: float = 5.0,
+        on_bulkhead: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.pool = pool
         self.open_alone = open_alone
@@ -71,6 +74,15 @@ class Database:
         self.acquire_timeout = acquire_timeout
         self._releases: set[asyncio.Task[None]] = set()
         self._turn = asyncio.Lock()
+        lock_timeout_ms = int(settings.get("lock_timeout", "0"))
+        self.bulkhead = Bulkhead(
+            share=max(1, pool.get_max_size() // 2),
+            cooldown=lock_timeout_ms / 1000 if lock_timeout_ms > 0 else 1.0,
+            limit=named_limit("lock_timeout", settings),
+            report=on_bulkhead,
+        )
+        """Reads of one statement take at most half the pool, and are refused for a
+        lock_timeout after one of them gave up waiting for a lock (db/bulkhead.py)."""
 
     @classmethod
     async def connect(
@@ -84,6 +96,7 @@ class Database:
         lock_timeout_ms: int | None = None,
         connect_timeout: float = 2.0,
         acquire_timeout: float = 5.0,
+        on_bulkhead: Callable[[Outcome], None] | None = None,
     ) -> Database:
         """Opens a pool whose release costs no round trip (pinql keeps no session state).
 
@@ -128,7 +141,11 @@ class Database:
             open_connection, dsn, timeout=connect_timeout, server_settings=server_settings
         )
         return cls(
-            pool, settings=server_settings, acquire_timeout=acquire_timeout, open_alone=alone
+            pool,
+            settings=server_settings,
+            acquire_timeout=acquire_timeout,
+            open_alone=alone,
+            on_bulkhead=on_bulkhead,
         )
 
     def session(self, on_statement: StatementHook | None = None) -> Session:
@@ -283,15 +300,29 @@ class Session:
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Runs one read on the request's connection and returns its rows; a connection lost
         under it is replaced and the read sent once more (reads are safe to repeat, and a
-        write just committed gets its payload read). `_using`'s work written out: every
-        round trip comes through here, and a context manager costs two more awaits."""
+        write just committed gets its payload read). The statement passes the pool's
+        bulkhead (db/bulkhead.py) first: it may be refused at once (LockTimeout) or wait for
+        a slot. `_using`'s work written out: every round trip comes through here, and a
+        context manager costs two more awaits."""
+        bulkhead = self._database.bulkhead
         async with self._lock:
             self._user = asyncio.current_task()
             try:
+                bulkhead.refuse_if_open(sql)
+                if self._conn is not None and bulkhead.full(sql):
+                    await self._give_back()  # a caller waiting for a slot holds no connection
+                await bulkhead.enter(sql)
+                fault: BaseException | None = None
                 try:
-                    return await self._fetch_once(sql, args)
-                except _Lost:
-                    return await self._fetch_once(sql, args, again=True)
+                    try:
+                        return await self._fetch_once(sql, args)
+                    except _Lost:
+                        return await self._fetch_once(sql, args, again=True)
+                except BaseException as exc:
+                    fault = exc
+                    raise
+                finally:
+                    bulkhead.leave(sql, fault)
             finally:
                 self._user = None
 

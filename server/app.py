@@ -173,10 +173,13 @@ def cors(settings: Settings) -> list[Middleware]:
 
 
 async def connect_database(
-    url: str, settings: Settings, init: ConnectionInit | None = None
+    url: str,
+    settings: Settings,
+    init: ConnectionInit | None = None,
+    metrics: Metrics | None = None,
 ) -> Database:
     """A pool on `url` (the primary or the read replica) with the configured sizes and
-    timeouts."""
+    timeouts; its bulkhead's outcomes counted in `metrics`."""
     return await Database.connect(
         url,
         min_size=settings.db_pool_min,
@@ -186,6 +189,7 @@ async def connect_database(
         lock_timeout_ms=settings.pool_lock_timeout_ms,
         connect_timeout=settings.db_connect_timeout_seconds,
         acquire_timeout=settings.db_acquire_timeout_seconds,
+        on_bulkhead=None if metrics is None else metrics.bulkhead_outcome,
     )
 
 
@@ -209,11 +213,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        database = await connect_database(database_url, settings, connection_init)
+        database = await connect_database(database_url, settings, connection_init, metrics)
         replica = None
         if settings.database_replica_url is not None:
             replica = await connect_database(
-                settings.database_replica_url, settings, connection_init
+                settings.database_replica_url, settings, connection_init, metrics
             )
         store = document_store(settings, database)
         offload = Offload()

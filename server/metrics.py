@@ -231,6 +231,14 @@ class Metrics:
             ("outcome",),
             registry=own,
         )
+        self.bulkhead = Counter(
+            "pinql_statement_bulkhead",
+            "What the pool's bulkhead did to reads (db/bulkhead.py), by outcome: queued (waited "
+            "for one of its statement's slots), refused (its statement's breaker is open after "
+            "a lock timeout), tripped (a breaker opened), recovered (a breaker closed)",
+            ("outcome",),
+            registry=own,
+        )
         self.executions = Counter(
             "pinql_executions",
             "Operations executed, by where they ran (fast: the engine; graphql: graphql-core "
@@ -297,6 +305,10 @@ class Metrics:
     def viewer_checked(self, outcome: str, n: int) -> None:
         """Counts `n` viewers read with `outcome` (LiveViewers' sink)."""
         self.viewer_checks.labels(outcome).inc(n)
+
+    def bulkhead_outcome(self, outcome: str) -> None:
+        """Counts one outcome of the pool's bulkhead (its `report`)."""
+        self.bulkhead.labels(outcome).inc()
 
     def persisted_event(self, client: str, event: str) -> None:
         """Counts one persisted-query event (PersistedQueryStats' sink)."""

@@ -133,6 +133,7 @@ async def test_a_statement_waiting_on_a_lock_gives_up_at_lock_timeout(url: str) 
             await session.fetch("select * from locked")
         assert time.monotonic() - started < 1.0  # not the statement timeout's 5 s
         await locking.rollback()
+        await asyncio.sleep(0.15)  # past the bulkhead's refusal of it (lock_timeout long)
         assert await session.fetch("select * from locked") == []  # the same connection, usable
     finally:
         await session.close()

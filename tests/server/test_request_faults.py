@@ -172,15 +172,19 @@ async def test_a_statement_waiting_on_a_lock_is_a_lock_timeout_and_others_go_on(
         assert await _statements_on_pins(locked_pins) == 0
 
 
+READERS = 20
+"""Clients reading the locked table at once: twice the default pool."""
+
+
 async def test_unrelated_requests_keep_their_latency_while_a_table_is_locked(
     own_database: str,
 ) -> None:
-    """Four clients keep reading pins (fewer than the pool's 10 connections); `{ viewer {
+    """Twenty clients keep reading pins (twice the pool's 10 connections); `{ viewer {
     username } }` is timed 60 times with pins free, then 60 times with pins locked (ACCESS
-    EXCLUSIVE): its p99 with the lock stays under 3x its p99 without. Nothing the locked
-    readers hold (their connections, the pool's queue, the event loop) delays it. With
-    waiters on every connection, a request waits up to lock_timeout for one (the test
-    above)."""
+    EXCLUSIVE), from the lock's first moment: its p99 with the lock stays under 3x its p99
+    without. The pins readers hold at most half the pool while they wait on the lock (the
+    bulkhead's slots), and are refused at once after the first lock timeout (its breaker),
+    so neither their connections nor the pool's queue delay it."""
     async with serve(own_database) as client:
         assert (await client.data(VIEWER, viewer=OLIVE))["viewer"]  # viewer checked once
 
@@ -191,7 +195,7 @@ async def test_unrelated_requests_keep_their_latency_while_a_table_is_locked(
                 while not stop.is_set():
                     await client.post(PINS)
 
-            readers = [asyncio.create_task(reader()) for _ in range(4)]
+            readers = [asyncio.create_task(reader()) for _ in range(READERS)]
             await asyncio.sleep(0.2)
             times = []
             for _ in range(60):
@@ -210,7 +214,20 @@ async def test_unrelated_requests_keep_their_latency_while_a_table_is_locked(
                 locked = await p99_under_load()
         finally:
             await locker.close()
+        metrics = (await client.http.get("/metrics")).text
     assert locked < 3 * normal, (locked, normal)
+    # The readers past the statement's 5 slots queued, and were refused once the first
+    # waiters' lock_timeout opened its breaker.
+    assert _bulkhead(metrics, "tripped") >= 1
+    assert _bulkhead(metrics, "queued") >= READERS - 5
+    assert _bulkhead(metrics, "refused") >= READERS - 5
+
+
+def _bulkhead(metrics: str, outcome: str) -> float:
+    """pinql_statement_bulkhead_total of `outcome` in a /metrics text."""
+    series = f'pinql_statement_bulkhead_total{{outcome="{outcome}"}} '
+    [line] = [line for line in metrics.splitlines() if line.startswith(series)]
+    return float(line.split()[-1])
 
 
 async def test_graphiql_is_off_in_prod_unless_configured(world_database: str) -> None:
