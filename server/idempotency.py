@@ -41,11 +41,10 @@ REPLAYED = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,255}")
 REUSED = "IDEMPOTENCY_KEY_REUSED"
 IN_USE = "IDEMPOTENCY_KEY_IN_USE"
-NOT_KEPT = "IDEMPOTENCY_RESPONSE_NOT_KEPT"
 PENDING_SECONDS = 300
 MAX_RESPONSE_BYTES = 64 * 1024
-"""The largest response kept for replays: a larger one is answered, and its key remembered
-as done (never run again) without its body."""
+"""The largest response kept for replays. A larger one is answered and its claim released:
+a retry runs the mutation again, and each root field answers from its write record."""
 LOCAL_MAX_ENTRIES = 100_000
 PRUNE_SECONDS = 600.0
 """How often each worker prunes expired write records (one of them at a time does)."""
@@ -244,27 +243,36 @@ class Idempotency:
             return await self._unclaimed(key, fingerprint, execute)
         if held is not None and held != pending:  # our own: a claim whose reply was lost
             # and was sent again (redis_link's one retry) finds what it set itself
-            return _answer(orjson.loads(held), key, fingerprint, media, self.max_response_bytes)
+            answer = orjson.loads(held)
+            if answer["state"] == "done" and "body" not in answer:
+                # Done without its body (kept so by an earlier release of pinql): runs again,
+                # answered from its write records, as without a kept response.
+                return (await self._execute(key, fingerprint, execute)).response
+            return _answer(answer, key, fingerprint, media)
         try:
             executed = await self._execute(key, fingerprint, execute)
         except Exception:
             await self._release(entry, pending)
             raise
         response = executed.response
-        if not executed.ran or not executed.final:
+        body = bytes(response.body)
+        if not executed.ran or not executed.final or len(body) > self.max_response_bytes:
+            if executed.ran and executed.final:
+                log.info(
+                    "%s: the response (%d bytes) is over the %d bytes kept: a retry runs "
+                    "again and answers from its write records",
+                    entry,
+                    len(body),
+                    self.max_response_bytes,
+                )
             await self._release(entry, pending)
             return response
-        body = bytes(response.body)
-        done: dict[str, Any] = {
+        done = {
             "state": "done",
             "fingerprint": fingerprint,
             "status": response.status_code,
+            "body": body.decode(),
         }
-        if len(body) <= self.max_response_bytes:
-            done["body"] = body.decode()
-        else:  # kept as done, so never run again, but not replayable
-            done["bytes"] = len(body)
-            log.info("%s: the response (%d bytes) is too large to keep", entry, len(body))
         try:
             await self.store.finish(entry, pending, _dumps(done), self.ttl_seconds)
         except IdempotencyUnavailable as exc:
@@ -307,9 +315,7 @@ def _dumps(value: Mapping[str, Any]) -> str:
     return orjson.dumps(value).decode()
 
 
-def _answer(
-    held: dict[str, Any], key: str, fingerprint: str, media: str, kept_bytes: int
-) -> Response:
+def _answer(held: dict[str, Any], key: str, fingerprint: str, media: str) -> Response:
     """What a request whose key is taken gets: 422, 409, or the first response again."""
     if held["fingerprint"] != fingerprint:
         message = (
@@ -323,13 +329,6 @@ def _answer(
             "to get its response"
         )
         return error_response(RequestError(409, message, IN_USE, {"Retry-After": "1"}), media)
-    if "body" not in held:
-        message = (
-            f"the mutation sent with {HEADER} {key!r} ran once; its response ({held['bytes']:,} "
-            f"bytes) was larger than the {kept_bytes:,} bytes kept for retries, so "
-            "it cannot be sent again and nothing was run again: read the result with a query"
-        )
-        return error_response(RequestError(409, message, NOT_KEPT), media)
     return Response(
         held["body"].encode(),
         status_code=held["status"],
