@@ -156,13 +156,16 @@ class LatestPinsLoader(_PinPageLoader):
 
 
 class HomeFeedCountLoader(CountByIdLoader):
-    """How many pins the viewer's home feed holds (key 0)."""
+    """How many pins the viewer's home feed holds (key 0): the pins on public boards of each
+    user the viewer follows, read from their counters (one row per followee, not one per
+    pin). A followee's secret boards are never the viewer's (nobody follows themselves), so
+    that is every pin of theirs the viewer may see."""
 
-    # Returns (0, count of visible pins created by the users the viewer follows).
+    # Returns (0, the sum of the followees' public pin counters).
     sql = f"""
-        select 0, count(*) from follows f
-        join pins p on p.creator_id = f.followee_id join boards b on b.id = p.board_id
-        where f.follower_id = {VIEWER} and {board_visible("b")} and 0 = any($2::bigint[])
+        select 0, coalesce(sum(c.public_pins), 0)::bigint from follows f
+        join user_counts c on c.user_id = f.followee_id
+        where f.follower_id = {VIEWER} and 0 = any($2::bigint[])
     """
 
 

@@ -44,12 +44,11 @@ LARGE_TABLES = frozenset({"pins", "comments", "follows"})
 """Tables no statement may read whole."""
 WRITE_MODULES = (db.writes.boards, db.writes.comments, db.writes.follows, db.writes.pins)
 KNOWN = {
-    "home_feed_count": "count(*) of every visible pin of every followee",
     "latest_pins": "the planner cannot see `limit k.lim` through the lateral page of the one"
     " parent and estimates a tenth of the visible pins",
 }
 """Statements known to fail the check, and why: each must still fail it, so this list
-cannot outlive the fix (counters, and a page limit the planner can see: issue 16)."""
+cannot outlive the fix (a page limit the planner can see: issue 16)."""
 
 
 @dataclass(frozen=True, slots=True)
