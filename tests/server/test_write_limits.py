@@ -87,9 +87,12 @@ async def test_follows_past_the_burst_are_refused_before_they_run(database: str)
         assert (await client.post(follows(20, user=OLIVE), viewer=OTTO)).status_code == 200
 
 
+WIDE = {"PINQL_MAX_ROOT_FIELDS": 100, "PINQL_MAX_ALIASES": 100}
+"""Settings letting one mutation hold more follows than a bucket."""
+
+
 async def test_more_at_once_than_a_bucket_holds_is_refused_for_good(database: str) -> None:
-    limits = {"PINQL_MAX_ROOT_FIELDS": 100, "PINQL_MAX_ALIASES": 100}
-    async with serve(database, PINQL_RATE_LIMIT_MAXIMUM=1_000_000, **limits) as client:
+    async with serve(database, PINQL_RATE_LIMIT_MAXIMUM=1_000_000, **WIDE) as client:
         too_many = await client.post(follows(BURST + 1), viewer=OLIVE)
         assert too_many.status_code == 429, too_many.text
         [error] = too_many.json()["errors"]
@@ -105,3 +108,28 @@ async def test_write_limits_go_with_the_rate_limits(database: str) -> None:
     async with serve(database, PINQL_RATE_LIMIT=False) as client:
         for _ in range(BURST // 20 + 1):
             assert (await client.post(follows(20), viewer=OLIVE)).status_code == 200
+
+
+async def test_a_keyed_retry_is_charged_and_answered_once_the_bucket_refills(
+    database: str,
+) -> None:
+    """A retry with the same Idempotency-Key pays like any request (it is charged before it
+    runs, when nobody knows yet that it will be answered from a record): with the bucket
+    empty it is refused with 429 and writes nothing; sent again once the bucket allows, it
+    gets the first request's answer, and the follows were written once."""
+    async with serve(database, **WIDE) as client:
+        before = await follow_count(database, OLIVE)
+        keyed = {"Idempotency-Key": "follow-once"}
+        first = await client.post(follows(20), viewer=OLIVE, headers=keyed)
+        assert first.status_code == 200, first.text
+        rest = await client.post(follows(BURST - 20), viewer=OLIVE)  # the bucket's last
+        assert "errors" not in rest.json(), rest.text
+        refused = await client.post(follows(20), viewer=OLIVE, headers=keyed)
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["errors"][0]["extensions"]["code"] == "WRITE_LIMITED"
+    async with serve(database, **WIDE) as refilled:  # a new process: buckets of its own
+        retry = await refilled.post(follows(20), viewer=OLIVE, headers=keyed)
+        assert retry.status_code == 200, retry.text
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.json() == first.json()
+    assert await follow_count(database, OLIVE) == before + 1  # ADA, followed once
