@@ -58,20 +58,32 @@ def global_id_of(row: NodeRow) -> str:
     return ENCODERS[NODE_TYPE_NAMES[type(row)]](row.id)
 
 
+MAX_GLOBAL_ID_LENGTH = 64
+"""Longer strings are no global ID (the longest, `Comment:<2^63-1>`, encodes to 36)."""
+
+
 def decode_global_id(value: str, argument: str = "id") -> GlobalId:
     """Decodes a global ID; anything not produced by `encode_global_id` is BAD_USER_INPUT."""
-    invalid = BadUserInput(argument, f"{argument} is not a valid ID: {_shown(value)}")
-    if not value or len(value) > 64:
-        raise invalid
-    raw = clear_text(value)
+    decoded = _decoded(value) if len(value) <= MAX_GLOBAL_ID_LENGTH else None
+    if decoded is None:
+        raise BadUserInput(argument, f"{argument} is not a valid ID: {_shown(value)}")
+    return decoded
+
+
+@lru_cache(maxsize=GLOBAL_IDS_REMEMBERED)
+def _decoded(value: str) -> GlobalId | None:
+    """The global ID `value` names, None when `encode_global_id` would not produce it. The
+    latest are remembered: the ids a client sends recur (a page's, a popular pin's), and a
+    string is at most MAX_GLOBAL_ID_LENGTH long, so what is kept stays small."""
+    raw = clear_text(value) if value else None
     if raw is None:
-        raise invalid
+        return None
     type_name, _, digits = raw.partition(":")
     if type_name not in NODE_TYPES or not digits.isdigit() or not digits.isascii():
-        raise invalid
+        return None
     id = int(digits)
     if not 0 < id <= _MAX_ID or encode_global_id(type_name, id) != value:
-        raise invalid
+        return None
     return GlobalId(type_name, id)
 
 

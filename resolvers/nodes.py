@@ -11,7 +11,7 @@ from loaders import Loaders
 from loaders.rows import NodeRow
 from resolvers.errors import BadUserInput
 from resolvers.fields import computed, loaded
-from resolvers.ids import ENCODERS, decode_global_id, global_id_of
+from resolvers.ids import ENCODERS, GlobalId, decode_global_id, global_id_of
 
 MAX_NODES = 100
 
@@ -21,7 +21,11 @@ global_id = computed(global_id_of, of=lambda row: row.id, by=ENCODERS.__getitem_
 
 def load_node(loaders: Loaders, global_id: str, argument: str = "id") -> Awaitable[NodeRow | None]:
     """The node a global ID names, or None where it does not exist or is not visible."""
-    type_name, id = decode_global_id(global_id, argument)
+    return _load(loaders, decode_global_id(global_id, argument))
+
+
+def _load(loaders: Loaders, decoded: GlobalId) -> Awaitable[NodeRow | None]:
+    type_name, id = decoded
     if type_name == "User":
         return loaders.user_by_id.load(id)
     if type_name == "Board":
@@ -44,7 +48,6 @@ async def nodes(loaders: Loaders, root: None, ids: list[strawberry.ID]) -> list[
     (one batch per node type)."""
     if len(ids) > MAX_NODES:
         raise BadUserInput("ids", f"ids may hold at most {MAX_NODES} IDs, got {len(ids)}")
-    for i, global_id in enumerate(ids):
-        decode_global_id(global_id, f"ids[{i}]")
-    loads = [load_node(loaders, g) for g in ids]
+    decoded = [decode_global_id(global_id, f"ids[{i}]") for i, global_id in enumerate(ids)]
+    loads = [_load(loaders, d) for d in decoded]
     return [await load for load in loads]
