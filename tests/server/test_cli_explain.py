@@ -120,6 +120,9 @@ def test_an_introspection_query_explains_as_not_planned(tmp_path: Path) -> None:
 def test_a_document_over_the_node_budget_explains_as_size(
     tmp_path: Path, settings: pytest.MonkeyPatch
 ) -> None:
+    # the node budget alone decides: the time budget (a backstop) would race it on a busy
+    # machine, and say "time"
+    settings.setenv("PINQL_MAX_PLAN_MS", "60000")
     result = explain(document(tmp_path, condition_document(4, roots=10).text))
 
     assert result.exit_code == 0, result.output
