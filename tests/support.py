@@ -234,3 +234,16 @@ def saving_garbage() -> Iterator[list[object]]:
         gc.garbage.clear()
         if was_enabled:
             gc.enable()
+
+
+@asynccontextmanager
+async def pins_locked(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection holding the pins table in ACCESS EXCLUSIVE mode for the block: every
+    read of pins waits. Closing it at the end ends the lock (the block may end it sooner
+    with `rollback`)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("begin; lock table pins in access exclusive mode")
+        yield conn
+    finally:
+        await conn.close()

@@ -16,6 +16,7 @@ from db.bulkhead import Bulkhead, Outcome
 from db.errors import LockTimeout
 from db.pool import Database
 from tests.conftest import MakeDatabase, new_database
+from tests.support import pins_locked
 
 LOCK_TIMEOUT_MS = 300
 PINS = "select count(*) from pins where id > $1"
@@ -53,18 +54,10 @@ async def database(url: str, outcomes: list[Outcome]) -> AsyncIterator[Database]
 
 @pytest.fixture
 async def locker(url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A connection holding pins in ACCESS EXCLUSIVE mode until the test ends (or
-    commits it away)."""
-    conn = await asyncpg.connect(url)
-    transaction = conn.transaction()
-    await transaction.start()
-    await conn.execute("lock table pins in access exclusive mode")
-    try:
+    """A connection holding pins in ACCESS EXCLUSIVE mode until the test ends (or rolls
+    it back)."""
+    async with pins_locked(url) as conn:
         yield conn
-    finally:
-        if not conn.is_closed():
-            await transaction.rollback()
-            await conn.close()
 
 
 async def _fetch(database: Database, sql: str) -> tuple[int, BaseException | None]:

@@ -16,7 +16,7 @@ import pytest
 from loaders.users import UserByIdLoader
 from resolvers.ids import encode_global_id
 from tests.conftest import MakeDatabase, new_database
-from tests.support import serve
+from tests.support import pins_locked, serve
 from tests.world import OLIVE, OTTO
 
 PINS = "{ pins(first: 2) { nodes { id } } }"
@@ -33,15 +33,8 @@ async def own_database(make_database: MakeDatabase) -> str:
 @pytest.fixture
 async def locked_pins(own_database: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection holding an ACCESS EXCLUSIVE lock on pins: every read of pins waits."""
-    conn = await asyncpg.connect(own_database)
-    transaction = conn.transaction()
-    await transaction.start()
-    await conn.execute("lock table pins in access exclusive mode")
-    try:
+    async with pins_locked(own_database) as conn:
         yield conn
-    finally:
-        await transaction.rollback()
-        await conn.close()
 
 
 async def test_every_response_has_a_request_id(world_database: str) -> None:
@@ -207,13 +200,8 @@ async def test_unrelated_requests_keep_their_latency_while_a_table_is_locked(
             return sorted(times)[-2]  # the 99th percentile of 60
 
         normal = await p99_under_load()
-        locker = await asyncpg.connect(own_database)
-        try:
-            async with locker.transaction():
-                await locker.execute("lock table pins in access exclusive mode")
-                locked = await p99_under_load()
-        finally:
-            await locker.close()
+        async with pins_locked(own_database):
+            locked = await p99_under_load()
         metrics = (await client.http.get("/metrics")).text
     assert locked < 3 * normal, (locked, normal)
     # The readers past the statement's 5 slots queued, and were refused once the first
