@@ -24,20 +24,17 @@ from asyncpg.transaction import Transaction
 from db.bulkhead import Bulkhead, Outcome
 from db.errors import (
     CommitUnconfirmed,
-    DatabaseLoginRefused,
     DatabaseUnavailable,
     StatementTimeout,
     connection_fault,
     named_limit,
     statement_fault,
 )
-from db.pool_log import quiet_floor_retries
 from db.pool_setup import (
     SESSION_SETTINGS,
     ConnectionInit,
     gone,
-    initializer,
-    keep_session,
+    open_pool,
 )
 from db.pool_setup import (
     connect as open_connection,
@@ -98,14 +95,9 @@ class Database:
         acquire_timeout: float = 5.0,
         on_bulkhead: Callable[[Outcome], None] | None = None,
     ) -> Database:
-        """Opens a pool whose release costs no round trip (pinql keeps no session state).
-
-        Its `min_size` connections are opened now, and reopened after an outage. If
-        PostgreSQL is unreachable now, the pool opens empty, with a warning, and without that
-        floor: statements raise DatabaseUnavailable until PostgreSQL answers, then take
-        connections opened on demand. A refused login (or a bad DSN) raises.
-        """
-        quiet_floor_retries()
+        """Opens the pool (db/pool_setup.open_pool: without PostgreSQL it opens empty and
+        serves once PostgreSQL answers; a refused login raises), its connections run with
+        the given timeouts."""
         server_settings = dict(SESSION_SETTINGS)
         for name, ms in (
             ("statement_timeout", statement_timeout_ms),
@@ -113,30 +105,9 @@ class Database:
         ):
             if ms is not None:
                 server_settings[name] = str(ms)
-
-        async def create(min_size: int) -> asyncpg.Pool:
-            pool: asyncpg.Pool = await asyncpg.create_pool(
-                dsn,
-                min_size=min_size,
-                max_size=max_size,
-                init=initializer(init),
-                reset=keep_session,
-                connect=open_connection,
-                timeout=connect_timeout,
-                server_settings=server_settings,
-            )
-            return pool
-
-        try:
-            pool = await create(min_size)
-        except DatabaseLoginRefused:
-            raise
-        except DatabaseUnavailable as exc:
-            floor = f"connections opened on demand, no floor of {min_size}"
-            log.warning(
-                "%s: starting anyway, answering 503 until PostgreSQL is back (%s)", exc, floor
-            )
-            pool = await create(0)  # asyncpg opens a floor's connections at creation
+        pool = await open_pool(
+            dsn, min_size, max_size, init, server_settings, connect_timeout=connect_timeout
+        )
         alone = partial(
             open_connection, dsn, timeout=connect_timeout, server_settings=server_settings
         )

@@ -1,15 +1,20 @@
-"""How the pool opens its connections: the settings each runs with, the statement that warms
-each up, the reset asyncpg runs when one goes back, connection failures as pinql's exceptions
-(db/errors.py), and whether a connection is gone."""
+"""How the pool opens, and opens its connections: the settings each runs with, the statement
+that warms each up, the reset asyncpg runs when one goes back, connection failures as pinql's
+exceptions (db/errors.py), and whether a connection is gone."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import asyncpg
 from asyncpg import exceptions as pg
 
-from db.errors import DatabaseUnavailable, connection_fault
+from db.errors import DatabaseLoginRefused, DatabaseUnavailable, connection_fault
+from db.pool_log import quiet_floor_retries
+
+log = logging.getLogger("pinql.db")
 
 
 class ConnectionInit(Protocol):
@@ -71,3 +76,44 @@ def gone(conn: asyncpg.pool.PoolConnectionProxy) -> bool:
         return conn.is_closed()
     except pg.InterfaceError:
         return True
+
+
+async def open_pool(
+    dsn: str,
+    min_size: int,
+    max_size: int,
+    init: ConnectionInit | None,
+    server_settings: Mapping[str, str],
+    *,
+    connect_timeout: float,
+) -> asyncpg.Pool:
+    """A pool whose release costs no round trip (pinql keeps no session state).
+
+    Its `min_size` connections are opened now, and reopened after an outage. If PostgreSQL
+    is unreachable now, the pool opens empty, with a warning, and without that floor:
+    statements raise DatabaseUnavailable until PostgreSQL answers, then take connections
+    opened on demand. A refused login (or a bad DSN) raises.
+    """
+    quiet_floor_retries()
+
+    async def create(min_size: int) -> asyncpg.Pool:
+        pool: asyncpg.Pool = await asyncpg.create_pool(
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            init=initializer(init),
+            reset=keep_session,
+            connect=connect,
+            timeout=connect_timeout,
+            server_settings=dict(server_settings),
+        )
+        return pool
+
+    try:
+        return await create(min_size)
+    except DatabaseLoginRefused:
+        raise
+    except DatabaseUnavailable as exc:
+        floor = f"connections opened on demand, no floor of {min_size}"
+        log.warning("%s: starting anyway, answering 503 until PostgreSQL is back (%s)", exc, floor)
+        return await create(0)  # asyncpg opens a floor's connections at creation
