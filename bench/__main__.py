@@ -102,6 +102,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also serve REF's code (a commit-ish of this repository, e.g. main), checked "
         "out into a temporary git worktree, and measure it in the same rounds",
     )
+    parser.add_argument(
+        "--no-peer",
+        dest="peer",
+        action="store_false",
+        help="leave out the peer row: PostGraphile 4 sent an equivalent query (it needs "
+        "Node.js and npm; bench/postgraphile/)",
+    )
     args = parser.parse_args(argv)
     if args.baseline is not None and args.soak:
         parser.error("--baseline measures operations against REF; the soak has no baseline")

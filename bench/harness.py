@@ -1,6 +1,7 @@
 """What every benchmark run sets up before measuring: the data set, the subjects, the web
 client's registered operations, pinql served by uvicorn with N workers, and the meters; with
-a baseline, REF's code served the same way beside it (its own port, counters, Redis db)."""
+a baseline, REF's code served the same way beside it (its own port, counters, Redis db); with
+the peer, PostGraphile served against the same database (bench/postgraphile/)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from bench.dataset import (
 from bench.meters import Meter
 from bench.operations import (
     BASELINE,
+    PEER,
     ROWS,
     Operation,
     operations,
@@ -40,6 +42,8 @@ from bench.operations import (
     row_keys,
     sent_as,
 )
+from bench.postgraphile.install import ensure_installed
+from bench.postgraphile.peer import Peer, peer_served, pool_size
 from bench.processes import ROOT, Server, serving
 from bench.wrk import WrkRequest
 from server.auth import issue_token
@@ -93,6 +97,7 @@ class Harness:
     environment: dict[str, str]
     """The server's settings (the secret left out)."""
     baseline: Baseline | None = None
+    peer: Peer | None = None
 
     @property
     def server_log(self) -> Path:
@@ -101,10 +106,16 @@ class Harness:
 
     def rows(self, operation: Operation) -> list[Row]:
         """The operation's rows in the order they take turns: full text and hash only to
-        this commit's server, the same to the baseline's (if served), the floor."""
+        this commit's server, the same to the baseline's (if served), the peer's query to
+        PostGraphile (if served), the floor."""
         sent = operation.requests(self.token, self.key)
         rows = []
-        for key in row_keys(self.baseline is not None):
+        for key in row_keys(self.baseline is not None, self.peer is not None):
+            if key == PEER:
+                assert self.peer is not None
+                peer = self.peer
+                rows.append(Row(key, peer.requests[operation.key], peer.server.base, peer.meter))
+                continue
             request = sent[sent_as(key)]
             if key.startswith(BASELINE):
                 assert self.baseline is not None
@@ -125,6 +136,7 @@ def harness(
     database_url: str | None = None,
     scale: float = SCALE,
     graceful_timeout: int | None = None,
+    peer: bool = False,
 ) -> Iterator[Harness]:
     """Seeds if needed, picks the subjects, registers operations/ for the web client in
     Redis, serves pinql (with the floor routes) with `workers` processes until the block
@@ -133,9 +145,12 @@ def harness(
     another port, against the same database and another Redis database. `database_url`: a
     migrated database with data to serve instead of the benchmark's data set of `scale`
     (seeded if absent; not seeded here);
-    `graceful_timeout`: uvicorn's --timeout-graceful-shutdown."""
+    `graceful_timeout`: uvicorn's --timeout-graceful-shutdown. With `peer`, also serves
+    PostGraphile (installed first if needed) with as many processes, each with pinql's pool
+    size, against the same database."""
     if baseline:
         resolve(baseline)  # a REF that names no commit fails before anything is set up
+    node = ensure_installed() if peer else None  # (no Node.js: fails before anything too)
     if database_url is None:
         name = dataset_database(scale)
         database_url = f"{SERVER_URL}/{name}"
@@ -200,6 +215,22 @@ def harness(
             served_baseline = Baseline(
                 tree, baseline_server, baseline_meter, directory / "baseline.log", imported
             )
+        served_peer = None
+        if node is not None:
+            served_peer = stack.enter_context(
+                peer_served(
+                    node,
+                    database_url,
+                    database,
+                    operations={k: every[k] for k in keys},
+                    viewer=subjects.viewer,
+                    workers=workers,
+                    pool=pool_size(settings),
+                    directory=directory,
+                    runner=runner,
+                    conn=conn,
+                )
+            )
         yield Harness(
             server=server,
             meter=meter,
@@ -214,6 +245,7 @@ def harness(
             directory=directory,
             environment=settings,
             baseline=served_baseline,
+            peer=served_peer,
         )
 
 

@@ -1,6 +1,7 @@
 """The benchmarked operations (operations/*.graphql, the web client's registered documents),
 their variables, the three ways each is sent (full query text, hash only, the floor), and
-the rows each gets in the table (the first two ways also sent to a baseline's server)."""
+the rows each gets in the table (the first two ways also sent to a baseline's server; the
+peer's row: an equivalent query sent to PostGraphile, bench/postgraphile/)."""
 
 from __future__ import annotations
 
@@ -32,19 +33,25 @@ VARIANTS = {"text": "full text", "hash": "hash only", "floor": "floor"}
 """How an operation is sent, by key: its label in the table."""
 BASELINE = "baseline-"
 """The key of a row sent to the baseline's server: this prefix and how it is sent."""
+PEER = "peer"
+"""The key of the peer's row: PostGraphile sent an equivalent query (bench/postgraphile/)."""
 ROWS = {
     "text": "full text",
     "hash": "hash only",
     f"{BASELINE}text": "baseline full text",
     f"{BASELINE}hash": "baseline hash only",
+    PEER: "PostGraphile",
     "floor": "floor",
 }
 """An operation's rows, by key, in the order they take turns: their labels in the table."""
 
 
-def row_keys(baseline: bool) -> list[str]:
-    """An operation's rows in the order they take turns (the baseline's only if served)."""
-    return [key for key in ROWS if baseline or not key.startswith(BASELINE)]
+def row_keys(baseline: bool, peer: bool = False) -> list[str]:
+    """An operation's rows in the order they take turns (the baseline's and the peer's only
+    if served)."""
+    return [
+        key for key in ROWS if (baseline or not key.startswith(BASELINE)) and (peer or key != PEER)
+    ]
 
 
 def sent_as(row: str) -> str:

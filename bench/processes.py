@@ -1,4 +1,5 @@
-"""The processes a benchmark starts: checked commands, and pinql served by uvicorn."""
+"""The processes a benchmark starts: checked commands, servers run until a block ends, and
+pinql served by uvicorn."""
 
 from __future__ import annotations
 
@@ -89,22 +90,46 @@ def serving(
     if graceful_timeout is not None:
         command += ["--timeout-graceful-shutdown", str(graceful_timeout)]
     base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        answer = httpx.get(f"{base}/graphql", params={"query": "{__typename}"}, timeout=2)
+        return answer.status_code == 200 and (ready is None or ready())
+
+    with running(command, env, log_path, base, up, cwd=cwd) as server:
+        yield server
+
+
+@contextmanager
+def running(
+    command: list[str],
+    env: Mapping[str, str],
+    log_path: Path,
+    base: str,
+    up: Callable[[], bool],
+    *,
+    cwd: Path = ROOT,
+    name: str = "server",
+) -> Iterator[Server]:
+    """Runs `command` (a server listening at `base`) in `cwd`, with `env` over this
+    process's environment and its output in `log_path`, until the block ends (SIGTERM, then
+    SIGKILL after 15 s). Ready once `up()` holds (an HTTP transport error: not yet); `name`
+    labels it in what is printed."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603
             command, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
         )
         where = "" if cwd == ROOT else f" (in {cwd})"
-        print(f"server: pid {process.pid}{where}: {shlex.join(command)}", flush=True)
+        print(f"{name}: pid {process.pid}{where}: {shlex.join(command)}", flush=True)
         try:
-            _wait_until_up(process, base, log_path, ready)
+            _wait_until_up(process, log_path, up)
             yield Server(base, process.pid, shlex.join(command), process)
         finally:
             _stop(process)
-    print(f"server: pid {process.pid} stopped (exit {process.returncode})", flush=True)
+    print(f"{name}: pid {process.pid} stopped (exit {process.returncode})", flush=True)
 
 
 def _wait_until_up(
-    process: subprocess.Popen[bytes], base: str, log_path: Path, ready: Callable[[], bool] | None
+    process: subprocess.Popen[bytes], log_path: Path, up: Callable[[], bool]
 ) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -114,8 +139,7 @@ def _wait_until_up(
                 + log_path.read_text(errors="replace")
             )
         try:
-            answer = httpx.get(f"{base}/graphql", params={"query": "{__typename}"}, timeout=2)
-            if answer.status_code == 200 and (ready is None or ready()):
+            if up():
                 return
         except httpx.TransportError:
             pass

@@ -1,6 +1,6 @@
-"""The benchmark's report: the markdown table with the issue's targets as pass/fail columns,
-the machine and the run's settings, and docs/benchmarks.md (whose soak section, written by
-`--soak`, a benchmark run keeps)."""
+"""The benchmark's report: the results (bench/report_table.py's table, each row's ratio to the
+floor, pinql beside the peer: bench/report_peer.py), the machine and the run's settings,
+and docs/benchmarks.md (whose soak section, written by `--soak`, a benchmark run keeps)."""
 
 from __future__ import annotations
 
@@ -14,96 +14,23 @@ from pathlib import Path
 from bench.dataset import BASELINE_REDIS_URL
 from bench.harness import Harness
 from bench.machine import Machine
-from bench.meters import Usage
-from bench.operations import BASELINE, ROWS, row_keys
-from bench.wrk import WrkResult
-
-MIN_RATIO = 0.85
-"""pinql's req/s at least this share of the floor's (issue 6)."""
-PG_CPU_TOLERANCE = 1.10
-"""PostgreSQL CPU per request may exceed the floor's by this factor: a run's noise."""
-MAX_ROUND_TRIPS = 5
-MAX_P99_OVER_P50 = 3.0
-MAX_SCALE_GROWTH = 1.3
-"""PostgreSQL CPU per request at the largest scale at most this times the smallest's (issue
-16: an operation's cost must not grow with the data)."""
-FEW_RESPONSES = 100
-"""A row with fewer responses than this shows its count: its figures rest on few."""
-SOAK_HEADING = "## Soak"
-PASS, FAIL, NONE = "pass", "**FAIL**", "—"
-MIB = 2**20
-
-
-@dataclass(frozen=True, slots=True)
-class Measured:
-    """One (operation, way of sending it) driven by wrk."""
-
-    operation: str
-    variant: str
-    wrk: WrkResult
-    usage: Usage
-    statements: int
-    """SQL statements of one request, counted alone before the load."""
-
-    @property
-    def server_ms(self) -> float:
-        """Server workers' CPU milliseconds per request."""
-        return self.usage.per_request_ms(self.usage.server_cpu)
-
-    @property
-    def postgres_ms(self) -> float:
-        """PostgreSQL backends' CPU milliseconds per request."""
-        return self.usage.per_request_ms(self.usage.postgres_cpu)
-
-
-def _verdict(ok: bool) -> str:
-    return PASS if ok else FAIL
-
-
-HEADER = (
-    "| operation | sent as | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req "
-    "| server CPU ms/req | PG CPU ms/req | RSS MiB/worker | others (cores) | x floor "
-    f"| ≥ {MIN_RATIO}x floor | PG CPU ≤ floor | ≤ {MAX_ROUND_TRIPS} round trips "
-    f"| p99 < {MAX_P99_OVER_P50:g}x p50 |"
+from bench.operations import BASELINE, PEER, ROWS, row_keys
+from bench.report_peer import beside_peer, how_to_read_peer, peer_sent, peer_variables
+from bench.report_table import (
+    ALIGN,
+    FEW_RESPONSES,
+    HEADER,
+    MAX_P99_OVER_P50,
+    MAX_ROUND_TRIPS,
+    MAX_SCALE_GROWTH,
+    MIN_RATIO,
+    PG_CPU_TOLERANCE,
+    Measured,
+    row,
+    verdict,
 )
-ALIGN = "|---|---|" + "---:|" * 11 + ":-:|" * 4
 
-
-def _row(m: Measured, floor: Measured | None, document: str) -> str:
-    w, u = m.wrk, m.usage
-    errors = f"**{w.errors}** ⚠" if w.errors else "0"
-    name = f"{m.operation} ({document})" if m.variant == "text" else ""
-    if w.errors:
-        name = f"⚠ {name or m.operation}"
-    rate = f"{w.requests_per_second:.0f}"
-    if w.requests < FEW_RESPONSES:
-        rate = f"{w.requests_per_second:.1f} (n={w.requests})"
-    cells = [
-        name,
-        ROWS[m.variant],
-        rate,
-        f"{w.p50_ms:.1f}",
-        f"{w.p95_ms:.1f}",
-        f"{w.p99_ms:.1f}",
-        errors,
-        f"{u.statements_per_request:.2f}",
-        f"{m.server_ms:.2f}",
-        f"{m.postgres_ms:.2f}",
-        f"{max(u.rss.values(), default=0) / MIB:.0f}",
-        f"{max(u.other_cpu, 0.0) / u.seconds:.2f}",
-    ]
-    if m.variant == "floor" or floor is None or floor.wrk.requests_per_second == 0:
-        cells += ["1.00x" if m.variant == "floor" else "n/a", NONE, NONE, NONE, NONE]
-    else:
-        ratio = w.requests_per_second / floor.wrk.requests_per_second
-        cells += [
-            f"{ratio:.2f}x",
-            _verdict(ratio >= MIN_RATIO),
-            _verdict(m.postgres_ms <= floor.postgres_ms * PG_CPU_TOLERANCE),
-            _verdict(m.statements <= MAX_ROUND_TRIPS),
-            _verdict(w.p99_ms < MAX_P99_OVER_P50 * w.p50_ms),
-        ]
-    return "| " + " | ".join(cells) + " |"
+SOAK_HEADING = "## Soak"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +62,7 @@ class Report:
         rows = [HEADER, ALIGN]
         for m in self.results:
             document = self.harness.operations[m.operation].name
-            rows.append(_row(m, self._floor(m.operation), document))
+            rows.append(row(m, self._floor(m.operation), document))
         return "\n".join(rows)
 
     def ratios(self) -> list[str]:
@@ -200,8 +127,17 @@ class Report:
             f"{max(loads, default=0):.2f}; after: {_loads(self.load_after)}",
         ]
 
+    def beside_peer(self) -> list[str]:
+        """pinql beside PostGraphile, with the issue's targets against it (none unserved)."""
+        names = {key: op.name for key, op in self.harness.operations.items()}
+        table = beside_peer(self.results, names)
+        if not table:
+            return []
+        intro = "Beside PostGraphile (the peer; it enforces no privacy rules), in the same run:"
+        return [intro, "", *table, ""]
+
     def results_section(self, heading: str) -> list[str]:
-        """The table, the ratios and the warnings, under `heading`."""
+        """The table, the ratios, pinql beside the peer and the warnings, under `heading`."""
         warnings = ["### Warnings" if heading.startswith("###") else "## Warnings", ""]
         warnings += [f"- {w}" for w in self.warnings] + [""]
         return [
@@ -214,20 +150,14 @@ class Report:
             "",
             *self.ratios(),
             "",
+            *self.beside_peer(),
             *(warnings if self.warnings else []),
         ]
 
     def sent(self) -> list[str]:
         """The subjects, each operation's variables and statements, the servers and wrk."""
         h, a, s = self.harness, self.args, self.harness.subjects
-        requests = [
-            f"- `{op.document}` ({key}): variables `{json.dumps(op.variables)}`; SQL statements "
-            "of one request: "
-            + ", ".join(
-                f"{ROWS[m.variant]} {m.statements}" for m in self.results if m.operation == key
-            )
-            for key, op in h.operations.items()
-        ]
+        requests = [self._request_line(key) for key in h.operations]
         lines = [
             f"- viewer (every request signed in): user {s.viewer}, who follows "
             f"{s.followees} users; board {s.board}; profile `{s.username}`; "
@@ -255,7 +185,9 @@ class Report:
                 f"repository imported from there, checked), with REDIS_URL={BASELINE_REDIS_URL} "
                 "(the operations registered there too)"
             )
-        order = ", ".join(ROWS[k] for k in row_keys(h.baseline is not None))
+        if h.peer is not None:
+            lines.append(peer_sent(h.peer))
+        order = ", ".join(ROWS[k] for k in row_keys(h.baseline is not None, h.peer is not None))
         lines.append(
             f"- wrk: {a.threads} thread(s), {a.connections} connections, {a.duration} s per "
             f"row after {a.warmup} s of warm-up, in {a.rounds} interleaved rounds of "
@@ -267,8 +199,21 @@ class Report:
         )
         return lines
 
+    def _request_line(self, key: str) -> str:
+        """An operation's variables (the peer's too, if served) and statements per row."""
+        op, peer = self.harness.operations[key], self.harness.peer
+        theirs = f"; PostGraphile's `{peer_variables(peer, key)}`" if peer is not None else ""
+        counted = ", ".join(
+            f"{ROWS[m.variant]} {m.statements}" for m in self.results if m.operation == key
+        )
+        return (
+            f"- `{op.document}` ({key}): variables `{json.dumps(op.variables)}`{theirs}; "
+            f"SQL statements of one request: {counted}"
+        )
+
     def how_to_read(self) -> list[str]:
-        """What each column means, the targets, the operations and the baseline's rows."""
+        """What each column means, the targets, the operations, the baseline's rows and the
+        peer's."""
         a = self.args
         return [
             "- Numbers are ratios from one run on 2 cores shared by the server, PostgreSQL and "
@@ -306,6 +251,7 @@ class Report:
             "runs the statements pinql's loaders run for the operation (the same SQL, "
             "batches and order, pinned by tests/bench/test_floor.py) straight on asyncpg and "
             "builds the same JSON with orjson.",
+            *how_to_read_peer(self.harness.peer, self.harness.workers),
         ]
 
 
@@ -356,7 +302,7 @@ def across_scales(reports: list[Report]) -> list[str]:
         "|---|---|" + "---:|" * (2 * len(ordered) + 1) + ":-:|",
     ]
     for key, operation in large.harness.operations.items():
-        for variant in ("text", "hash", "floor"):
+        for variant in ("text", "hash", PEER, "floor"):
             found = [
                 next((m for m in r.results if m.operation == key and m.variant == variant), None)
                 for r in ordered
@@ -370,7 +316,7 @@ def across_scales(reports: list[Report]) -> list[str]:
                 + " | ".join(f"{m.wrk.requests_per_second:.0f}" for m in measured)
                 + " | "
                 + " | ".join(f"{m.postgres_ms:.2f}" for m in measured)
-                + f" | {growth:.2f}x | {_verdict(growth <= MAX_SCALE_GROWTH)} |"
+                + f" | {growth:.2f}x | {verdict(growth <= MAX_SCALE_GROWTH)} |"
             )
     return [*lines, ""]
 

@@ -1,7 +1,7 @@
 """The benchmark run: check that each operation answers the same data in each row (full
-text, hash only, each also to the baseline's server if one is served, and the floor), then
-drive each row with wrk at fixed concurrency for a fixed time and meter what every request
-cost."""
+text, hash only, each also to the baseline's server if one is served, the floor, and the same
+objects from the peer, PostGraphile, if served), then drive each row with wrk at fixed
+concurrency for a fixed time and meter what every request cost."""
 
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ from bench.counters import read_counters, total
 from bench.harness import Harness, harness
 from bench.machine import Machine
 from bench.meters import Usage, busy_cores
-from bench.operations import BASELINE, ROOT_FIELDS, ROWS, Operation
-from bench.report import Measured, Report, markdown, write_report
+from bench.operations import BASELINE, PEER, ROOT_FIELDS, ROWS, Operation
+from bench.postgraphile.answers import difference
+from bench.postgraphile.requests import QUERIES_DIR
+from bench.processes import ROOT
+from bench.report import Report, markdown, write_report
+from bench.report_table import Measured
 from bench.wrk import WrkRequest, WrkResult, combined, find_wrk, run_wrk, write_script
 
 CHECK_TIMEOUT_SECONDS = 60.0
@@ -80,9 +84,10 @@ class Checked:
 
 def check(h: Harness) -> Checked:
     """Each operation answers 200 with data and no errors in each row, the floor's data
-    equals pinql's, and the page is not empty; the SQL statements of one request in each
-    row (counted on its second run: a new connection's first statements are set-up). A
-    baseline answering other data is a warning, not an error: the commits may differ."""
+    equals pinql's, the peer's holds the same objects (bench/postgraphile/answers.py), and
+    the page is not empty; the SQL statements of one request in each row (counted on its
+    second run: a new connection's first statements are set-up). A baseline answering other
+    data is a warning, not an error: the commits may differ."""
     statements: dict[str, dict[str, int]] = {}
     warnings = []
     with httpx.Client(timeout=CHECK_TIMEOUT_SECONDS) as client:
@@ -99,6 +104,9 @@ def check(h: Harness) -> Checked:
             if problem:
                 raise SystemExit(f"{operation.name} {operation.variables}: {problem}")
             for row_key, answer in answers.items():
+                if row_key == PEER:
+                    _same_objects(operation, answers["text"], answer)
+                    continue
                 if answer == answers["text"]:
                     continue
                 differs = (
@@ -123,6 +131,18 @@ def check(h: Harness) -> Checked:
                 )
                 print(f"WARNING: {warnings[-1]}")
     return Checked(statements, warnings)
+
+
+def _same_objects(operation: Operation, pinql: dict[str, Any], peer: dict[str, Any]) -> None:
+    """SystemExit unless the peer's answer holds the objects pinql's does."""
+    differs = difference(pinql, peer)
+    if differs:
+        query = QUERIES_DIR / operation.document
+        raise SystemExit(
+            f"{operation.name}: PostGraphile answers other objects than pinql ({differs}): "
+            f"{query.relative_to(ROOT)} no longer fetches what "
+            f"{operation.document} does"
+        )
 
 
 T = TypeVar("T")
@@ -235,17 +255,15 @@ def _run_at(
     logged."""
     print(f"scale {scale:g}:", flush=True)
     with harness(
-        args.workers, args.operations, dict(args.server_env), args.baseline, scale=scale
+        args.workers,
+        args.operations,
+        dict(args.server_env),
+        args.baseline,
+        scale=scale,
+        peer=args.peer,
     ) as h:
         results, warnings = measure(h, args)
-        logs = [(f"server log ({h.server.command})", h.server_log)]
-        if h.baseline is not None:
-            logs.append((f"baseline server log ({h.baseline.checkout.path})", h.baseline.log))
-        log = "\n".join(
-            f"{what}:\n{text[-4000:]}"
-            for what, path in logs
-            if (text := path.read_text(errors="replace").strip())
-        )
+        log = _logged(h)
         report = Report(
             command=shlex.join([".venv/bin/python", "-m", "bench", *sys.argv[1:]]),
             date=date,
@@ -260,6 +278,19 @@ def _run_at(
             warnings=warnings,
         )
     return report, log
+
+
+def _logged(h: Harness) -> str:
+    """What the servers logged: pinql's, the baseline's, and PostGraphile's once it was up
+    (the last 4000 characters of each)."""
+    logs = [(f"server log ({h.server.command})", h.server_log.read_text(errors="replace"))]
+    if h.baseline is not None:
+        where = h.baseline.checkout.path
+        logs.append((f"baseline server log ({where})", h.baseline.log.read_text(errors="replace")))
+    if h.peer is not None:
+        what = f"PostGraphile's log once it was up ({h.peer.server.command})"
+        logs.append((what, h.peer.logged()))
+    return "\n".join(f"{what}:\n{text.strip()[-4000:]}" for what, text in logs if text.strip())
 
 
 def _loads(loads: tuple[float, float, float]) -> str:

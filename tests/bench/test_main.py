@@ -1,5 +1,5 @@
 """`python -m bench`'s options (bench/__main__.py): which operations, a baseline, the
-data set's scale."""
+data set's scale, the peer."""
 
 from __future__ import annotations
 
@@ -70,3 +70,8 @@ def test_a_scale_outside_the_data_sets_is_refused(
     with pytest.raises(SystemExit):
         parse_args(["--scale", value])
     assert "--scale 0.01..100" in capsys.readouterr().err
+
+
+def test_the_peer_is_measured_unless_left_out() -> None:
+    assert parse_args([]).peer is True
+    assert parse_args(["--no-peer"]).peer is False

@@ -1,6 +1,7 @@
 """An operation's rows (bench/harness.py `Harness.rows`) and how the report shows them
 (bench/report.py): full text, hash only, the same two to the baseline when one is served,
-then the floor; each row's ratio to the floor, and this commit's to the baseline's."""
+PostGraphile's when the peer is served, then the floor; each row's ratio to the floor, this
+commit's to the baseline's, and pinql's beside PostGraphile's with the issue's targets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import cast
 
 import asyncpg
+import orjson
 import pytest
 
 from bench.__main__ import parse_args
@@ -23,8 +25,11 @@ from bench.harness import Baseline, Harness
 from bench.machine import Machine
 from bench.meters import Meter, Usage
 from bench.operations import ROWS, operations, row_keys
+from bench.postgraphile.peer import Peer
+from bench.postgraphile.requests import peer_request
 from bench.processes import Server
-from bench.report import Measured, Report, across_scales, markdown
+from bench.report import Report, across_scales, markdown
+from bench.report_table import Measured
 from bench.wrk import WrkResult
 
 SUBJECTS = Subjects(
@@ -33,7 +38,11 @@ SUBJECTS = Subjects(
     board=11,
     username="olive",
     repin=13,
-    nodes=(("User", 2), ("Board", 11), ("Pin", 13), ("Comment", 5)),
+    nodes=tuple(
+        (t, n + i)
+        for i in range(3)
+        for t, n in (("User", 2), ("Board", 11), ("Pin", 13), ("Comment", 5))
+    ),
 )
 
 
@@ -44,7 +53,20 @@ def _meter(directory: Path) -> Meter:  # never asked: these tests run no server
     return Meter(directory, "db", asyncio.Runner(), cast(asyncpg.Connection, None))
 
 
-def _harness(tmp_path: Path, keys: list[str], *, baseline: bool) -> Harness:
+def _peer(tmp_path: Path, keys: list[str]) -> Peer:
+    every = operations(SUBJECTS)
+    return Peer(
+        server=Server("http://127.0.0.1:2003", 3, "node cli.js --cluster-workers 2", NO_PROCESS),
+        meter=_meter(tmp_path / "p"),
+        log=tmp_path / "p.log",
+        versions={"postgraphile": "4.14.1", "postgraphile-plugin-connection-filter": "2.3.0"},
+        pool_size=10,
+        requests={k: peer_request(every[k], SUBJECTS.viewer, "viewer7") for k in keys},
+        started_log=0,
+    )
+
+
+def _harness(tmp_path: Path, keys: list[str], *, baseline: bool, peer: bool = False) -> Harness:
     every = operations(SUBJECTS)
     served = None
     if baseline:
@@ -65,6 +87,7 @@ def _harness(tmp_path: Path, keys: list[str], *, baseline: bool) -> Harness:
         directory=tmp_path,
         environment={"REDIS_URL": "redis://127.0.0.1:6379/14"},
         baseline=served,
+        peer=_peer(tmp_path, keys) if peer else None,
     )
 
 
@@ -110,7 +133,9 @@ def _measured(operation: str, row: str, rate: float, seconds: float = 10.0) -> M
     return Measured(operation, row, wrk, usage, 2)
 
 
-def _report(tmp_path: Path, results: list[Measured], *, baseline: bool) -> Report:
+def _report(
+    tmp_path: Path, results: list[Measured], *, baseline: bool, peer: bool = False
+) -> Report:
     args: argparse.Namespace = parse_args(["--baseline", "main"] if baseline else [])
     return Report(
         command="python -m bench",
@@ -118,7 +143,7 @@ def _report(tmp_path: Path, results: list[Measured], *, baseline: bool) -> Repor
         args=args,
         scale=10,
         machine=Machine("cpu", 2, 4.0, "3.11", "15", {}),
-        harness=_harness(tmp_path, ["nodes", "latest"], baseline=baseline),
+        harness=_harness(tmp_path, ["nodes", "latest"], baseline=baseline, peer=peer),
         results=results,
         load_before=(0.1, 0.1, 0.1),
         busy_before=0.1,
@@ -192,3 +217,117 @@ def test_several_scales_compare_each_operations_cost(tmp_path: Path) -> None:
     text = markdown([large, small])
     assert text.index("### Scale 10") < text.index("### Scale 1\n") < text.index("## Across")
     assert "At scale 1:" in text
+
+
+def test_the_peer_takes_its_turn_before_the_floor(tmp_path: Path) -> None:
+    assert row_keys(False, peer=True) == ["text", "hash", "peer", "floor"]
+    assert row_keys(True, peer=True)[-2:] == ["peer", "floor"]
+
+    h = _harness(tmp_path, ["board"], baseline=False, peer=True)
+    rows = h.rows(h.operations["board"])
+
+    assert h.peer is not None
+    assert [r.key for r in rows] == ["text", "hash", "peer", "floor"]
+    peer = rows[2]
+    assert (peer.base, peer.meter) == (h.peer.server.base, h.peer.meter)
+    assert (peer.request.name, peer.request.path) == ("board PostGraphile", "/graphql")
+    assert peer.request.body is not None
+    body = orjson.loads(peer.request.body)
+    assert body["query"].startswith("# operations/BoardPage.graphql on PostGraphile")
+    assert "fragment PinCard on Pin" in body["query"]
+    assert body["variables"] == {"viewerId": "7", "boardId": "11", "first": 30}
+    assert "Authorization" not in peer.request.headers  # no sign-in: the viewer is a variable
+
+
+def _peer_report(tmp_path: Path, rates: dict[str, float], pg_ms: dict[str, float]) -> Report:
+    results = []
+    for key in ("nodes", "latest"):
+        for row in row_keys(False, peer=True):
+            measured = _measured(key, row, rates[row])
+            requests = measured.usage.counts.requests
+            usage = replace(measured.usage, postgres_cpu=pg_ms[row] * requests / 1000)
+            results.append(replace(measured, usage=usage))
+    return _report(tmp_path, results, baseline=False, peer=True)
+
+
+def test_pinql_beside_the_peer_passes_faster_and_lighter(tmp_path: Path) -> None:
+    rates = {"text": 900.0, "hash": 1000.0, "peer": 600.0, "floor": 1000.0}
+    pg_ms = {"text": 1.0, "hash": 1.3, "peer": 1.2, "floor": 1.0}
+    report = _peer_report(tmp_path, rates, pg_ms)
+
+    table = report.table().splitlines()
+    assert table[4] == (
+        "|  | PostGraphile | 600 | 5.0 | 8.0 | 9.0 | 0 | 2.00 | 0.17 | 1.20 | 64 | 0.01 "
+        "| 0.60x | — | — | — | — |"
+    )
+    beside = report.beside_peer()
+    assert beside[0].startswith("Beside PostGraphile (the peer; it enforces no privacy rules)")
+    assert beside[2].startswith("| operation | sent as | req/s | PostGraphile req/s |")
+    assert beside[4:8] == [
+        "| NodeLookup | full text | 900 | 600 | 1.50x | pass | 1.00 | 1.20 | pass |",
+        "|  | hash only | 1000 | 600 | 1.67x | pass | 1.30 | 1.20 | **FAIL** |",
+        "| LatestPins | full text | 900 | 600 | 1.50x | pass | 1.00 | 1.20 | pass |",
+        "|  | hash only | 1000 | 600 | 1.67x | pass | 1.30 | 1.20 | **FAIL** |",
+    ]
+    assert report.ratios()[0] == (
+        "- NodeLookup: full text 0.90x, hash only 1.00x, PostGraphile 0.60x (floor 1000 req/s)"
+    )
+
+
+def test_pinql_under_1_2x_the_peer_fails(tmp_path: Path) -> None:
+    rates = {"text": 700.0, "hash": 726.0, "peer": 600.0, "floor": 1000.0}
+    pg_ms = {"text": 1.0, "hash": 1.0, "peer": 1.0, "floor": 1.0}
+    beside = _peer_report(tmp_path, rates, pg_ms).beside_peer()
+
+    assert (
+        beside[4]
+        == "| NodeLookup | full text | 700 | 600 | 1.17x | **FAIL** | 1.00 | 1.00 | pass |"
+    )
+    assert beside[5] == "|  | hash only | 726 | 600 | 1.21x | pass | 1.00 | 1.00 | pass |"
+
+
+def test_a_peer_row_with_errors_decides_nothing(tmp_path: Path) -> None:
+    rates = {"text": 900.0, "hash": 900.0, "peer": 600.0, "floor": 1000.0}
+    report = _peer_report(tmp_path, rates, dict.fromkeys(rates, 1.0))
+    broken = [
+        replace(m, wrk=replace(m.wrk, bad_bodies=3)) if m.variant == "peer" else m
+        for m in report.results
+    ]
+    beside = replace(report, results=broken).beside_peer()
+
+    assert beside[4].endswith("| 1.50x | ⚠ errors | 1.00 | 1.00 | ⚠ errors |")
+
+
+def test_the_report_says_what_the_peer_is_and_what_it_was_sent(tmp_path: Path) -> None:
+    rates = {"text": 900.0, "hash": 1000.0, "peer": 600.0, "floor": 1000.0}
+    text = _peer_report(tmp_path, rates, dict.fromkeys(rates, 1.0)).markdown()
+
+    assert "- PostGraphile (the peer: enforces no privacy rules; postgraphile 4.14.1, " in text
+    assert "`node cli.js --cluster-workers 2` run in bench/postgraphile/" in text
+    assert "(full text, hash only, PostGraphile, floor; each round" in text
+    assert 'PostGraphile\'s `{"viewerId": "7", "first": 30}`' in text
+    assert "SQL statements of one request: full text 2, hash only 2, PostGraphile 2, floor 2" in (
+        text
+    )
+    assert "- PostGraphile rows (the peer): PostGraphile 4.14.1" in text
+    assert "**It enforces no privacy rules**" in text
+    assert "with a pool of 10 connections" in text
+    assert "pinql's req/s at least 1.2x PostGraphile's" in text
+
+
+def test_without_the_peer_the_report_says_it_was_left_out(tmp_path: Path) -> None:
+    results = [_measured("nodes", row, 100.0) for row in row_keys(False)]
+    report = _report(tmp_path, results, baseline=False)
+
+    assert report.beside_peer() == []
+    assert "- No PostGraphile rows: the run left the peer out (`--no-peer`)." in report.markdown()
+
+
+def test_the_peer_has_its_row_across_scales(tmp_path: Path) -> None:
+    rates = {"text": 900.0, "hash": 1000.0, "peer": 600.0, "floor": 1000.0}
+    large = replace(_peer_report(tmp_path, rates, dict.fromkeys(rates, 2.0)), scale=10)
+    small = replace(_peer_report(tmp_path, rates, dict.fromkeys(rates, 1.0)), scale=1)
+
+    lines = across_scales([large, small])
+
+    assert "|  | PostGraphile | 600 | 600 | 1.00 | 2.00 | 2.00x | **FAIL** |" in lines
