@@ -27,14 +27,21 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     """Pool reset hook: asyncpg already rolled back any open transaction; skip RESET ALL."""
 
 
-SESSION_SETTINGS = {"jit": "off"}
+SESSION_SETTINGS = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
 """Settings every pool connection runs with, on any PostgreSQL (the embedded one too).
 
 `jit` is off: every statement pinql sends is a short keyed lookup, but the planner cannot see
 a page's `limit` through a lateral join (loaders/base.py's PAGED_SQL) and estimates such a
 statement at tens of thousands of rows, past `jit_above_cost`; PostgreSQL would then compile
-it to machine code on every execution, which takes far longer than running it
-(tests/db/test_statement_plans.py shows every statement's plan)."""
+it to machine code on every execution, which takes far longer than running it.
+
+`plan_cache_mode` is `force_generic_plan`: asyncpg prepares each statement once per
+connection, and each is planned once, for any arguments. Left to choose, PostgreSQL plans a
+wave's statement afresh on every execution (its generic plan's estimate, with arrays of
+unknown length, is never below the custom plans'), and planning costs several times what
+running it does. The arguments never change a plan's shape here: keys are looked up by
+index whatever their number (tests/db/test_statement_plans.py checks every statement's
+plan, under these settings)."""
 
 
 # Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) and the record[] a

@@ -1,13 +1,14 @@
 """Every statement pinql sends has a plan fit for a keyed OLTP request: `EXPLAIN (FORMAT JSON)`
-of each loader's batch statement (loaders/), each write statement (db/writes/) and the
-edge's check that signed-in viewers exist (db/viewers.py), on a seeded, analyzed database,
-through a connection of the app's pool (db/pool.py's settings), shows no JIT compilation, no
+of the generic plan (the one every execution runs: the pool's plan_cache_mode) of each
+loader's batch statement (loaders/), each write statement (db/writes/) and the edge's check
+that signed-in viewers exist (db/viewers.py), on a seeded, analyzed database, through a
+connection of the app's pool (db/pool.py's settings), shows no JIT compilation, no
 sequential scan of a large table, and an estimated cost within MAX_COST.
 
 A new loader or write statement fails the test until it is given arguments here (LOADER_KEYS,
 WRITE_ARGUMENTS): its plan is then checked like the others'. KNOWN names the statements
-known to fail the check, with why; each must still fail it, so the list cannot outlive the
-fix. The JIT check holds whatever the data's size: the pool turns `jit` off, and the test
+known to pass the cost bound, with why; each must still pass it, so the list cannot outlive
+the fix. The JIT check holds whatever the data's size: the pool turns `jit` off, and the test
 reads that setting from a pool connection.
 """
 
@@ -46,9 +47,14 @@ WRITE_MODULES = (db.writes.boards, db.writes.comments, db.writes.follows, db.wri
 KNOWN = {
     "latest_pins": "the planner cannot see `limit k.lim` through the lateral page of the one"
     " parent and estimates a tenth of the visible pins",
+    "home_feed": "a generic plan costs an array parameter at 10 elements: the feed's one"
+    " parent is costed as 10 walks of the viewer's feed rows",
 }
-"""Statements known to fail the check, and why: each must still fail it, so this list
-cannot outlive the fix (a page limit the planner can see: issue 16)."""
+"""Statements whose estimated cost is known to pass MAX_COST, and why. Only the cost is
+forgiven (a sequential scan or JIT still fails them), and each must still pass the bound,
+so this list cannot outlive the fix (a page limit the planner can see: issue 16)."""
+COST = "estimated cost"
+"""How a cost problem starts (`_problems`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +198,7 @@ def _problems(plan: dict[str, Any]) -> list[str]:
         problems.append("JIT-compiled")
     cost = plan["Plan"]["Total Cost"]
     if cost > MAX_COST:
-        problems.append(f"estimated cost {cost:,.0f} > {MAX_COST:,.0f}")
+        problems.append(f"{COST} {cost:,.0f} > {MAX_COST:,.0f}")
     problems += [f"sequential scan of {table}" for table in _scans(plan["Plan"])]
     return problems
 
@@ -207,8 +213,15 @@ def _scans(node: dict[str, Any]) -> list[str]:
 
 
 async def _explain(database: Database, sql: str, args: tuple[Any, ...]) -> dict[str, Any]:
+    """The plan every execution of `sql` runs on a pool connection: its generic plan
+    (plan_cache_mode), which holds for any arguments, so `args` only give their number."""
     async with database.connection() as conn:
-        text = await conn.fetchval(f"explain (format json) {sql}", *args)
+        await conn.execute(f"prepare explained as {sql}")
+        try:
+            given = f"({', '.join(['null'] * len(args))})" if args else ""
+            text = await conn.fetchval(f"explain (format json) execute explained{given}")
+        finally:
+            await conn.execute("deallocate explained")
     result: dict[str, Any] = json.loads(text)[0]
     return result
 
@@ -220,6 +233,8 @@ async def test_every_statement_has_a_keyed_plan(seeded: tuple[str, Sample]) -> N
         session = Session(database)
         async with database.connection() as conn:
             assert await conn.fetchval("show jit") == "off"
+            # the plans below are the generic ones every execution runs
+            assert await conn.fetchval("show plan_cache_mode") == "force_generic_plan"
         loaders = Loaders.build(session, sample.viewer)
         names = [
             name
@@ -247,7 +262,16 @@ async def test_every_statement_has_a_keyed_plan(seeded: tuple[str, Sample]) -> N
     finally:
         await database.close()
 
-    wrong = {name: found for name, found in report.items() if found and name not in KNOWN}
-    fixed = sorted(name for name in KNOWN if not report[name])
+    forgiven = {name: [p for p in found if p.startswith(COST)] for name, found in report.items()}
+    wrong = {
+        name: problems
+        for name, found in report.items()
+        if (
+            problems := found
+            if name not in KNOWN
+            else [p for p in found if p not in forgiven[name]]
+        )
+    }
+    fixed = sorted(name for name in KNOWN if not forgiven[name])
     assert not wrong, "\n".join(f"{name}: {', '.join(found)}" for name, found in wrong.items())
     assert not fixed, f"these pass now: take them out of KNOWN: {fixed}"
