@@ -147,7 +147,7 @@ def test_a_document_past_the_time_budget_is_not_planned() -> None:
 def test_what_is_not_planned_is_remembered_with_its_reason_and_logged_once(
     text: str, reason: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cache = PlanCache(SCHEMA)
+    cache = PlanCache(SCHEMA, max_plan_seconds=10.0)  # (the node budget decides "size")
     document, definition = prepared(text)
     with caplog.at_level(logging.INFO, logger="pinql.execution"):
         first = cache.get(document, definition)
