@@ -10,6 +10,7 @@ import asyncpg
 from db.counters import DEFER, rebuild
 from db.counters import TABLES as COUNTER_TABLES
 from db.feeds import FEED_ROWS, fan_out
+from db.search_terms import TERM_ROWS, index_terms
 from db.seed_progress import SILENT, SeedProgress, counted
 from db.seed_rows import TABLES, SeedCounts, generate
 
@@ -42,7 +43,7 @@ async def seed(
     progress: SeedProgress = SILENT,
 ) -> SeedCounts:
     """Loads the data set for (scale, seed) into empty tables in one transaction, counters
-    and home feeds included; returns counts.
+    home feeds and search postings included; returns counts.
     `progress` hears each table start, advance and end."""
     counts = _counts_for(scale)
     if not await is_empty(conn):
@@ -63,6 +64,9 @@ async def seed(
         progress.start("feed_items", await conn.fetchval(FEED_ROWS))
         progress.advance("feed_items", await fan_out(conn))
         progress.done("feed_items")
+        progress.start("search_terms", await conn.fetchval(TERM_ROWS))
+        progress.advance("search_terms", await index_terms(conn))
+        progress.done("search_terms")
         await conn.execute(SET_SEQUENCES)
     await conn.execute(ANALYZE)
     return counts

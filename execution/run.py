@@ -26,6 +26,8 @@ from execution.documents import PreparedDocument
 from execution.engine import NotRun, execute
 from execution.reference import run
 from loaders import Loaders
+from loaders.container import DEFAULT_RANKING
+from loaders.search import Ranking
 from resolvers.context import Context
 
 log = logging.getLogger("pinql.execution")
@@ -62,8 +64,10 @@ class Outcome:
 class Runs:
     """Where each operation runs, for one process: its plans (None: the engine is off)."""
 
-    def __init__(self, plans: PlanCache | None) -> None:
+    def __init__(self, plans: PlanCache | None, ranking: Ranking = DEFAULT_RANKING) -> None:
         self.plans = plans
+        self.ranking = ranking
+        """The search weights every request's loaders use."""
         self._logged: LRUCache[tuple[str, str], None] = LRUCache(_LOGGED_FALLBACKS)
 
     async def run(
@@ -78,13 +82,15 @@ class Runs:
     ) -> Outcome:
         """Runs one operation of a valid document for `viewer_id` on the request's session;
         a keyed mutation's writes are recorded under `write_key` (db/write_keys.py)."""
-        graphql = partial(_on_graphql, prepared, operation, variables, session, viewer_id)
+        graphql = partial(
+            _on_graphql, prepared, operation, variables, session, viewer_id, self.ranking
+        )
         planned = self.plans.get(prepared, operation) if self.plans is not None else None
         if planned is None:
             return await graphql(request_id, "disabled", write_key)
         if isinstance(planned, Unplanned):
             return await graphql(request_id, planned.reason, write_key)
-        loaders = Loaders.build(session, viewer_id, planned=True)
+        loaders = Loaders.build(session, viewer_id, planned=True, ranking=self.ranking)
         try:
             executed = await execute(planned, variables, loaders, request_id)
         except NotRun as not_run:
@@ -110,10 +116,11 @@ async def _on_graphql(
     variables: Mapping[str, Any] | None,
     session: Session,
     viewer_id: int | None,
+    ranking: Ranking,
     request_id: str | None,
     reason: str,
     write_key: WriteKey | None,
 ) -> Outcome:
-    context = Context(Loaders.build(session, viewer_id), session, write_key)
+    context = Context(Loaders.build(session, viewer_id, ranking=ranking), session, write_key)
     result = await run(prepared, operation, variables, context, request_id)
     return Outcome(result, GRAPHQL if reason in BY_DESIGN else FALLBACK, reason)

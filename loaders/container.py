@@ -24,6 +24,7 @@ from loaders.pins import (
     PinsByCreatorIdLoader,
     SaveCountByPinIdLoader,
 )
+from loaders.search import Ranking, SearchBoardsLoader, SearchPinsLoader, SearchUsersLoader
 from loaders.users import (
     FollowerCountByUserIdLoader,
     FollowersByUserIdLoader,
@@ -34,6 +35,8 @@ from loaders.users import (
     ViewerFollowsByUserIdLoader,
 )
 from loaders.waves import Planned
+
+DEFAULT_RANKING = Ranking()
 
 
 class Loaders:
@@ -51,6 +54,8 @@ class Loaders:
     session: Session
     planned: Planned | None
     """For the engine: the request's planned loading (loaders/waves.py)."""
+    ranking: Ranking
+    """The weights of search scores (loaders/search.py), from the settings."""
     user_by_id: UserByIdLoader
     user_by_username: UserByUsernameLoader
     follower_count_by_user_id: FollowerCountByUserIdLoader
@@ -74,18 +79,39 @@ class Loaders:
     comment_by_id: CommentByIdLoader
     comment_count_by_pin_id: CommentCountByPinIdLoader
     comments_by_pin_id: CommentsByPinIdLoader
+    search_pins: SearchPinsLoader
+    search_boards: SearchBoardsLoader
+    search_users: SearchUsersLoader
 
-    def __init__(self, session: Session, viewer_id: int | None, planned: Planned | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        viewer_id: int | None,
+        planned: Planned | None,
+        ranking: Ranking = DEFAULT_RANKING,
+    ) -> None:
         self.session = session
         self.viewer_id = viewer_id
         self.planned = planned
+        self.ranking = ranking
 
     @classmethod
-    def build(cls, session: Session, viewer_id: int | None, *, planned: bool = False) -> Loaders:
+    def build(
+        cls,
+        session: Session,
+        viewer_id: int | None,
+        *,
+        planned: bool = False,
+        ranking: Ranking = DEFAULT_RANKING,
+    ) -> Loaders:
         """Fresh loaders for one request of `viewer_id` (None: anonymous); `planned`: for
-        the engine, loading a level of the query at a time (loaders/waves.py)."""
+        the engine, loading a level of the query at a time (loaders/waves.py); `ranking`:
+        the search weights."""
         return cls(
-            session, viewer_id, Planned(session.fetch, batch_observer.get()) if planned else None
+            session,
+            viewer_id,
+            Planned(session.fetch, batch_observer.get()) if planned else None,
+            ranking,
         )
 
     async def run_wave(self) -> None:
@@ -150,5 +176,8 @@ _MAKERS: dict[str, Callable[[Loaders], SqlLoader[Any, Any]]] = {
     "comments_by_pin_id": lambda ls: CommentsByPinIdLoader(
         ls.session, ls.viewer_id, CommentCountByPinIdLoader(ls.session, ls.viewer_id)
     ),
+    "search_pins": lambda ls: SearchPinsLoader(ls.board_by_id, ls.ranking),
+    "search_boards": lambda ls: SearchBoardsLoader(ls.board_by_id, ls.ranking),
+    "search_users": lambda ls: SearchUsersLoader(ls.session, ls.viewer_id, ls.ranking),
 }
 """How each loader is built from the request's others (names as the attributes above)."""

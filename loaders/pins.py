@@ -34,7 +34,7 @@ def _follows(user: str) -> str:
     )
 
 
-class _PrimesBoards:
+class PrimesBoards:
     """Pin loaders build PinRows and hand the joined board to the BoardByIdLoader (once per
     board: the pins of a page often share theirs)."""
 
@@ -55,7 +55,7 @@ class _PrimesBoards:
         return super().clear_all()  # type: ignore[misc]
 
 
-class PinByIdLoader(_PrimesBoards, RowByIdLoader[PinRow]):
+class PinByIdLoader(PrimesBoards, RowByIdLoader[PinRow]):
     """Pins by id, where the viewer may see them."""
 
     # Returns the visible pins (and their boards) with the given ids.
@@ -67,7 +67,7 @@ class PinByIdLoader(_PrimesBoards, RowByIdLoader[PinRow]):
         self.primed = set()
 
 
-class _PinPageLoader(_PrimesBoards, PageByParentLoader[PinRow]):
+class _PinPageLoader(PrimesBoards, PageByParentLoader[PinRow]):
     def __init__(self, boards: BoardByIdLoader, counts: CountByIdLoader) -> None:
         super().__init__(boards.session, boards.viewer_id, counts)
         self.boards = boards

@@ -3,15 +3,19 @@ opaque cursors made from and read back into keyset positions (loaders/paging.py)
 
 from __future__ import annotations
 
+import math
+import struct
 from functools import lru_cache
 
 from loaders.paging import Edge, Page, PageArgs
+from loaders.search import SearchPage, SearchPosition
 from resolvers.errors import BadUserInput
 from resolvers.opaque import clear_text, opaque
 
 DEFAULT_FIRST = 20
 MAX_FIRST = 100
 _CURSOR_PREFIX = "cursor:"
+_SEARCH_PREFIX = "search:"
 _MAX_ID = 2**63 - 1
 CURSORS_REMEMBERED = 16_384
 """Per worker: about 4 MiB when full."""
@@ -60,11 +64,53 @@ def edge_cursor(edge: Edge[object]) -> str:
     return encode_cursor(edge.position)
 
 
-def start_cursor(page: Page[object]) -> str | None:
+def start_cursor(page: Page[object] | SearchPage[object]) -> str | None:
     """The cursor of a page's first row, or None for an empty page."""
-    return encode_cursor(page.edges[0].position) if page.edges else None
+    return _cursor_of(page.edges[0].position) if page.edges else None
 
 
-def end_cursor(page: Page[object]) -> str | None:
+def end_cursor(page: Page[object] | SearchPage[object]) -> str | None:
     """The cursor of a page's last row, or None for an empty page."""
-    return encode_cursor(page.edges[-1].position) if page.edges else None
+    return _cursor_of(page.edges[-1].position) if page.edges else None
+
+
+def _cursor_of(position: int | SearchPosition) -> str:
+    """A list's keyset cursor, or a search's."""
+    return encode_cursor(position) if type(position) is int else encode_search_cursor(position)  # type: ignore[arg-type]
+
+
+def encode_search_cursor(position: SearchPosition) -> str:
+    """The opaque cursor of a search row: its score (the float's exact bits), bound and id."""
+    bits = struct.pack(">d", position.score).hex()
+    return opaque(f"{_SEARCH_PREFIX}{bits}:{position.bound}:{position.id}")
+
+
+def decode_search_cursor(cursor: str, argument: str = "after") -> SearchPosition:
+    """Decodes a cursor made by `encode_search_cursor`; anything else is BAD_USER_INPUT."""
+    shown = repr(cursor if len(cursor) <= 40 else cursor[:40] + "…")
+    invalid = BadUserInput(
+        argument,
+        f"{argument} is not a valid search cursor: {shown} (use an endCursor or edge cursor "
+        "of the same search)",
+    )
+    if not cursor or len(cursor) > 96:
+        raise invalid
+    raw = clear_text(cursor)
+    if raw is None or not raw.startswith(_SEARCH_PREFIX):
+        raise invalid
+    parts = raw.removeprefix(_SEARCH_PREFIX).split(":")
+    if len(parts) != 3 or len(parts[0]) != 16 or not all(p.isascii() for p in parts):
+        raise invalid
+    bits, bound, id_ = parts
+    try:
+        (score,) = struct.unpack(">d", bytes.fromhex(bits))
+    except ValueError:
+        raise invalid from None
+    if not (bound.isdigit() and id_.isdigit() and math.isfinite(score)):
+        raise invalid
+    position = SearchPosition(score, int(bound), int(id_))
+    if not (0 <= position.bound <= _MAX_ID and 0 < position.id <= _MAX_ID):
+        raise invalid
+    if encode_search_cursor(position) != cursor:
+        raise invalid
+    return position

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType
@@ -19,7 +19,7 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType
 from execution.documents import PreparedDocument
 from execution.errors import request_error
 from schema.build import build_schema
-from server.cost import actual_cost, cost_error
+from server.cost import actual_cost, cost_error, surcharge_of, surcharges
 from server.cost_memo import RequestedCosts
 from server.graphql_http import RequestError
 from server.offload import Offload
@@ -43,6 +43,9 @@ class Admitted:
     mutation: bool
     key: str | None = None
     throttle: Throttle | None = None
+    surcharged: Mapping[str, int] = field(default_factory=dict)
+    """The root fields with a surcharge (server/cost.py), by response key: charged again
+    by `settle` when they ran."""
 
     def headers(self) -> dict[str, str]:
         """x-ratelimit-* headers, when the request went through a bucket."""
@@ -65,7 +68,13 @@ class Admission:
         self.settings = settings
         self.limiter = limiter
         self.writes = WriteLimits(limiter.buckets, limiter.fail_open) if limiter else None
-        self.requested_cost = RequestedCosts(build_schema()._schema, offload)
+        self.schema = build_schema()._schema
+        self.requested_cost = RequestedCosts(self.schema, offload)
+        root = self.schema.query_type
+        self.surcharged_roots = frozenset(
+            name for name, f in (root.fields.items() if root else ()) if surcharge_of(f)
+        )
+        """Query fields with a surcharge: an operation selecting none of them has none."""
         self._settling: set[asyncio.Task[None]] = set()
 
     async def admit(
@@ -92,8 +101,9 @@ class Admission:
         if requested > self.settings.max_query_cost:
             cost = {"requestedQueryCost": requested, "actualQueryCost": None}
             return Refused(errors=[cost_error(requested, self.settings.max_query_cost)], cost=cost)
+        surcharged = self._surcharged(prepared, operation, variables)
         if self.limiter is None:
-            return Admitted(requested, mutation)
+            return Admitted(requested, mutation, surcharged=surcharged)
         key = bucket_key(viewer_id, address)
         try:
             throttle = await self.limiter.take(key, requested)
@@ -114,7 +124,22 @@ class Admission:
             if over is not None:
                 wait = {} if over.retry_after is None else {"Retry-After": str(over.retry_after)}
                 return Refused(http=RequestError(429, over.message, WRITE_LIMITED, wait))
-        return Admitted(requested, mutation, key, throttle)
+        return Admitted(requested, mutation, key, throttle, surcharged)
+
+    def _surcharged(
+        self,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any] | None,
+    ) -> Mapping[str, int]:
+        """The operation's root fields with a surcharge, by response key (none without a
+        search field's name in the document: the usual, found without costing anything)."""
+        if operation.operation is not OperationType.QUERY or not any(
+            name in prepared.text for name in self.surcharged_roots
+        ):
+            return {}
+        assert prepared.document is not None
+        return surcharges(self.schema, prepared.document, operation, variables)
 
     def settle(
         self, admitted: Admitted, data: Mapping[str, Any] | None, objects: int | None = None
@@ -126,6 +151,8 @@ class Admission:
         actual = objects
         if actual is None or admitted.mutation:
             actual = actual_cost(data, mutation=admitted.mutation)
+        if admitted.surcharged and data:
+            actual += sum(n for key, n in admitted.surcharged.items() if data.get(key) is not None)
         throttle = admitted.throttle
         if throttle is not None and admitted.key is not None and actual != admitted.requested:
             assert self.limiter is not None

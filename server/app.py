@@ -271,7 +271,7 @@ def create_app(
                 "persisted": persisted,
                 "idempotency": idempotency,
                 "admission": admission,
-                "runs": Runs(plans),
+                "runs": Runs(plans, settings.search_ranking),
             }
         finally:
             if listener is not None:

@@ -16,6 +16,10 @@ through fragments, is one field), `@skip`/`@include` follow the variables (unkno
 field counts), and an interface or union costs its most expensive possible type. Variables
 are read as graphql-core's executor coerces them (`first: 100.0` costs as 100).
 
+A field may declare a surcharge (`metadata={"cost": n}` on its Strawberry field: the search
+fields): it adds n each time the field runs, on top of its objects. `surcharges` names the
+root fields that carry one, so that the actual cost charges it too.
+
 `actual_cost` counts the objects the executed response's `data` holds, so that
 `actual_cost(data) <= requested_cost(...)` whenever no list is longer than counted above,
 with equality when every list is full and every nullable object is present.
@@ -59,6 +63,8 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
+from schema.metadata import SURCHARGE
+
 MUTATION_FIELD_COST = 10
 MAX_COST_EXCEEDED = "MAX_COST_EXCEEDED"
 COST_CEILING = 2**53 - 1
@@ -95,6 +101,34 @@ def requested_cost_of(
     if operation.operation is OperationType.MUTATION:
         total += MUTATION_FIELD_COST * len(root_fields)
     return min(total, COST_CEILING)
+
+
+def surcharge_of(field: GraphQLField) -> int:
+    """The field's declared surcharge (`SURCHARGE` in its Strawberry metadata), else 0."""
+    definition = field.extensions.get("strawberry-definition")
+    metadata = getattr(definition, "metadata", None) or {}
+    surcharge = metadata.get(SURCHARGE, 0)
+    return surcharge if isinstance(surcharge, int) else 0
+
+
+def surcharges(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+) -> dict[str, int]:
+    """The root fields of `operation` that carry a surcharge, by response key (fields under
+    a false `@skip`/`@include` left out, as execution leaves them)."""
+    root_type = schema.get_root_type(operation.operation)
+    if root_type is None:
+        return {}
+    costing = _Costing(schema, document, operation, variables or {})
+    found = {}
+    for key, nodes in costing.collect(root_type, [operation.selection_set]).items():
+        field = costing.field(root_type, nodes[0].name.value)
+        if field is not None and (surcharge := surcharge_of(field)):
+            found[key] = surcharge
+    return found
 
 
 def actual_cost(data: Mapping[str, Any] | None, *, mutation: bool) -> int:
@@ -156,6 +190,7 @@ class _Costing:
         self.tasks: dict[_Key, _Task] = {}
         self.plans: dict[_Key, tuple[int | None, list[_Key]]] = {}
         self.memo: dict[_Key, int] = {}
+        self.surcharges: dict[_Key, int] = {}
 
     def objects(self, parent: GraphQLObjectType, fields: dict[str, list[FieldNode]]) -> int:
         """The objects below one `parent` object whose merged fields are `fields`."""
@@ -189,8 +224,9 @@ class _Costing:
             costs = [self.memo[dependency] for dependency in dependencies]
             if elements is None:  # an object task: its fields' sum
                 self.memo[key] = sum(costs)
-            else:  # a field task: its elements, each with its costliest possible type
-                self.memo[key] = elements * (1 + max(costs, default=0))
+            else:  # a field task: its surcharge, its elements with their costliest type
+                surcharge = self.surcharges.get(key, 0)
+                self.memo[key] = surcharge + elements * (1 + max(costs, default=0))
         return self.memo[root]
 
     def _plan(self, key: _Key) -> tuple[int | None, list[_Key]]:
@@ -201,7 +237,9 @@ class _Costing:
             selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
             fields = self.collect(object_type, selection_sets)
             return None, [self._task(FIELD, object_type, group, first) for group in fields.values()]
-        definition = self._field(object_type, nodes[0].name.value)
+        definition = self.field(object_type, nodes[0].name.value)
+        if definition is not None and (surcharge := surcharge_of(definition)):
+            self.surcharges[key] = surcharge
         named = None if definition is None else get_named_type(definition.type)
         possible: list[GraphQLObjectType]
         if isinstance(named, GraphQLObjectType):
@@ -216,7 +254,7 @@ class _Costing:
             self._task(OBJECT, type_, nodes, inner_first) for type_ in possible
         ]
 
-    def _field(self, parent: GraphQLObjectType, name: str) -> GraphQLField | None:
+    def field(self, parent: GraphQLObjectType, name: str) -> GraphQLField | None:
         if name == "__schema":
             return SchemaMetaFieldDef
         if name == "__type":

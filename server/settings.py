@@ -15,6 +15,7 @@ from server.database_settings import DatabaseSettings
 from server.persisted.policy import ClientPolicy, Mode, check_client_name
 from server.persisted.queries import APQ_MAX_BYTES
 from server.removed_settings import RemovedSettings
+from server.search_settings import SearchSettings
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 DEV_SECRET = "pinql-dev-secret-do-not-use-in-production"  # noqa: S105 (refused in prod)
@@ -36,7 +37,7 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-class Settings(DatabaseSettings, RemovedSettings):
+class Settings(DatabaseSettings, SearchSettings, RemovedSettings):
     """pinql's configuration. Every field has a default that works for development (its
     model_config, frozen and read by name or variable, comes from DatabaseSettings)."""
 

@@ -223,7 +223,7 @@ def _run(
         try:
             session = database.session(heard)
             try:
-                runs = Runs(plan_cache(settings))
+                runs = Runs(plan_cache(settings), settings.search_ranking)
                 outcome = await runs.run(prepared, operation, variables, session, viewer)
             finally:
                 await session.close()

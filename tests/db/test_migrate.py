@@ -19,6 +19,8 @@ TABLES = {
     "clients",
     "pins",
     "feed_items",
+    "pin_terms",
+    "board_terms",
     "pin_counts",
     "pin_totals",
     "comments",

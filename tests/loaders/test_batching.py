@@ -13,6 +13,8 @@ from db.pool import Database
 from loaders import Loaders
 from loaders.base import RowByIdLoader, SqlLoader
 from loaders.paging import Page, PageArgs
+from loaders.rows import BoardRow
+from loaders.search import SearchArgs, SearchPage
 from tests.support import StatementLog
 
 MISSING = 10**12
@@ -154,6 +156,7 @@ async def test_a_session_runs_all_its_statements_on_one_connection(
         await session.close()
 
 
+_COMMON_WORD = "select lexeme from pin_terms group by 1 order by count(*) desc limit 1"
 # The keys to ask each loader that declares `primes` (pages: their parents), and the column
 # of a row it brings that is the row's key in each loader it primes.
 PRIMING_KEYS: dict[str, str] = {
@@ -165,6 +168,8 @@ PRIMING_KEYS: dict[str, str] = {
     "pins_by_creator_id": "select creator_id from pins group by 1 order by count(*) desc limit 1",
     "latest_pins": "select 0",
     "home_feed": "select 0",
+    "search_pins": _COMMON_WORD,
+    "search_boards": "select lexeme from board_terms group by 1 order by count(*) desc limit 1",
 }
 PRIMED_KEY = {"user_by_id": "id", "board_by_id": "board_id"}
 
@@ -183,21 +188,29 @@ async def test_a_loader_fills_the_loaders_it_primes_with_what_it_brings(
     )
     for name, loader_class in declaring.items():
         found: list[Any] = await _ids(demo_database, PRIMING_KEYS[name])
-        keys = (
-            found
-            if issubclass(loader_class, RowByIdLoader) or name == "user_by_username"
-            else [(parent, PageArgs(5, None)) for parent in found]
-        )
+        if issubclass(loader_class, RowByIdLoader) or name == "user_by_username":
+            keys = found
+        elif name.startswith("search_"):
+            keys = [(word, SearchArgs(5, None)) for word in found]
+        else:
+            keys = [(parent, PageArgs(5, None)) for parent in found]
         session = logged_database[0].session()
         try:
             loaders = Loaders.build(session, viewer_id=viewer)
             values = await getattr(loaders, name).load_many(keys)
-            rows = [row for v in values for row in (v.nodes if isinstance(v, Page) else [v])]
+            rows = [
+                row
+                for v in values
+                for row in (v.nodes if isinstance(v, Page | SearchPage) else [v])
+            ]
             assert rows and None not in rows, name
             for primed in loader_class.primes:
                 log.clear()
                 await getattr(loaders, primed).load_many(
-                    [getattr(r, PRIMED_KEY[primed]) for r in rows]
+                    [
+                        r.id if isinstance(r, BoardRow) else getattr(r, PRIMED_KEY[primed])
+                        for r in rows
+                    ]
                 )
                 assert log.count == 0, f"{name} did not prime {primed}: {log.statements}"
         finally:

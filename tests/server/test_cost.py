@@ -12,8 +12,15 @@ from graphql import GraphQLError, OperationDefinitionNode, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from resolvers.search import SEARCH_COST
 from schema.build import build_schema
-from server.cost import MUTATION_FIELD_COST, actual_cost, cost_error, requested_cost
+from server.cost import (
+    MUTATION_FIELD_COST,
+    actual_cost,
+    cost_error,
+    requested_cost,
+    surcharges,
+)
 from server.cost_memo import RequestedCosts
 from server.offload import Offload
 from server.persisted.folder import document_of, read_folder
@@ -162,6 +169,24 @@ def test_mutations_cost_ten_per_root_field() -> None:
   __typename
 }"""
     assert cost(text) == 3 * MUTATION_FIELD_COST + (1 + 1) + (1 + 1)
+
+
+def test_search_fields_cost_their_surcharge_each_time_they_run() -> None:
+    text = (
+        'query ($in: Boolean!) { searchPins(query: "sofa", first: 4) { nodes { id } } '
+        'u: searchUsers(query: "ann") @include(if: $in) { nodes { id } } }'
+    )
+    assert cost(text, {"in": False}) == SEARCH_COST + 1 + 4
+    assert cost(text, {"in": True}) == 2 * SEARCH_COST + (1 + 4) + (1 + 20)
+    schema = build_schema()._schema
+    document = parse(text)
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    assert surcharges(schema, document, operation, {"in": True}) == {
+        "searchPins": SEARCH_COST,
+        "u": SEARCH_COST,
+    }
+    assert surcharges(schema, document, operation, {"in": False}) == {"searchPins": SEARCH_COST}
 
 
 def test_each_operation_of_a_document_is_costed_alone() -> None:

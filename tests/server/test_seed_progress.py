@@ -52,15 +52,22 @@ async def test_seeding_tells_each_table_and_all_its_rows(make_database: MakeData
                 == getattr(counts, table)
                 == await conn.fetchval(f"select count(*) from {table}")
             )
-        # then the derived rows: the counters, and the home feeds, whole
+        # then the derived rows: the counters, the home feeds and the search postings, whole
         assert [name for kind, name, _ in recorded.heard if kind == "start"] == [
             *TABLES,
             "counters",
             "feed_items",
+            "search_terms",
         ]
         feeds = [(kind, rows) for kind, name, rows in recorded.heard if name == "feed_items"]
         written = await conn.fetchval("select count(*) from feed_items")
         assert feeds == [("start", written), ("advance", written), ("done", 0)]
+        terms = [(kind, rows) for kind, name, rows in recorded.heard if name == "search_terms"]
+        postings = await conn.fetchval(
+            "select (select count(*) from pin_terms) + (select count(*) from board_terms)"
+        )
+        assert postings > 0
+        assert terms == [("start", postings), ("advance", postings), ("done", 0)]
     finally:
         await conn.close()
 
