@@ -114,7 +114,9 @@ class Harness:
             if key == PEER:
                 assert self.peer is not None
                 peer = self.peer
-                rows.append(Row(key, peer.requests[operation.key], peer.server.base, peer.meter))
+                if operation.key in peer.requests:  # (no peer query: no peer row)
+                    request = peer.requests[operation.key]
+                    rows.append(Row(key, request, peer.server.base, peer.meter))
                 continue
             request = sent[sent_as(key)]
             if key.startswith(BASELINE):

@@ -26,6 +26,9 @@ from server.persisted.policy import ClientPolicy, Mode
 from server.persisted.store import RedisStore
 
 OPERATIONS_DIR = ROOT / "operations"
+SEARCH_QUERY = "home"
+"""What SearchPage searches for: a word of pin titles, board names and usernames alike in the
+demo data (at scale 10: 23,089 pins, 3,168 boards, 183 users), so all three kinds rank."""
 CLIENT = "web"
 CLIENT_VERSION = "bench"
 ACCEPT = "application/graphql-response+json, application/json;q=0.9"
@@ -66,6 +69,8 @@ ROOT_FIELDS = {
     "pin": "pin",
     "latest": "pins",
     "nodes": "nodes",
+    "search": "search",
+    "related": "pin",
 }
 """Each benchmarked operation's key and its root field (the operations/ queries; the
 mutations are not benchmarked: they write, and the data set must stay as seeded)."""
@@ -123,7 +128,8 @@ def _json(value: object) -> bytes:
 def operations(subjects: Subjects) -> dict[str, Operation]:
     """Every benchmarked operation, by key, with variables that hit the subjects' rows.
     The feed and the latest pins ask for 30 pins, as the issue's feed does; NodeLookup for
-    the subjects' 12 objects."""
+    the subjects' 12 objects; the search for SEARCH_QUERY's first 30 results; the related
+    pins of the repin, 30."""
     return {
         "feed": Operation("feed", "HomeFeed.graphql", {"first": 30}),
         "board": Operation(
@@ -144,6 +150,12 @@ def operations(subjects: Subjects) -> dict[str, Operation]:
             "nodes",
             "NodeLookup.graphql",
             {"ids": [encode_global_id(type_name, id) for type_name, id in subjects.nodes]},
+        ),
+        "search": Operation("search", "SearchPage.graphql", {"query": SEARCH_QUERY, "first": 30}),
+        "related": Operation(
+            "related",
+            "RelatedPins.graphql",
+            {"pinId": encode_global_id("Pin", subjects.repin), "first": 30},
         ),
     }
 

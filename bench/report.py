@@ -202,7 +202,13 @@ class Report:
     def _request_line(self, key: str) -> str:
         """An operation's variables (the peer's too, if served) and statements per row."""
         op, peer = self.harness.operations[key], self.harness.peer
-        theirs = f"; PostGraphile's `{peer_variables(peer, key)}`" if peer is not None else ""
+        theirs = ""
+        if peer is not None:
+            theirs = (
+                f"; PostGraphile's `{peer_variables(peer, key)}`"
+                if key in peer.requests
+                else "; PostGraphile: none (it has no search or related pins of its own)"
+            )
         counted = ", ".join(
             f"{ROWS[m.variant]} {m.statements}" for m in self.results if m.operation == key
         )

@@ -44,15 +44,15 @@ index whatever their number (tests/db/test_statement_plans.py checks every state
 plan, under these settings)."""
 
 
-# Makes asyncpg look up the array types loaders bind ($n::bigint[] ...) and the record[] a
-# wave's statement returns (db/waves.py) when the connection opens, instead of spending three
-# round trips on it inside some request.
-WARM_UP = "select $1::bigint[], $2::int[], $3::text[], array[row(1)]"
+# Makes asyncpg look up the array types loaders bind ($n::bigint[] ..., a search's scores as
+# float8[]) and the record[] a wave's statement returns (db/waves.py) when the connection
+# opens, instead of spending three round trips on it inside some request.
+WARM_UP = "select $1::bigint[], $2::int[], $3::text[], $4::float8[], array[row(1)]"
 
 
 def initializer(init: ConnectionInit | None) -> ConnectionInit:
     async def initialize(conn: asyncpg.Connection) -> None:
-        await conn.fetch(WARM_UP, [], [], [])
+        await conn.fetch(WARM_UP, [], [], [], [])
         if init is not None:
             await init(conn)
 

@@ -26,8 +26,7 @@ from execution.documents import PreparedDocument
 from execution.engine import NotRun, execute
 from execution.reference import run
 from loaders import Loaders
-from loaders.container import DEFAULT_RANKING
-from loaders.search import Ranking
+from loaders.search import DEFAULT_RANKING, Ranking
 from resolvers.context import Context
 
 log = logging.getLogger("pinql.execution")

@@ -24,7 +24,14 @@ from loaders.pins import (
     PinsByCreatorIdLoader,
     SaveCountByPinIdLoader,
 )
-from loaders.search import Ranking, SearchBoardsLoader, SearchPinsLoader, SearchUsersLoader
+from loaders.related import RelatedPinsLoader
+from loaders.search import (
+    DEFAULT_RANKING,
+    Ranking,
+    SearchBoardsLoader,
+    SearchPinsLoader,
+    SearchUsersLoader,
+)
 from loaders.users import (
     FollowerCountByUserIdLoader,
     FollowersByUserIdLoader,
@@ -35,8 +42,6 @@ from loaders.users import (
     ViewerFollowsByUserIdLoader,
 )
 from loaders.waves import Planned
-
-DEFAULT_RANKING = Ranking()
 
 
 class Loaders:
@@ -82,6 +87,7 @@ class Loaders:
     search_pins: SearchPinsLoader
     search_boards: SearchBoardsLoader
     search_users: SearchUsersLoader
+    related_pins: RelatedPinsLoader
 
     def __init__(
         self,
@@ -179,5 +185,6 @@ _MAKERS: dict[str, Callable[[Loaders], SqlLoader[Any, Any]]] = {
     "search_pins": lambda ls: SearchPinsLoader(ls.board_by_id, ls.ranking),
     "search_boards": lambda ls: SearchBoardsLoader(ls.board_by_id, ls.ranking),
     "search_users": lambda ls: SearchUsersLoader(ls.session, ls.viewer_id, ls.ranking),
+    "related_pins": lambda ls: RelatedPinsLoader(ls.board_by_id, ls.ranking),
 }
 """How each loader is built from the request's others (names as the attributes above)."""

@@ -70,6 +70,10 @@ class Ranking:
     freshness: float = 0.01
 
 
+DEFAULT_RANKING = Ranking()
+"""The weights when the settings name none."""
+
+
 class SearchArgs(NamedTuple):
     """A page of a search: how many rows (`first`), and where the previous page ended."""
 
@@ -85,6 +89,17 @@ class SearchPosition(NamedTuple):
     id: int
 
 
+class MixedPosition(NamedTuple):
+    """Where a row is in a search across kinds: its score, kind (ties: pins, then boards,
+    then users) and id, and the bounds of the pin and board searches (0: not known yet)."""
+
+    score: float
+    kind: int
+    id: int
+    pins_bound: int
+    boards_bound: int
+
+
 SearchKey = tuple[str, SearchArgs]
 """A search page: (query text, page arguments)."""
 
@@ -93,7 +108,7 @@ class Hit(NamedTuple, Generic[R]):
     """A row of a search page, where it is in the order, and its text with the matched words
     between START and STOP."""
 
-    position: SearchPosition
+    position: SearchPosition | MixedPosition
     node: R
     highlight: str
 
@@ -128,23 +143,51 @@ cross join lateral (
 ) as m
 cross join lateral ({body}) as r
 """
-# In a body: the rows strictly after the page's cursor, best first.
-AFTER_CURSOR = f"""
-    (s.score, s.id) < (coalesce(k.after_score, 'Infinity'), coalesce(k.after_id, {MAX_ID}))
+
+
+def _search_sql(newest: str, body: str) -> str:
+    """A search loader's statement: `body` ranks one key's rows, `newest` is the searched
+    table's newest id (a first page's bound)."""
+    return SEARCH_SQL.format(newest=newest, body=body)
+
+
+# In a page: the rows strictly after the page's cursor, best first.
+AFTER_CURSOR = (
+    f"(s.score, s.id) < (coalesce(k.after_score, 'Infinity'), coalesce(k.after_id, {MAX_ID}))"
+)
+
+
+def ranked_page(scored: str, columns: str, joins: str) -> str:
+    """SQL, a lateral body: one key's page of the rows `scored` ranks (a subquery of `id`
+    and `score`), after the cursor, best first, `k.lim` of them; then their `columns`, read
+    through `joins` (from the page `s`), after their score and the bound."""
+    return f"""
+    select s.score, m.bound, {columns}
+    from (
+        select s.* from ({scored}) as s
+        where {AFTER_CURSOR}
+        order by s.score desc, s.id desc limit k.lim
+    ) as s
+    {joins}
+    order by s.score desc, s.id desc
 """
-# In a body: the ids of the newest CANDIDATES postings of each word of the query.
-_CANDIDATES = """
-    select distinct t.{id} from (
-        select w.lexeme from unnest(to_tsvector('english', k.q)) as w limit {words}
+
+
+def candidates(table: str, id_column: str) -> str:
+    """SQL: the ids (as `id`) of the newest CANDIDATES postings in `table` of each word of
+    the key's query (MAX_WORDS at most), up to the bound."""
+    return f"""
+    select distinct t.{id_column} as id from (
+        select w.lexeme from unnest(to_tsvector('english', k.q)) as w limit {MAX_WORDS}
     ) as w
     cross join lateral (
-        select t.{id} from {table} t where t.lexeme = w.lexeme and t.{id} <= m.bound
-        order by t.{id} desc limit {candidates}
+        select t.{id_column} from {table} t where t.lexeme = w.lexeme and t.{id_column} <= m.bound
+        order by t.{id_column} desc limit {CANDIDATES}
     ) as t
 """
 
 
-def _score(text: str, engagement: str, created_at: str) -> str:
+def score(text: str, engagement: str, created_at: str) -> str:
     """SQL: the blend of a match's text relevance, engagement count and creation time, with
     the weights as $7, $8, $9."""
     return (
@@ -164,95 +207,69 @@ def _highlight(title: str, description: str) -> str:
     """
 
 
-PINS_BODY = f"""
-    select s.score, m.bound, {PIN_AND_BOARD}, {_highlight("p.title", "p.description")}
-    from (
-        select s.* from (
-            select p.id, {
-    _score(
-        "ts_rank_cd(p.search, m.q, 32)", "coalesce(n.public_saves + n.comments, 0)", "p.created_at"
-    )
-} as score
-            from ({
-    _CANDIDATES.format(id="pin_id", table="pin_terms", words=MAX_WORDS, candidates=CANDIDATES)
-}) as c
-            join pins p on p.id = c.pin_id
-            join boards b on b.id = p.board_id
-            left join pin_counts n on n.pin_id = p.id
-            where p.search @@ m.q and {board_visible("b")}
-        ) as s
-        where {AFTER_CURSOR}
-        order by s.score desc, s.id desc limit k.lim
-    ) as s
-    join pins p on p.id = s.id join boards b on b.id = p.board_id
-    order by s.score desc, s.id desc
-"""
+_PIN_SCORE = score(
+    "ts_rank_cd(p.search, m.q, 32)", "coalesce(n.public_saves + n.comments, 0)", "p.created_at"
+)
+PINS_BODY = ranked_page(
+    f"""
+    select p.id, {_PIN_SCORE} as score
+    from ({candidates("pin_terms", "pin_id")}) as c
+    join pins p on p.id = c.id
+    join boards b on b.id = p.board_id
+    left join pin_counts n on n.pin_id = p.id
+    where p.search @@ m.q and {board_visible("b")}
+    """,
+    f"{PIN_AND_BOARD}, {_highlight('p.title', 'p.description')}",
+    "join pins p on p.id = s.id join boards b on b.id = p.board_id",
+)
 
-BOARDS_BODY = f"""
-    select s.score, m.bound, {board_columns("b")}, {_highlight("b.name", "b.description")}
-    from (
-        select s.* from (
-            select b.id, {
-    _score("ts_rank_cd(b.search, m.q, 32)", "coalesce(n.pins, 0)", "b.created_at")
-} as score
-            from ({
-    _CANDIDATES.format(id="board_id", table="board_terms", words=MAX_WORDS, candidates=CANDIDATES)
-}) as c
-            join boards b on b.id = c.board_id
-            left join board_counts n on n.board_id = b.id
-            where b.search @@ m.q and {board_visible("b")}
-        ) as s
-        where {AFTER_CURSOR}
-        order by s.score desc, s.id desc limit k.lim
-    ) as s
-    join boards b on b.id = s.id
-    order by s.score desc, s.id desc
-"""
+_BOARD_SCORE = score("ts_rank_cd(b.search, m.q, 32)", "coalesce(n.pins, 0)", "b.created_at")
+BOARDS_BODY = ranked_page(
+    f"""
+    select b.id, {_BOARD_SCORE} as score
+    from ({candidates("board_terms", "board_id")}) as c
+    join boards b on b.id = c.id
+    left join board_counts n on n.board_id = b.id
+    where b.search @@ m.q and {board_visible("b")}
+    """,
+    f"{board_columns('b')}, {_highlight('b.name', 'b.description')}",
+    "join boards b on b.id = s.id",
+)
 
-# A scalar subquery, one probe per matching user: as a join, a generic plan (which cannot
-# tell how many users a query matches) reads all of user_counts.
-_FOLLOWERS = "coalesce((select n.followers from user_counts n where n.user_id = u.id), 0)"
 # Users have no candidate bound, and ignore `bound`: the trigram indexes hand back only the
 # names close to the query, and a user who signs up meanwhile takes their place by score.
-USERS_BODY = f"""
-    select s.score, m.bound, {user_columns("u")}
-    from (
-        select s.* from (
-            select u.id, {
-    _score(
-        "greatest(word_similarity(k.q, u.username), word_similarity(k.q, u.display_name))",
-        _FOLLOWERS,
-        "u.created_at",
-    )
-} as score
-            from users u
-            where k.q <% u.username or k.q <% u.display_name
-        ) as s
-        where {AFTER_CURSOR}
-        order by s.score desc, s.id desc limit k.lim
-    ) as s
-    join users u on u.id = s.id
-    order by s.score desc, s.id desc
-"""
+# Their follower count is a scalar subquery, one probe per matching user: as a join, a
+# generic plan (which cannot tell how many users a query matches) reads all of user_counts.
+_USER_SCORE = score(
+    "greatest(word_similarity(k.q, u.username), word_similarity(k.q, u.display_name))",
+    "coalesce((select n.followers from user_counts n where n.user_id = u.id), 0)",
+    "u.created_at",
+)
+USERS_BODY = ranked_page(
+    f"""
+    select u.id, {_USER_SCORE} as score from users u
+    where k.q <% u.username or k.q <% u.display_name
+    """,
+    user_columns("u"),
+    "join users u on u.id = s.id",
+)
 
 
-class _SearchLoader(SqlLoader[SearchKey, SearchPage[R]], Generic[R]):
-    """Pages of one kind of search result; `body` selects score, bound, then a row."""
+class RankedLoader(SqlLoader[tuple[Any, SearchArgs], SearchPage[R]], Generic[R]):
+    """Pages of ranked rows, keyed by (what is searched for, page arguments): `sql` returns
+    ord, score, bound, then a row (searches here, related pins: loaders/related.py)."""
 
-    body: ClassVar[str]
-    newest: ClassVar[str]
-    """SQL: the newest id of the searched table (a first page's bound)."""
+    sql: ClassVar[str]
 
     def __init__(self, session: Any, viewer_id: int | None, ranking: Ranking) -> None:
         super().__init__(session, viewer_id)
         self.ranking = ranking
-        self.sql = SEARCH_SQL.format(newest=self.newest, body=self.body)
 
     @abstractmethod
-    def hit(self, record: Row, query: str) -> tuple[R, str]:
+    def hit(self, record: Row, query: Any) -> tuple[R, str]:
         """The row and its marked highlight, from `record[3]` on (`query`: the key's)."""
 
-    def statement(self, keys: list[SearchKey]) -> Statement | None:
+    def statement(self, keys: list[tuple[Any, SearchArgs]]) -> Statement | None:
         ranking = self.ranking
         afters = [args.after for _, args in keys]
         return self.sql, self.arguments(
@@ -266,7 +283,9 @@ class _SearchLoader(SqlLoader[SearchKey, SearchPage[R]], Generic[R]):
             ranking.freshness,
         )
 
-    def values(self, keys: list[SearchKey], rows: Sequence[Row]) -> list[SearchPage[R]]:
+    def values(
+        self, keys: list[tuple[Any, SearchArgs]], rows: Sequence[Row]
+    ) -> list[SearchPage[R]]:
         hits: list[list[Hit[R]]] = [[] for _ in keys]
         for record in rows:  # ord, score, bound, row...
             at = record[0] - 1
@@ -283,64 +302,61 @@ class _SearchLoader(SqlLoader[SearchKey, SearchPage[R]], Generic[R]):
         ]
 
 
-class SearchPinsLoader(PrimesBoards, _SearchLoader[PinRow]):
+class SearchPinsLoader(PrimesBoards, RankedLoader[PinRow]):
     """Pages of the pins matching a query that the viewer may see, best first."""
 
-    body = PINS_BODY
-    newest = "select max(id) from pins"
+    sql = _search_sql("select max(id) from pins", PINS_BODY)
 
     def __init__(self, boards: BoardByIdLoader, ranking: Ranking) -> None:
         super().__init__(boards.session, boards.viewer_id, ranking)
         self.boards = boards
         self.primed = set()
 
-    def hit(self, record: Row, query: str) -> tuple[PinRow, str]:
+    def hit(self, record: Row, query: Any) -> tuple[PinRow, str]:
         return self.make_row(record, 3), record[-1]
 
 
-class SearchBoardsLoader(_SearchLoader[BoardRow]):
+class SearchBoardsLoader(RankedLoader[BoardRow]):
     """Pages of the boards matching a query that the viewer may see, best first; primes
     BoardByIdLoader."""
 
     primes = frozenset({"board_by_id"})
-    body = BOARDS_BODY
-    newest = "select max(id) from boards"
+    sql = _search_sql("select max(id) from boards", BOARDS_BODY)
 
     def __init__(self, boards: BoardByIdLoader, ranking: Ranking) -> None:
         super().__init__(boards.session, boards.viewer_id, ranking)
         self.boards = boards
 
-    def hit(self, record: Row, query: str) -> tuple[BoardRow, str]:
+    def hit(self, record: Row, query: Any) -> tuple[BoardRow, str]:
         row = board_row(record, 3)
         self.boards.prime(row.id, row)
         return row, record[3 + BOARD_WIDTH]
 
 
-class SearchUsersLoader(_SearchLoader[UserRow]):
+class SearchUsersLoader(RankedLoader[UserRow]):
     """Pages of the users whose username or display name is like a query, best first."""
 
-    body = USERS_BODY
-    newest = "select max(id) from users"
+    sql = _search_sql("select max(id) from users", USERS_BODY)
 
-    def hit(self, record: Row, query: str) -> tuple[UserRow, str]:
+    def hit(self, record: Row, query: Any) -> tuple[UserRow, str]:
         user = user_row(record, 3)
-        return user, mark_words(user, query)
+        return user, mark_words(user.display_name, user.username, query)
 
 
 _WORD = re.compile(r"\w+")
 
 
-def mark_words(user: UserRow, query: str) -> str:
-    """The user's display name with the starts of its words that begin with a word of the
-    query marked; the username so marked if the display name has none; else the display
-    name unmarked (a match by similarity alone: a typo)."""
+def mark_words(display_name: str, username: str, query: str) -> str:
+    """A found user's display name with the starts of its words that begin with a word of
+    the query marked; the username so marked if the display name has none; else the
+    display name unmarked (a match by similarity alone: a typo)."""
     words = sorted({w.casefold() for w in _WORD.findall(query)}, key=len, reverse=True)
-    for text in (user.display_name, user.username):
+    for text in (display_name, username):
         clean = text.replace(START, "").replace(STOP, "")
         marked, found = _marked(clean, words)
         if found:
             return marked
-    return user.display_name.replace(START, "").replace(STOP, "")
+    return display_name.replace(START, "").replace(STOP, "")
 
 
 def _marked(text: str, words: list[str]) -> tuple[str, bool]:

@@ -8,7 +8,7 @@ import struct
 from functools import lru_cache
 
 from loaders.paging import Edge, Page, PageArgs
-from loaders.search import SearchPage, SearchPosition
+from loaders.search import MixedPosition, SearchPage, SearchPosition
 from resolvers.errors import BadUserInput
 from resolvers.opaque import clear_text, opaque
 
@@ -16,7 +16,8 @@ DEFAULT_FIRST = 20
 MAX_FIRST = 100
 _CURSOR_PREFIX = "cursor:"
 _SEARCH_PREFIX = "search:"
-_MAX_ID = 2**63 - 1
+_MIXED_PREFIX = "mixed:"
+MAX_ID = 2**63 - 1
 CURSORS_REMEMBERED = 16_384
 """Per worker: about 4 MiB when full."""
 
@@ -54,7 +55,7 @@ def decode_cursor(cursor: str, argument: str = "after") -> int:
     if digits == raw or not digits.isdigit() or not digits.isascii():
         raise invalid
     position = int(digits)
-    if not 0 < position <= _MAX_ID or encode_cursor(position) != cursor:
+    if not 0 < position <= MAX_ID or encode_cursor(position) != cursor:
         raise invalid
     return position
 
@@ -74,9 +75,13 @@ def end_cursor(page: Page[object] | SearchPage[object]) -> str | None:
     return _cursor_of(page.edges[-1].position) if page.edges else None
 
 
-def _cursor_of(position: int | SearchPosition) -> str:
-    """A list's keyset cursor, or a search's."""
-    return encode_cursor(position) if type(position) is int else encode_search_cursor(position)  # type: ignore[arg-type]
+def _cursor_of(position: int | SearchPosition | MixedPosition) -> str:
+    """A list's keyset cursor, or a search's (of one kind or several)."""
+    if type(position) is int:
+        return encode_cursor(position)
+    if type(position) is MixedPosition:
+        return encode_mixed_cursor(position)
+    return encode_search_cursor(position)  # type: ignore[arg-type]
 
 
 def encode_search_cursor(position: SearchPosition) -> str:
@@ -87,30 +92,64 @@ def encode_search_cursor(position: SearchPosition) -> str:
 
 def decode_search_cursor(cursor: str, argument: str = "after") -> SearchPosition:
     """Decodes a cursor made by `encode_search_cursor`; anything else is BAD_USER_INPUT."""
+    invalid = _invalid_search_cursor(cursor, argument)
+    score, (bound, id_) = _search_fields(cursor, _SEARCH_PREFIX, 3, invalid)
+    position = SearchPosition(score, bound, id_)
+    if id_ < 1 or encode_search_cursor(position) != cursor:
+        raise invalid
+    return position
+
+
+def encode_mixed_cursor(position: MixedPosition) -> str:
+    """The opaque cursor of a row of a search across kinds: its score (the float's exact
+    bits), kind and id, and the pin and board searches' bounds."""
+    bits = struct.pack(">d", position.score).hex()
+    return opaque(
+        f"{_MIXED_PREFIX}{bits}:{position.kind}:{position.id}:"
+        f"{position.pins_bound}:{position.boards_bound}"
+    )
+
+
+def decode_mixed_cursor(cursor: str, argument: str = "after") -> MixedPosition:
+    """Decodes a cursor made by `encode_mixed_cursor`; anything else is BAD_USER_INPUT."""
+    invalid = _invalid_search_cursor(cursor, argument)
+    fields = _search_fields(cursor, _MIXED_PREFIX, 5, invalid)
+    score, (kind, id_, pins_bound, boards_bound) = fields
+    position = MixedPosition(score, kind, id_, pins_bound, boards_bound)
+    if not (kind in (0, 1, 2) and id_ > 0) or encode_mixed_cursor(position) != cursor:
+        raise invalid
+    return position
+
+
+def _invalid_search_cursor(cursor: str, argument: str) -> BadUserInput:
     shown = repr(cursor if len(cursor) <= 40 else cursor[:40] + "…")
-    invalid = BadUserInput(
+    return BadUserInput(
         argument,
         f"{argument} is not a valid search cursor: {shown} (use an endCursor or edge cursor "
         "of the same search)",
     )
-    if not cursor or len(cursor) > 96:
+
+
+def _search_fields(
+    cursor: str, prefix: str, count: int, invalid: BadUserInput
+) -> tuple[float, list[int]]:
+    """A search cursor's score and its other fields (non-negative ints up to MAX_ID)."""
+    if not cursor or len(cursor) > 160:
         raise invalid
     raw = clear_text(cursor)
-    if raw is None or not raw.startswith(_SEARCH_PREFIX):
+    if raw is None or not raw.startswith(prefix):
         raise invalid
-    parts = raw.removeprefix(_SEARCH_PREFIX).split(":")
-    if len(parts) != 3 or len(parts[0]) != 16 or not all(p.isascii() for p in parts):
+    parts = raw.removeprefix(prefix).split(":")
+    if len(parts) != count or len(parts[0]) != 16:
         raise invalid
-    bits, bound, id_ = parts
     try:
-        (score,) = struct.unpack(">d", bytes.fromhex(bits))
+        (score,) = struct.unpack(">d", bytes.fromhex(parts[0]))
     except ValueError:
         raise invalid from None
-    if not (bound.isdigit() and id_.isdigit() and math.isfinite(score)):
+    rest = parts[1:]
+    if not (math.isfinite(score) and all(p.isascii() and p.isdigit() for p in rest)):
         raise invalid
-    position = SearchPosition(score, int(bound), int(id_))
-    if not (0 <= position.bound <= _MAX_ID and 0 < position.id <= _MAX_ID):
+    numbers = [int(p) for p in rest]
+    if any(n > MAX_ID for n in numbers):
         raise invalid
-    if encode_search_cursor(position) != cursor:
-        raise invalid
-    return position
+    return score, numbers

@@ -10,6 +10,7 @@ as strictly as a list's.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from enum import Enum
 from typing import Annotated, Any, NamedTuple
 
 import strawberry
@@ -17,11 +18,23 @@ import strawberry
 from loaders import Loaders
 from loaders.base import SqlLoader
 from loaders.rows import BoardRow, PinRow, UserRow
-from loaders.search import START, STOP, Hit, SearchArgs, SearchKey, SearchPage
+from loaders.search import (
+    START,
+    STOP,
+    Hit,
+    MixedPosition,
+    SearchArgs,
+    SearchKey,
+    SearchPage,
+    SearchPosition,
+)
 from resolvers.arguments import After, First
 from resolvers.cursors import (
     DEFAULT_FIRST,
+    MAX_ID,
+    decode_mixed_cursor,
     decode_search_cursor,
+    encode_mixed_cursor,
     encode_search_cursor,
     page_args,
 )
@@ -34,7 +47,8 @@ MAX_QUERY_WORDS = 16
 """Words of a query (runs of non-space): more is BAD_USER_INPUT."""
 SEARCH_COST = 50
 """A search field's surcharge, beyond the objects it returns (server/cost.py): it ranks up to
-CANDIDATES rows per word (loaders/search.py) to answer a page."""
+CANDIDATES rows per word (loaders/search.py) to answer a page. `search` runs up to three
+searches: 3 times this."""
 _NOTHING: SearchPage[Any] = SearchPage(edges=[], has_next_page=False, has_previous_page=False)
 
 Query = Annotated[
@@ -106,8 +120,11 @@ def search_users(
 
 
 def hit_cursor(hit: Hit[object]) -> str:
-    """The cursor just after this hit's row."""
-    return encode_search_cursor(hit.position)
+    """The cursor just after this hit's row (of a search of one kind, or of several)."""
+    position = hit.position
+    if isinstance(position, MixedPosition):
+        return encode_mixed_cursor(position)
+    return encode_search_cursor(position)
 
 
 class Segment(NamedTuple):
@@ -119,8 +136,14 @@ class Segment(NamedTuple):
 
 def segments(hit: Hit[object]) -> list[Segment]:
     """The hit's highlight as segments, in order, none empty."""
+    return segments_of(hit.highlight)
+
+
+def segments_of(highlight: str) -> list[Segment]:
+    """A marked highlight (words between START and STOP) as segments, in order, none
+    empty."""
     found: list[Segment] = []
-    for part in hit.highlight.split(START):
+    for part in highlight.split(START):
         matched, _, rest = part.rpartition(STOP) if STOP in part else ("", "", part)
         if matched:
             found.append(Segment(matched, True))
@@ -133,3 +156,101 @@ cursor = computed(hit_cursor)
 """A search edge's cursor: pass it as `after` to continue after its row."""
 highlight = computed(segments)
 """Where a search edge's row matched."""
+
+
+class SearchType(Enum):
+    """A kind of search result; the value is its rank among equal scores (highest first)."""
+
+    PIN = 2
+    BOARD = 1
+    USER = 0
+
+
+strawberry.enum(SearchType, description="A kind of search result.")
+ALL_TYPES = (SearchType.PIN, SearchType.BOARD, SearchType.USER)
+Types = Annotated[
+    list[SearchType] | None,
+    strawberry.argument(description="The kinds of results to return (null: all three)."),
+]
+
+
+def after_in(position: MixedPosition | None, kind: SearchType) -> SearchPosition | None:
+    """Where a search of one kind starts for a page of a mixed search that starts after
+    `position` (ordered by score, then kind, then id, all descending): the same score but
+    every id of a kind after the position's, none of a kind before it."""
+    if position is None:
+        return None
+    bound = {SearchType.PIN: position.pins_bound, SearchType.BOARD: position.boards_bound}
+    after = SearchPosition(position.score, bound.get(kind, 0), 0)
+    if kind.value < position.kind:
+        return after._replace(id=MAX_ID)
+    if kind.value == position.kind:
+        return after._replace(id=position.id)
+    return after
+
+
+def _bound(page: SearchPage[Any]) -> int:
+    """The bound a page of a search of one kind was read under (0: it has no row)."""
+    for hit in page.edges:
+        if isinstance(hit.position, SearchPosition):
+            return hit.position.bound
+    return 0
+
+
+@loaded
+async def search(
+    loaders: Loaders,
+    root: None,
+    query: Query,
+    first: First = DEFAULT_FIRST,
+    after: After = None,
+    types: Types = None,
+) -> SearchPage[Any]:
+    """Pins, boards and users matching `query`, best first: one search of each kind asked,
+    in the same wave, then merged by score."""
+    checked = page_args(first, None)
+    position = None if after is None else decode_mixed_cursor(after)
+    text = search_text(query)
+    kinds = ALL_TYPES if types is None else tuple(t for t in ALL_TYPES if t in types)
+    if not kinds:
+        raise BadUserInput("types", "types must name at least one of PIN, BOARD, USER")
+    if text is None:
+        return _NOTHING
+    loader_of: dict[SearchType, SqlLoader[SearchKey, SearchPage[Any]]] = {
+        SearchType.PIN: loaders.search_pins,
+        SearchType.BOARD: loaders.search_boards,
+        SearchType.USER: loaders.search_users,
+    }
+    loads = [
+        (kind, loader_of[kind].load((text, SearchArgs(checked.first, after_in(position, kind)))))
+        for kind in kinds
+    ]
+    pages = [(kind, await load) for kind, load in loads]
+    bounds = {kind: _bound(page) for kind, page in pages}
+    pins_bound = bounds.get(SearchType.PIN) or (position.pins_bound if position else 0)
+    boards_bound = bounds.get(SearchType.BOARD) or (position.boards_bound if position else 0)
+    hits = [
+        Hit(
+            MixedPosition(h.position.score, kind.value, h.position.id, pins_bound, boards_bound),
+            h.node,
+            h.highlight,
+        )
+        for kind, page in pages
+        for h in page.edges
+    ]
+    hits.sort(key=lambda hit: hit.position[:3], reverse=True)
+    more = len(hits) > checked.first or any(page.has_next_page for _, page in pages)
+    return SearchPage(hits[: checked.first], more, position is not None)
+
+
+RELATED_COST = 10
+"""`Pin.related`'s surcharge for each pin it runs for (server/cost.py): it ranks up to a few
+hundred candidate pins (loaders/search.py)."""
+
+
+@loaded
+def related(
+    loaders: Loaders, pin: PinRow, first: First = DEFAULT_FIRST, after: After = None
+) -> Awaitable[SearchPage[PinRow]]:
+    """Pins like this one that the viewer may see, best first."""
+    return loaders.related_pins.load((pin.id, search_args(first, after)))

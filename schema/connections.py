@@ -6,7 +6,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from resolvers import connections
+from resolvers import connections, search
 
 T = TypeVar("T")
 
@@ -44,3 +44,22 @@ class Connection(Generic[T]):
         resolver=connections.total_count.resolver,
         description="How many items the whole list holds that the viewer may see.",
     )
+
+
+@strawberry.type(description="An item of a ranked list and its cursor.")
+class RankedEdge(Generic[T]):
+    cursor: str = strawberry.field(
+        resolver=search.cursor.resolver,
+        description="Pass as `after` to continue after this item.",
+    )
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(
+    description="A page of a ranked list, best first; it ranks a bounded number of "
+    "candidates, so its pages end; it has no totalCount."
+)
+class RankedConnection(Generic[T]):
+    edges: list[RankedEdge[T]] = strawberry.field(description="The items with their cursors.")
+    nodes: list[T] = strawberry.field(description="The items, when cursors are not needed.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")

@@ -14,8 +14,10 @@ import strawberry
 
 from loaders import rows
 from loaders.paging import Page
-from resolvers import boards, comments, nodes, pins, users
-from schema.connections import Connection
+from loaders.search import SearchPage
+from resolvers import boards, comments, nodes, pins, search, users
+from schema.connections import Connection, RankedConnection
+from schema.metadata import SURCHARGE
 
 # Fields are annotated with what their resolver returns (rows, pages); `graphql_type` names
 # the GraphQL type. Types used before their definition are referenced lazily.
@@ -140,6 +142,14 @@ class Pin(Node):
         resolver=pins.comments.resolver,
         graphql_type=Connection[LazyComment],
         description="Its comments, newest first.",
+    )
+    related: SearchPage[rows.PinRow] = strawberry.field(
+        resolver=search.related.resolver,
+        graphql_type=RankedConnection[LazyPin],
+        metadata={SURCHARGE: search.RELATED_COST},
+        description="Pins like this one, best first: sharing words of its title, by the "
+        "same creator, or on boards it was saved onto (never itself, its repins or the pin "
+        "it was saved from).",
     )
 
     @classmethod

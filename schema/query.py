@@ -7,11 +7,12 @@ import strawberry
 from loaders.paging import Page
 from loaders.rows import BoardRow, NodeRow, PinRow, UserRow
 from loaders.search import SearchPage
-from resolvers import nodes, query, search
+from resolvers import nodes, query
+from resolvers import search as searching
 from schema.connections import Connection
 from schema.metadata import SURCHARGE
 from schema.nodes import Board, Node, Pin, User
-from schema.search import SearchConnection
+from schema.search import SearchConnection, SearchResult
 
 
 @strawberry.type(description="Entry points into the graph.")
@@ -58,24 +59,31 @@ class Query:
         description="Pins by the users the viewer follows, newest first. Needs a viewer "
         "(UNAUTHENTICATED otherwise).",
     )
+    search: SearchPage[NodeRow] = strawberry.field(
+        graphql_type=SearchConnection[SearchResult],
+        resolver=searching.search.resolver,
+        metadata={SURCHARGE: 3 * searching.SEARCH_COST},
+        description="Pins, boards and users matching the query, best first, as one list "
+        "(`searchPins`, `searchBoards`, `searchUsers` search one kind).",
+    )
     search_pins: SearchPage[PinRow] = strawberry.field(
         graphql_type=SearchConnection[Pin],
-        resolver=search.search_pins.resolver,
-        metadata={SURCHARGE: search.SEARCH_COST},
+        resolver=searching.search_pins.resolver,
+        metadata={SURCHARGE: searching.SEARCH_COST},
         description="Pins whose title or description matches the query, best first (secret "
         "boards' pins for their owner only).",
     )
     search_boards: SearchPage[BoardRow] = strawberry.field(
         graphql_type=SearchConnection[Board],
-        resolver=search.search_boards.resolver,
-        metadata={SURCHARGE: search.SEARCH_COST},
+        resolver=searching.search_boards.resolver,
+        metadata={SURCHARGE: searching.SEARCH_COST},
         description="Boards whose name or description matches the query, best first (secret "
         "boards for their owner only).",
     )
     search_users: SearchPage[UserRow] = strawberry.field(
         graphql_type=SearchConnection[User],
-        resolver=search.search_users.resolver,
-        metadata={SURCHARGE: search.SEARCH_COST},
+        resolver=searching.search_users.resolver,
+        metadata={SURCHARGE: searching.SEARCH_COST},
         description="People whose username or display name is like the query, best first: "
         "typos and prefixes forgiven (`carol` finds `caroline.w`).",
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
 from resolvers import search
 from schema.connections import PageInfo
+from schema.nodes import Board, Pin, User
 
 T = TypeVar("T")
 
@@ -45,3 +46,9 @@ class SearchConnection(Generic[T]):
     edges: list[SearchEdge[T]] = strawberry.field(description="The results with their cursors.")
     nodes: list[T] = strawberry.field(description="The results, when cursors are not needed.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
+
+
+SearchResult = Annotated[
+    Pin | Board | User,
+    strawberry.union("SearchResult", description="A pin, board or user a search found."),
+]

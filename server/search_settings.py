@@ -6,8 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from loaders.container import DEFAULT_RANKING
-from loaders.search import Ranking
+from loaders.search import DEFAULT_RANKING, Ranking
 from server.database_settings import SETTINGS_CONFIG
 
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schema.graphql"
 OPERATIONS_DIR = ROOT / "operations"
 READS = ["HomeFeed", "BoardPage", "ProfilePage", "PinCloseUp", "LatestPins", "NodeLookup"]
+READS += ["SearchPage", "RelatedPins"]
 WRITES = ["CreateBoard", "UpdateBoard", "DeleteBoard", "CreatePin", "UpdatePin", "DeletePin"]
 WRITES += ["MovePin", "SavePin", "AddComment", "DeleteComment", "FollowUser", "UnfollowUser"]
 REQUIRED_OPERATIONS = {

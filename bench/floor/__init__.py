@@ -1,9 +1,10 @@
 """The floor: each benchmarked operation without GraphQL, as fast as this stack can answer it.
 
 A plain Starlette route per operation (`POST /floor/<key>` for feed, board, profile, pin,
-latest and nodes, body `{"variables": {...}}`, the same bearer token) runs the SQL statements
-pinql's loaders run for that operation, in the batches and order pinql sends them, on one
-pooled connection, and builds the response's `data` from the records with orjson. The
+latest, nodes, search and related, body `{"variables": {...}}`, the same bearer token) runs
+the SQL statements pinql's loaders run for that operation, in the batches and order pinql
+sends them, on one pooled connection, and builds the response's `data` from the records
+with orjson. The
 statements are the loaders' own constants; tests/bench/test_floor.py pins that the JSON
 equals pinql's `data` and that the statements are the same, so the floor cannot drift.
 Only the benchmark mounts these routes (bench/app.py).
@@ -25,6 +26,7 @@ from bench.floor.latest import latest_pins
 from bench.floor.nodes import node_lookup
 from bench.floor.operations import board_page, home_feed, pin_close_up, profile_page
 from bench.floor.request import FloorError, FloorOperation, FloorRequest
+from bench.floor.search import related_pins, search_page
 from db.pool import Database
 from db.pool_setup import ConnectionInit
 from resolvers.errors import BadUserInput
@@ -37,6 +39,8 @@ OPERATIONS: dict[str, FloorOperation] = {
     "pin": pin_close_up,
     "latest": latest_pins,
     "nodes": node_lookup,
+    "search": search_page,
+    "related": related_pins,
 }
 """The floor of each benchmarked operation, by the benchmark's key (route /floor/<key>)."""
 

@@ -29,7 +29,15 @@ from loaders.pins import (
     PinsByCreatorIdLoader,
     SaveCountByPinIdLoader,
 )
+from loaders.related import RelatedPinsLoader
 from loaders.rows import PIN_WIDTH
+from loaders.search import (
+    DEFAULT_RANKING,
+    SearchArgs,
+    SearchBoardsLoader,
+    SearchPinsLoader,
+    SearchUsersLoader,
+)
 from loaders.users import (
     FollowerCountByUserIdLoader,
     FollowingCountByUserIdLoader,
@@ -66,6 +74,10 @@ SAVE_COUNTS = SaveCountByPinIdLoader.sql
 COMMENTS = CommentByIdLoader.sql
 COMMENT_COUNTS = CommentCountByPinIdLoader.sql
 COMMENTS_PAGES = _paged(CommentsByPinIdLoader)
+SEARCH_PINS = SearchPinsLoader.sql
+SEARCH_BOARDS = SearchBoardsLoader.sql
+SEARCH_USERS = SearchUsersLoader.sql
+RELATED_PINS = RelatedPinsLoader.sql
 
 PROFILE_PINS = PageArgs(12, None)  # ProfilePage's `pins(first: 12)`
 BOARD_PREVIEW = PageArgs(4, None)  # ProfilePage's `pins(first: 4)` per board
@@ -83,6 +95,8 @@ P_BOARD = PIN_WIDTH
 C_ID, C_PIN_ID, C_AUTHOR_ID, C_TEXT, C_CREATED_AT = range(5)
 # A paged row (PAGED_SQL): the key's ordinal, the keyset position, then the row from ROW on.
 ORD, POSITION, ROW = range(3)
+# A ranked row (loaders/search.py): the key's ordinal, score, bound, then the row from RANKED.
+SCORE, BOUND, RANKED = range(1, 4)
 
 
 class FloorError(Exception):
@@ -157,6 +171,25 @@ class FloorRequest:
         (rows,) = await self.pages(sql, [(parent, args)])
         return rows
 
+    async def ranked(self, sql: str, key: Any, args: SearchArgs) -> list[Row]:
+        """A search (or related pins) loader's statement for one key: up to first+1 ranked
+        rows, with the default weights (the benchmark sets none)."""
+        after = args.after
+        ranking = DEFAULT_RANKING
+        return list(
+            await self.fetch(
+                sql,
+                [key],
+                [None if after is None else after.bound],
+                [None if after is None else after.score],
+                [None if after is None else after.id],
+                [args.first + 1],
+                ranking.text,
+                ranking.engagement,
+                ranking.freshness,
+            )
+        )
+
     async def viewer_follows(self, ids: list[int]) -> set[int]:
         """The users among `ids` the viewer follows (anonymous or no ids: none, no SQL)."""
         if self.viewer is None or not ids:
@@ -175,22 +208,25 @@ class FloorRequest:
         row = self.users.get(id)
         return None if row is None else {"username": row[U_USERNAME]}
 
-    def pin_card(self, r: Row, saves: dict[int, int], comments: dict[int, int]) -> Json:
-        """The PinCard fragment of a paged pin row (its board's columns after the pin's)."""
-        pin_id = r[ROW + P_ID]
+    def pin_card(
+        self, r: Row, saves: dict[int, int], comments: dict[int, int], at: int = ROW
+    ) -> Json:
+        """The PinCard fragment of a paged pin row (its board's columns after the pin's),
+        the pin's columns from `r[at]` on."""
+        pin_id = r[at + P_ID]
         return {
             "id": encode_global_id("Pin", pin_id),
-            "title": r[ROW + P_TITLE],
+            "title": r[at + P_TITLE],
             "image": {
-                "url": r[ROW + P_IMAGE_URL],
-                "width": r[ROW + P_IMAGE_WIDTH],
-                "height": r[ROW + P_IMAGE_HEIGHT],
-                "dominantColor": r[ROW + P_DOMINANT_COLOR],
+                "url": r[at + P_IMAGE_URL],
+                "width": r[at + P_IMAGE_WIDTH],
+                "height": r[at + P_IMAGE_HEIGHT],
+                "dominantColor": r[at + P_DOMINANT_COLOR],
             },
-            "creator": self.user(r[ROW + P_CREATOR_ID], "username", "displayName", "avatarUrl"),
+            "creator": self.user(r[at + P_CREATOR_ID], "username", "displayName", "avatarUrl"),
             "board": {
-                "id": encode_global_id("Board", r[ROW + P_BOARD + B_ID]),
-                "name": r[ROW + P_BOARD + B_NAME],
+                "id": encode_global_id("Board", r[at + P_BOARD + B_ID]),
+                "name": r[at + P_BOARD + B_NAME],
             },
             "saveCount": saves.get(pin_id, 0),
             "commentCount": comments.get(pin_id, 0),

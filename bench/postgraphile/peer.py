@@ -16,7 +16,7 @@ import asyncpg
 from bench.meters import Meter
 from bench.operations import Operation
 from bench.postgraphile.install import version
-from bench.postgraphile.requests import peer_request
+from bench.postgraphile.requests import has_peer_query, peer_request
 from bench.postgraphile.serving import PLUGINS, create_objects, serving_peer
 from bench.processes import Server
 from bench.wrk import WrkRequest
@@ -90,6 +90,7 @@ def peer_served(
             requests={
                 key: peer_request(operation, viewer, username)
                 for key, operation in operations.items()
+                if has_peer_query(operation)
             },
             started_log=log.stat().st_size,
         )

@@ -65,6 +65,12 @@ def _node_variables(ids: list[str]) -> dict[str, str]:
     return {f"n{i}": node_id(d.type_name, d.id) for i, d in enumerate(decoded)}
 
 
+def has_peer_query(operation: Operation) -> bool:
+    """Whether the peer has an equivalent of `operation` (queries/): PostGraphile 4 has no
+    full-text search or related pins of its own, so SearchPage and RelatedPins have none."""
+    return (QUERIES_DIR / operation.document).exists()
+
+
 def peer_request(operation: Operation, viewer: int, viewer_username: str) -> WrkRequest:
     """The peer's request for `operation`: `POST /graphql` with its query and variables."""
     body = {

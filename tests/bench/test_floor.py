@@ -30,6 +30,8 @@ DOCUMENTS = {
     "pin": "PinCloseUp.graphql",
     "latest": "LatestPins.graphql",
     "nodes": "NodeLookup.graphql",
+    "search": "SearchPage.graphql",
+    "related": "RelatedPins.graphql",
 }
 MISSING = 99
 
@@ -115,6 +117,12 @@ def world_cases(key: str) -> list[Variables]:
         return [{"first": 30}, {"first": 2}, {"first": 2, "after": encode_cursor(world.P4)}, {}]
     if key == "nodes":
         return [{"ids": ids} for ids in NODE_LOOKUPS]
+    if key == "search":
+        queries = ["pin", "board", "olive", "pin or board or otto"]
+        return [{"query": q, "first": 30} for q in queries] + [{"query": "pin", "first": 2}]
+    if key == "related":
+        pins = [*world.PIN_BOARD, MISSING]
+        return [{"pinId": _pin(p), "first": 30} for p in pins] + [{"pinId": _pin(world.P1)}]
     pins = [*world.PIN_BOARD, MISSING]
     return [{"pinId": _pin(p), "commentsFirst": 10} for p in pins] + [
         {"pinId": _pin(world.P2), "commentsFirst": 1},
@@ -159,6 +167,30 @@ async def test_the_floor_answers_as_pinql_on_the_world(
 ) -> None:
     for variables in world_cases(key):
         await assert_same(world_client, world_floor, key, variables, viewer)
+
+
+@pytest.mark.parametrize(
+    ("key", "variables"),
+    [
+        ("search", {"query": "pin or board or olive", "first": 2}),
+        ("related", {"pinId": encode_global_id("Pin", world.P1), "first": 2}),
+    ],
+)
+async def test_the_floor_continues_ranked_pages_as_pinql(
+    world_client: GraphQLClient, world_floor: Floor, key: str, variables: Variables
+) -> None:
+    for viewer in world.VIEWERS:
+        after = None
+        for _ in range(10):
+            data = await assert_same(
+                world_client, world_floor, key, {**variables, "after": after}, viewer
+            )
+            root = data["search"] if key == "search" else data["pin"]["related"]
+            if not root["pageInfo"]["hasNextPage"]:
+                break
+            after = root["pageInfo"]["endCursor"]
+        else:
+            raise AssertionError(f"{key} did not end in 10 pages")
 
 
 async def test_the_floor_answers_as_pinql_on_the_benchmark_requests(

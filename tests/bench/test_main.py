@@ -13,7 +13,9 @@ from bench.operations import ROOT_FIELDS
 def test_every_query_of_operations_is_benchmarked_by_default() -> None:
     args = parse_args([])
 
-    assert args.operations == ["feed", "board", "profile", "pin", "latest", "nodes"]
+    assert args.operations == [
+        *("feed", "board", "profile", "pin", "latest", "nodes", "search", "related")
+    ]
     assert args.operations == list(ROOT_FIELDS)
     assert args.baseline is None
 
@@ -23,13 +25,13 @@ def test_the_operations_filter_takes_the_new_keys() -> None:
     assert parse_args(["--operations", " nodes , feed "]).operations == ["nodes", "feed"]
 
 
-@pytest.mark.parametrize("value", ["", "latest,search", "LatestPins", "addComment"])
+@pytest.mark.parametrize("value", ["", "latest,searches", "LatestPins", "addComment"])
 def test_the_operations_filter_refuses_what_is_not_benchmarked(
     value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
         parse_args(["--operations", value])
-    assert "comma-separated subset of feed,board,profile,pin,latest,nodes" in (
+    assert "comma-separated subset of feed,board,profile,pin,latest,nodes,search,related" in (
         capsys.readouterr().err
     )
 

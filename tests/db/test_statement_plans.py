@@ -58,11 +58,13 @@ SEARCH_COST = {
     "search_pins": 60_000.0,
     "search_boards": 10_000.0,
     "search_users": 5_000.0,
+    "related_pins": 200_000.0,
 }
-"""The bounds of the search statements (3 keys, the test's usual batch is 1), above MAX_COST
-by design: a pin or board search ranks up to CANDIDATES postings of each word of its query
-(loaders/search.py), estimated here at 10 words a key; a bound on the candidates, not on the
-data's size, and priced by the search fields' surcharge (server/cost.py)."""
+"""The bounds of the search statements (3 keys, the usual batch is 1) and of related pins (30
+keys, a page), above MAX_COST by design: a pin or board search ranks up to CANDIDATES
+postings of each word of its query (loaders/search.py), estimated here at 10 words a key,
+and related pins a few hundred candidates of each pin; bounds on the candidates, not on the
+data's size, priced by the fields' surcharges (server/cost.py)."""
 COST = "estimated cost"
 """How a cost problem starts (`_problems`)."""
 
@@ -132,6 +134,7 @@ LOADER_KEYS: dict[str, KeysOf] = {
     "search_pins": lambda s: _searches(s.words),
     "search_boards": lambda s: _searches(s.words),
     "search_users": lambda s: _searches(s.usernames),
+    "related_pins": lambda s: [(pin, SearchArgs(BATCH, None)) for pin in s.pins],
 }
 """A batch of keys for each loader of loaders.container.Loaders, by attribute name."""
 

@@ -201,6 +201,17 @@ def operation_variables(name: str, cursor: str) -> list[dict[str, Any]]:
         pin = gid("Pin", [world.P2])[0]
         paged = [{"pinId": pin, "commentsFirst": f} for f in (0, 1, 100, 1000, None)]
         return [*pins, *bad, *paged]
+    if name == "SearchPage.graphql":
+        queries = ["pin", "board", "olive", "pin or board", "-pin board", "the", "!!!", ""]
+        queries += ["x" * 300, "pin\x00", " ".join("abcdefghijklmnopq")]
+        paged = [{"query": "pin", **v} for v in [*first_values(), *cursors]]
+        return [*({"query": q} for q in queries), *paged, {"query": None}, {}]
+    if name == "RelatedPins.graphql":
+        pins = [{"pinId": p} for p in gid("Pin", world.PIN_BOARD)]
+        bad = [{"pinId": p} for p in [*BAD_IDS, encode_global_id("Board", 1)]]
+        pin = gid("Pin", [world.P1])[0]
+        paged = [{"pinId": pin, **v} for v in [*first_values(), *cursors]]
+        return [*pins, *bad, *paged]
     assert name == "NodeLookup.graphql", name
     every = [
         *gid("User", world.USERNAMES),

@@ -84,6 +84,22 @@ WAVES: dict[str, list[set[str]]] = {
         {"UserByIdLoader", "BoardByIdLoader", "PinByIdLoader", "CommentByIdLoader"},
         {"UserByIdLoader", "PinByIdLoader"},
     ],
+    "SearchPage.graphql": [
+        {"SearchPinsLoader", "SearchBoardsLoader", "SearchUsersLoader"},
+        {
+            "UserByIdLoader",  # creators and board owners
+            "BoardByIdLoader",  # pins' boards: primed by the search at run time, nothing sent
+            "SaveCountByPinIdLoader",
+            "CommentCountByPinIdLoader",
+            "PinCountByBoardIdLoader",
+            "FollowerCountByUserIdLoader",
+        },
+    ],
+    "RelatedPins.graphql": [
+        {"PinByIdLoader"},
+        {"RelatedPinsLoader"},  # boards come with it
+        {"UserByIdLoader", "SaveCountByPinIdLoader", "CommentCountByPinIdLoader"},
+    ],
 }
 
 

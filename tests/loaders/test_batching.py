@@ -170,6 +170,8 @@ PRIMING_KEYS: dict[str, str] = {
     "home_feed": "select 0",
     "search_pins": _COMMON_WORD,
     "search_boards": "select lexeme from board_terms group by 1 order by count(*) desc limit 1",
+    "related_pins": "select p.id from pins p join boards b on b.id = p.board_id "
+    "where b.privacy = 'PUBLIC' order by p.id desc limit 3",
 }
 PRIMED_KEY = {"user_by_id": "id", "board_by_id": "board_id"}
 
@@ -190,8 +192,8 @@ async def test_a_loader_fills_the_loaders_it_primes_with_what_it_brings(
         found: list[Any] = await _ids(demo_database, PRIMING_KEYS[name])
         if issubclass(loader_class, RowByIdLoader) or name == "user_by_username":
             keys = found
-        elif name.startswith("search_"):
-            keys = [(word, SearchArgs(5, None)) for word in found]
+        elif name.startswith("search_") or name == "related_pins":
+            keys = [(key, SearchArgs(5, None)) for key in found]
         else:
             keys = [(parent, PageArgs(5, None)) for parent in found]
         session = logged_database[0].session()

@@ -154,6 +154,14 @@ SIZES: dict[str, Callable[[Picks], tuple[Variables, Variables]]] = {
     ),
     "LatestPins.graphql": lambda p: ({"first": 2}, {"first": 100}),
     "NodeLookup.graphql": lambda p: ({"ids": p.node_ids(1)}, {"ids": p.node_ids(10)}),
+    "SearchPage.graphql": lambda p: (
+        {"query": "ideas", "first": 2},
+        {"query": "ideas", "first": 100},
+    ),
+    "RelatedPins.graphql": lambda p: (
+        {"pinId": encode_global_id("Pin", p.subjects.repin), "first": 2},
+        {"pinId": encode_global_id("Pin", p.subjects.repin), "first": 100},
+    ),
 }
 # Rows anyone may see, ten per type, for NodeLookup (comments on other pins than these).
 LOOKUP_SQL = {

@@ -19,7 +19,7 @@ from tests.conftest import MakeDatabase, new_database
 from tests.support import GraphQLClient, serve
 
 OLIVE, OTTO, CAROLINE = 1, 2, 3
-OLIVE_PUBLIC, OLIVE_SECRET, OTTO_PUBLIC = 1, 2, 3
+OLIVE_PUBLIC, OLIVE_SECRET, OTTO_PUBLIC, OTTO_GRANOLA = 1, 2, 3, 4
 WHEN = "2026-06-01 12:00:00+00"
 """Every corpus row's creation time: scores then differ by text and engagement only."""
 TIES = 7
@@ -34,6 +34,7 @@ BOARDS = [
     (OLIVE_PUBLIC, OLIVE, "Dinner ideas", "PUBLIC"),
     (OLIVE_SECRET, OLIVE, "Secret lasagna plans", "SECRET"),
     (OTTO_PUBLIC, OTTO, "Living room", "PUBLIC"),
+    (OTTO_GRANOLA, OTTO, "Tied granola bowl", "PUBLIC"),  # ties with the pins below
 ]
 # (id, board, title, description)
 PINS = [
@@ -45,8 +46,11 @@ PINS = [
     (6, OLIVE_SECRET, "Lasagna for the party", "Nobody may know"),
     (7, OLIVE_PUBLIC, "<script>alert(1)</script> lasagna", ""),
     (8, OLIVE_PUBLIC, "\x02fake\x03 mark on lasagna", ""),
+    (9, OTTO_PUBLIC, "Saved for later", ""),  # otto's repin of 5
     *((100 + i, OTTO_PUBLIC, "Tied granola bowl", "") for i in range(TIES)),
 ]
+
+SAVED_FROM = {9: 5}
 
 PINS_QUERY = """
 query ($q: String!, $first: Int, $after: String) {
@@ -77,9 +81,12 @@ async def database(make_database: MakeDatabase) -> str:
         owner = {b[0]: b[1] for b in BOARDS}
         await conn.executemany(
             "insert into pins (id, board_id, creator_id, title, description, image_url, "
-            "image_width, image_height, dominant_color, created_at) "
-            "values ($1, $2, $3, $4, $5, 'https://img.example/p.jpg', 10, 10, '#aabbcc', $6)",
-            [(p, board, owner[board], title, text, _when()) for p, board, title, text in PINS],
+            "image_width, image_height, dominant_color, created_at, saved_from_id) "
+            "values ($1, $2, $3, $4, $5, 'https://img.example/p.jpg', 10, 10, '#aabbcc', $6, $7)",
+            [
+                (p, board, owner[board], title, text, _when(), SAVED_FROM.get(p))
+                for p, board, title, text in PINS
+            ],
         )
         for table in ("users", "boards", "pins"):
             await conn.execute(f"select setval(pg_get_serial_sequence('{table}', 'id'), 1000)")
@@ -310,22 +317,147 @@ async def test_a_bad_cursor_is_bad_user_input(client: GraphQLClient, after: str)
     assert "not a valid search cursor" in message
 
 
+MIXED_QUERY = """
+query ($q: String!, $first: Int, $after: String, $types: [SearchType!]) {
+  search(query: $q, first: $first, after: $after, types: $types) {
+    edges {
+      cursor
+      node {
+        __typename
+        ... on Pin { id }
+        ... on Board { id }
+        ... on User { id }
+      }
+    }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+  }
+}
+"""
+
+
+async def _mixed(
+    client: GraphQLClient, query: str, viewer: int | None = None, **variables: Any
+) -> dict[str, Any]:
+    data = await client.data(MIXED_QUERY, {"q": query, **variables}, viewer=viewer)
+    found: dict[str, Any] = data["search"]
+    return found
+
+
+def _kinds(connection: dict[str, Any]) -> list[tuple[str, int]]:
+    return [decode_global_id(e["node"]["id"]) for e in connection["edges"]]
+
+
+async def test_search_merges_the_kinds_by_score_and_ties_by_kind_then_id(
+    client: GraphQLClient,
+) -> None:
+    whole = _kinds(await _mixed(client, "granola", first=50))
+    assert whole == [("Pin", p) for p in range(100 + TIES - 1, 99, -1)] + [("Board", OTTO_GRANOLA)]
+    paged: list[tuple[str, int]] = []
+    after = None
+    while True:
+        page = await _mixed(client, "granola", first=3, after=after)
+        paged += _kinds(page)
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert paged == whole
+
+
+async def test_search_keeps_privacy_and_filters_by_type(client: GraphQLClient) -> None:
+    found = _kinds(await _mixed(client, "lasagna", OLIVE, first=50))
+    assert set(found) == {("Pin", 6), ("Pin", 7), ("Pin", 8), ("Board", OLIVE_SECRET)}
+    others = _kinds(await _mixed(client, "lasagna", OTTO, first=50))
+    assert set(others) == {("Pin", 7), ("Pin", 8)}
+    boards = _kinds(await _mixed(client, "lasagna", OLIVE, types=["BOARD"]))
+    assert boards == [("Board", OLIVE_SECRET)]
+    people = _kinds(await _mixed(client, "caroline", types=["USER", "BOARD"]))
+    assert people == [("User", CAROLINE)]
+
+
+async def test_search_refuses_no_types_and_a_cursor_of_one_kind(client: GraphQLClient) -> None:
+    body = await client.execute(MIXED_QUERY, {"q": "granola", "types": []})
+    assert _errors(body) == [("BAD_USER_INPUT", "types must name at least one of PIN, BOARD, USER")]
+    one_kind = (await _pins(client, "granola", first=1))["pageInfo"]["endCursor"]
+    body = await client.execute(MIXED_QUERY, {"q": "granola", "after": one_kind})
+    [(code, message)] = _errors(body)
+    assert code == "BAD_USER_INPUT"
+    assert "not a valid search cursor" in message
+
+
+RELATED_QUERY = """
+query ($pin: ID!, $first: Int, $after: String) {
+  pin(id: $pin) {
+    related(first: $first, after: $after) {
+      edges { cursor node { id } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+
+async def _related(
+    client: GraphQLClient, pin: int, viewer: int | None = None, **variables: Any
+) -> dict[str, Any]:
+    variables = {"pin": encode_global_id("Pin", pin), **variables}
+    data = await client.data(RELATED_QUERY, variables, viewer=viewer)
+    found: dict[str, Any] = data["pin"]["related"]
+    return found
+
+
+@pytest.mark.parametrize("viewer", [None, OTTO, OLIVE])
+async def test_related_pins_share_words_boards_or_creator_and_keep_privacy(
+    client: GraphQLClient, viewer: int | None
+) -> None:
+    # Pin 5 "Chicken stir fry" (olive's), saved by otto onto his board as pin 9.
+    words = [4, 3]  # "stir" and "fry" in the title, and olive's: 2.5 each
+    saved_onto = [*range(100 + TIES - 1, 99, -1), 2, 1]  # on otto's board holding 9: 1 each
+    olives = [8, 7, 6] if viewer == OLIVE else [8, 7]  # olive's other pins: 0.5 (6 is secret)
+    expected = words + saved_onto + olives
+    assert _ids(await _related(client, 5, viewer, first=50)) == expected
+    paged: list[int] = []
+    after = None
+    while True:
+        page = await _related(client, 5, viewer, first=4, after=after)
+        paged += _ids(page)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert paged == expected, "never itself (5), its repin (9), nor a pin twice"
+
+
+async def test_related_pins_of_a_page_are_one_statement_whatever_its_size(
+    client: GraphQLClient,
+) -> None:
+    query = (
+        "query ($first: Int) { pins(first: $first) { nodes { "
+        "related(first: 3) { nodes { title } } } } }"
+    )
+    counts = {first: await client.count_statements(query, {"first": first}) for first in (1, 4, 12)}
+    assert counts == {1: 2, 4: 2, 12: 2}
+
+
 async def test_a_search_is_charged_its_surcharge_when_it_ran(client: GraphQLClient) -> None:
     body = await client.execute('{ searchPins(query: "granola", first: 3) { nodes { id } } }')
     assert body["extensions"]["cost"]["requestedQueryCost"] == SEARCH_COST + 1 + 3
     assert body["extensions"]["cost"]["actualQueryCost"] == SEARCH_COST + 1 + 3
     empty = await client.execute('{ searchPins(query: "zzzqqq") { nodes { id } } }')
     assert empty["extensions"]["cost"]["actualQueryCost"] == SEARCH_COST + 1
+    mixed = await client.execute('{ search(query: "zzzqqq", first: 5) { nodes { __typename } } }')
+    assert mixed["extensions"]["cost"]["requestedQueryCost"] == 3 * SEARCH_COST + 1 + 5
 
 
 async def test_the_engine_and_graphql_core_answer_alike(database: str) -> None:
-    document = parse(PINS_QUERY)
-    operation = document.definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    plan(build_schema()._schema, document, operation)  # raises when the engine would not run it
+    for text in (PINS_QUERY, MIXED_QUERY):
+        document = parse(text)
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        plan(build_schema()._schema, document, operation)  # raises if the engine would not
     async with serve(database, fast_path=False) as reference, serve(database) as engine:
         for query, viewer in (("granola", None), ("lasagna", OLIVE), ("stir fry", OTTO)):
             variables = {"q": query, "first": 3}
-            assert await engine.data(PINS_QUERY, variables, viewer=viewer) == (
-                await reference.data(PINS_QUERY, variables, viewer=viewer)
-            )
+            for text in (PINS_QUERY, MIXED_QUERY):
+                assert await engine.data(text, variables, viewer=viewer) == (
+                    await reference.data(text, variables, viewer=viewer)
+                )

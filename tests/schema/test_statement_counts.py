@@ -37,6 +37,8 @@ PINNED: dict[str, Pinned] = {
     "PinCloseUp.graphql": Pinned(signed_in=3, anonymous=3),
     "LatestPins.graphql": Pinned(signed_in=3, anonymous=3),
     "NodeLookup.graphql": Pinned(signed_in=2, anonymous=2),
+    "SearchPage.graphql": Pinned(signed_in=2, anonymous=2),
+    "RelatedPins.graphql": Pinned(signed_in=3, anonymous=3),
 }
 PINNED_NORMAL_PATH: dict[str, Pinned] = {
     "HomeFeed.graphql": Pinned(signed_in=5, anonymous=None),
@@ -45,6 +47,8 @@ PINNED_NORMAL_PATH: dict[str, Pinned] = {
     "PinCloseUp.graphql": Pinned(signed_in=9, anonymous=8),
     "LatestPins.graphql": Pinned(signed_in=5, anonymous=5),
     "NodeLookup.graphql": Pinned(signed_in=6, anonymous=6),
+    "SearchPage.graphql": Pinned(signed_in=6, anonymous=6),
+    "RelatedPins.graphql": Pinned(signed_in=5, anonymous=5),
 }
 
 

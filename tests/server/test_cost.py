@@ -12,7 +12,7 @@ from graphql import GraphQLError, OperationDefinitionNode, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.search import SEARCH_COST
+from resolvers.search import RELATED_COST, SEARCH_COST
 from schema.build import build_schema
 from server.cost import (
     MUTATION_FIELD_COST,
@@ -189,6 +189,11 @@ def test_search_fields_cost_their_surcharge_each_time_they_run() -> None:
     assert surcharges(schema, document, operation, {"in": False}) == {"searchPins": SEARCH_COST}
 
 
+def test_a_nested_surcharge_counts_once_per_parent() -> None:
+    text = "{ pins(first: 3) { nodes { related(first: 2) { nodes { id } } } } }"
+    assert cost(text) == 1 + 3 + 3 * (RELATED_COST + 1 + 2)
+
+
 def test_each_operation_of_a_document_is_costed_alone() -> None:
     schema = build_schema()._schema
     document = parse("query A { viewer { id } } query B { pins(first: 2) { nodes { id } } }")
@@ -203,6 +208,8 @@ TYPICAL_VARIABLES: dict[str, dict[str, Any]] = {
     "ProfilePage": {"username": "ada"},
     "PinCloseUp": {"pinId": "UGluOjE="},
     "NodeLookup": {"ids": ["VXNlcjox", "Qm9hcmQ6MQ==", "UGluOjE=", "Q29tbWVudDox"]},
+    "SearchPage": {"query": "sofa"},
+    "RelatedPins": {"pinId": "UGluOjE="},
 }
 OPERATION_COSTS = {
     "HomeFeed": 103,  # viewer, homeFeed, pageInfo + 20 x (edge, pin, image, creator, board)
@@ -211,6 +218,8 @@ OPERATION_COSTS = {
     "PinCloseUp": 39,  # 8 objects + 10 x (edge, comment, author)
     "LatestPins": 392,  # pins, pageInfo + 30 x (edge, pin + 5, comments, 3 x 2)
     "NodeLookup": 12,  # 4 x the costliest type (Pin: image, creator; Comment: author, pin)
+    "SearchPage": 332,  # 150 + search, pageInfo + 30 x (edge, highlight, pin + 3)
+    "RelatedPins": 163,  # pin, 10 + related, pageInfo + 30 x (edge, pin + 4)
     "AddComment": 15,
     "CreateBoard": 15,
     "CreatePin": 15,
