@@ -245,7 +245,7 @@ async def search(
 
 RELATED_COST = 10
 """`Pin.related`'s surcharge for each pin it runs for (server/cost.py): it ranks up to a few
-hundred candidate pins (loaders/search.py)."""
+hundred candidate pins (loaders/related.py)."""
 
 
 @loaded
