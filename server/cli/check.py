@@ -1,5 +1,7 @@
 """`pinql check counters [--repair]`: every counter the graph reads (db/counters.py) checked
-against `count(*)` of what it counts, and, with --repair, rewritten where it drifted."""
+against `count(*)` of what it counts, and, with --repair, rewritten where it drifted.
+`pinql check search [--repair]`: the search postings (db/search_terms.py) checked against
+the vectors they index, and, with --repair, made equal to them."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Annotated
 import asyncpg
 import typer
 
+from db import search_terms
 from db.counters import Drift, drifts, rebuild
 from server.cli.common import fail, on_database
 
@@ -50,6 +53,40 @@ def counters(
         raise fail(
             f"{len(found)} counter row(s) differ from count(*): "
             "`pinql check counters --repair` rewrites them"
+        )
+
+
+@app.command()
+def search(
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Delete stale postings and write missing ones (blocks writes to pins and "
+            "boards meanwhile).",
+        ),
+    ] = False,
+) -> None:
+    """Compare the search postings with the pins' and boards' search vectors; exit 1 if any
+    differ (0 after --repair)."""
+
+    async def run(conn: asyncpg.Connection) -> tuple[dict[str, tuple[int, int]], int]:
+        found = await search_terms.drifts(conn)
+        differ = any(stale or missing for stale, missing in found.values())
+        return found, (await search_terms.repair(conn) if repair and differ else 0)
+
+    found, changed = on_database(run)
+    differing = {t: n for t, n in found.items() if any(n)}
+    for table, (stale, missing) in differing.items():
+        typer.echo(f"{table}: {stale} stale, {missing} missing")
+    if not differing:
+        typer.echo("every search posting matches its vector")
+    elif repair:
+        typer.echo(f"repaired: {changed} posting(s) deleted or written")
+    else:
+        raise fail(
+            "the search postings differ from the vectors: "
+            "`pinql check search --repair` rewrites them"
         )
 
 

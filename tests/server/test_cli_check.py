@@ -56,6 +56,29 @@ async def test_counters_are_checked_and_repaired(database: str) -> None:
         await conn.close()
 
 
+async def test_search_postings_are_checked_and_repaired(database: str) -> None:
+    def search(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, ["check", "search", *args])
+        return result.exit_code, result.stdout, result.stderr
+
+    clean = (0, "every search posting matches its vector\n", "")
+    assert await asyncio.to_thread(search) == clean
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute("insert into pin_terms values ('ghost', 1)")
+        await conn.execute("delete from board_terms where board_id = 1")
+        code, out, err = await asyncio.to_thread(search)
+        assert code == 1
+        assert out == "pin_terms: 1 stale, 0 missing\nboard_terms: 0 stale, 2 missing\n"
+        assert "`pinql check search --repair`" in err
+        code, out, err = await asyncio.to_thread(search, "--repair")
+        assert code == 0, err
+        assert out.endswith("repaired: 3 posting(s) deleted or written\n")
+        assert await asyncio.to_thread(search) == clean
+    finally:
+        await conn.close()
+
+
 async def test_an_unmigrated_database_says_to_migrate(
     make_database: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
