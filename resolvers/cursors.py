@@ -8,7 +8,7 @@ import struct
 from functools import lru_cache
 
 from loaders.paging import Edge, Page, PageArgs
-from loaders.search import MixedPosition, SearchPage, SearchPosition
+from loaders.search import MAX_ID, MixedPosition, SearchPage, SearchPosition
 from resolvers.errors import BadUserInput
 from resolvers.opaque import clear_text, opaque
 
@@ -17,7 +17,6 @@ MAX_FIRST = 100
 _CURSOR_PREFIX = "cursor:"
 _SEARCH_PREFIX = "search:"
 _MIXED_PREFIX = "mixed:"
-MAX_ID = 2**63 - 1
 CURSORS_REMEMBERED = 16_384
 """Per worker: about 4 MiB when full."""
 
@@ -67,16 +66,17 @@ def edge_cursor(edge: Edge[object]) -> str:
 
 def start_cursor(page: Page[object] | SearchPage[object]) -> str | None:
     """The cursor of a page's first row, or None for an empty page."""
-    return _cursor_of(page.edges[0].position) if page.edges else None
+    return cursor_of(page.edges[0].position) if page.edges else None
 
 
 def end_cursor(page: Page[object] | SearchPage[object]) -> str | None:
     """The cursor of a page's last row, or None for an empty page."""
-    return _cursor_of(page.edges[-1].position) if page.edges else None
+    return cursor_of(page.edges[-1].position) if page.edges else None
 
 
-def _cursor_of(position: int | SearchPosition | MixedPosition) -> str:
-    """A list's keyset cursor, or a search's (of one kind or several)."""
+def cursor_of(position: int | SearchPosition | MixedPosition) -> str:
+    """The cursor just after a row at `position`: a list's keyset cursor, or a search's (of
+    one kind or several)."""
     if type(position) is int:
         return encode_cursor(position)
     if type(position) is MixedPosition:
@@ -84,10 +84,15 @@ def _cursor_of(position: int | SearchPosition | MixedPosition) -> str:
     return encode_search_cursor(position)  # type: ignore[arg-type]
 
 
+def _encoded(prefix: str, score: float, *numbers: int) -> str:
+    """A search cursor: `prefix`, the score's exact bits, then `numbers`, opaque."""
+    fields = ":".join([struct.pack(">d", score).hex(), *map(str, numbers)])
+    return opaque(f"{prefix}{fields}")
+
+
 def encode_search_cursor(position: SearchPosition) -> str:
     """The opaque cursor of a search row: its score (the float's exact bits), bound and id."""
-    bits = struct.pack(">d", position.score).hex()
-    return opaque(f"{_SEARCH_PREFIX}{bits}:{position.bound}:{position.id}")
+    return _encoded(_SEARCH_PREFIX, position.score, position.bound, position.id)
 
 
 def decode_search_cursor(cursor: str, argument: str = "after") -> SearchPosition:
@@ -103,11 +108,7 @@ def decode_search_cursor(cursor: str, argument: str = "after") -> SearchPosition
 def encode_mixed_cursor(position: MixedPosition) -> str:
     """The opaque cursor of a row of a search across kinds: its score (the float's exact
     bits), kind and id, and the pin and board searches' bounds."""
-    bits = struct.pack(">d", position.score).hex()
-    return opaque(
-        f"{_MIXED_PREFIX}{bits}:{position.kind}:{position.id}:"
-        f"{position.pins_bound}:{position.boards_bound}"
-    )
+    return _encoded(_MIXED_PREFIX, *position)
 
 
 def decode_mixed_cursor(cursor: str, argument: str = "after") -> MixedPosition:

@@ -19,6 +19,7 @@ from loaders import Loaders
 from loaders.base import SqlLoader
 from loaders.rows import BoardRow, PinRow, UserRow
 from loaders.search import (
+    MAX_ID,
     START,
     STOP,
     Hit,
@@ -31,11 +32,9 @@ from loaders.search import (
 from resolvers.arguments import After, First
 from resolvers.cursors import (
     DEFAULT_FIRST,
-    MAX_ID,
+    cursor_of,
     decode_mixed_cursor,
     decode_search_cursor,
-    encode_mixed_cursor,
-    encode_search_cursor,
     page_args,
 )
 from resolvers.errors import BadUserInput
@@ -119,14 +118,6 @@ def search_users(
     return _search(loaders.search_users, query, first, after)
 
 
-def hit_cursor(hit: Hit[object]) -> str:
-    """The cursor just after this hit's row (of a search of one kind, or of several)."""
-    position = hit.position
-    if isinstance(position, MixedPosition):
-        return encode_mixed_cursor(position)
-    return encode_search_cursor(position)
-
-
 class Segment(NamedTuple):
     """A run of a highlight's text, and whether it is a word the query matched."""
 
@@ -150,6 +141,11 @@ def segments_of(highlight: str) -> list[Segment]:
         if rest:
             found.append(Segment(rest, False))
     return found
+
+
+def hit_cursor(hit: Hit[object]) -> str:
+    """The cursor just after this hit's row."""
+    return cursor_of(hit.position)
 
 
 cursor = computed(hit_cursor)
