@@ -255,6 +255,22 @@ USERS_BODY = ranked_page(
 )
 
 
+def ranked_arguments(keys: list[tuple[Any, SearchArgs]], ranking: Ranking) -> tuple[Any, ...]:
+    """A ranked statement's arguments after the viewer ($2 on): each key's searched value,
+    bound, cursor score and id, and row limit (first + 1), then the weights."""
+    afters = [args.after for _, args in keys]
+    return (
+        [searched for searched, _ in keys],
+        [None if a is None else a.bound for a in afters],
+        [None if a is None else a.score for a in afters],
+        [None if a is None else a.id for a in afters],
+        [args.first + 1 for _, args in keys],
+        ranking.text,
+        ranking.engagement,
+        ranking.freshness,
+    )
+
+
 class RankedLoader(SqlLoader[tuple[Any, SearchArgs], SearchPage[R]], Generic[R]):
     """Pages of ranked rows, keyed by (what is searched for, page arguments): `sql` returns
     ord, score, bound, then a row (searches here, related pins: loaders/related.py)."""
@@ -270,18 +286,7 @@ class RankedLoader(SqlLoader[tuple[Any, SearchArgs], SearchPage[R]], Generic[R])
         """The row and its marked highlight, from `record[3]` on (`query`: the key's)."""
 
     def statement(self, keys: list[tuple[Any, SearchArgs]]) -> Statement | None:
-        ranking = self.ranking
-        afters = [args.after for _, args in keys]
-        return self.sql, self.arguments(
-            [query for query, _ in keys],
-            [None if a is None else a.bound for a in afters],
-            [None if a is None else a.score for a in afters],
-            [None if a is None else a.id for a in afters],
-            [args.first + 1 for _, args in keys],
-            ranking.text,
-            ranking.engagement,
-            ranking.freshness,
-        )
+        return self.sql, self.arguments(*ranked_arguments(keys, self.ranking))
 
     def values(
         self, keys: list[tuple[Any, SearchArgs]], rows: Sequence[Row]

@@ -37,6 +37,7 @@ from loaders.search import (
     SearchBoardsLoader,
     SearchPinsLoader,
     SearchUsersLoader,
+    ranked_arguments,
 )
 from loaders.users import (
     FollowerCountByUserIdLoader,
@@ -174,21 +175,7 @@ class FloorRequest:
     async def ranked(self, sql: str, key: Any, args: SearchArgs) -> list[Row]:
         """A search (or related pins) loader's statement for one key: up to first+1 ranked
         rows, with the default weights (the benchmark sets none)."""
-        after = args.after
-        ranking = DEFAULT_RANKING
-        return list(
-            await self.fetch(
-                sql,
-                [key],
-                [None if after is None else after.bound],
-                [None if after is None else after.score],
-                [None if after is None else after.id],
-                [args.first + 1],
-                ranking.text,
-                ranking.engagement,
-                ranking.freshness,
-            )
-        )
+        return list(await self.fetch(sql, *ranked_arguments([(key, args)], DEFAULT_RANKING)))
 
     async def viewer_follows(self, ids: list[int]) -> set[int]:
         """The users among `ids` the viewer follows (anonymous or no ids: none, no SQL)."""
