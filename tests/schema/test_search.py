@@ -1,6 +1,7 @@
-"""Search through the GraphQL API on a small hand-made corpus: relevance order, privacy, typo
-tolerance, cursors that hold under ties and new rows, inert highlights, postings kept by
-writes, statement counts flat in `first`, and the queries a hostile client sends."""
+"""Search through the GraphQL API on a small hand-made corpus (tests/schema/search_corpus.py):
+relevance order, privacy, typo tolerance, cursors that hold under ties and new rows, inert
+highlights, postings kept by writes, statement counts flat in `first`, the queries a hostile
+client sends, the search across kinds, and the cost charged."""
 
 from __future__ import annotations
 
@@ -15,42 +16,21 @@ from resolvers.ids import decode_global_id, encode_global_id
 from resolvers.opaque import opaque
 from resolvers.search import MAX_QUERY_LENGTH, MAX_QUERY_WORDS, SEARCH_COST
 from schema.build import build_schema
-from tests.conftest import MakeDatabase, new_database
+from tests.conftest import MakeDatabase
+from tests.schema.search_corpus import (
+    CAROLINE,
+    OLIVE,
+    OLIVE_SECRET,
+    OTTO,
+    OTTO_GRANOLA,
+    OTTO_PUBLIC,
+    TIES,
+    WHEN,
+    create_corpus,
+    errors,
+    ids,
+)
 from tests.support import GraphQLClient, serve
-
-OLIVE, OTTO, CAROLINE = 1, 2, 3
-OLIVE_PUBLIC, OLIVE_SECRET, OTTO_PUBLIC, OTTO_GRANOLA = 1, 2, 3, 4
-WHEN = "2026-06-01 12:00:00+00"
-"""Every corpus row's creation time: scores then differ by text and engagement only."""
-TIES = 7
-"""Pins with the same title and time (equal scores): ordered by id."""
-
-USERS = [
-    (OLIVE, "olive", "Olive Stone"),
-    (OTTO, "otto", "Otto Berg"),
-    (CAROLINE, "caroline.w", "Caroline Walker"),
-]
-BOARDS = [
-    (OLIVE_PUBLIC, OLIVE, "Dinner ideas", "PUBLIC"),
-    (OLIVE_SECRET, OLIVE, "Secret lasagna plans", "SECRET"),
-    (OTTO_PUBLIC, OTTO, "Living room", "PUBLIC"),
-    (OTTO_GRANOLA, OTTO, "Tied granola bowl", "PUBLIC"),  # ties with the pins below
-]
-# (id, board, title, description)
-PINS = [
-    (1, OTTO_PUBLIC, "Mid century sofa makeover", ""),
-    (2, OTTO_PUBLIC, "Sofa shopping", "A century old shop, mid town, sells it"),
-    (3, OLIVE_PUBLIC, "Vegan stir fry", "Quick weeknight dinner"),
-    (4, OLIVE_PUBLIC, "Stir the fry sauce", "Not a stir fry at all"),
-    (5, OLIVE_PUBLIC, "Chicken stir fry", ""),
-    (6, OLIVE_SECRET, "Lasagna for the party", "Nobody may know"),
-    (7, OLIVE_PUBLIC, "<script>alert(1)</script> lasagna", ""),
-    (8, OLIVE_PUBLIC, "\x02fake\x03 mark on lasagna", ""),
-    (9, OTTO_PUBLIC, "Saved for later", ""),  # otto's repin of 5
-    *((100 + i, OTTO_PUBLIC, "Tied granola bowl", "") for i in range(TIES)),
-]
-
-SAVED_FROM = {9: 5}
 
 PINS_QUERY = """
 query ($q: String!, $first: Int, $after: String) {
@@ -65,40 +45,7 @@ query ($q: String!, $first: Int, $after: String) {
 
 @pytest.fixture(scope="module")
 async def database(make_database: MakeDatabase) -> str:
-    url = await new_database(make_database, with_world=False)
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.executemany(
-            "insert into users (id, username, display_name, email, created_at) "
-            "values ($1, $2, $3, $2 || '@example.com', $4)",
-            [(*u, _when()) for u in USERS],
-        )
-        await conn.executemany(
-            "insert into boards (id, owner_id, name, privacy, created_at) "
-            "values ($1, $2, $3, $4::board_privacy, $5)",
-            [(*b, _when()) for b in BOARDS],
-        )
-        owner = {b[0]: b[1] for b in BOARDS}
-        await conn.executemany(
-            "insert into pins (id, board_id, creator_id, title, description, image_url, "
-            "image_width, image_height, dominant_color, created_at, saved_from_id) "
-            "values ($1, $2, $3, $4, $5, 'https://img.example/p.jpg', 10, 10, '#aabbcc', $6, $7)",
-            [
-                (p, board, owner[board], title, text, _when(), SAVED_FROM.get(p))
-                for p, board, title, text in PINS
-            ],
-        )
-        for table in ("users", "boards", "pins"):
-            await conn.execute(f"select setval(pg_get_serial_sequence('{table}', 'id'), 1000)")
-    finally:
-        await conn.close()
-    return url
-
-
-def _when() -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(WHEN)
+    return await create_corpus(make_database)
 
 
 async def _pins(
@@ -109,38 +56,30 @@ async def _pins(
     return found
 
 
-def _ids(connection: dict[str, Any]) -> list[int]:
-    return [decode_global_id(edge["node"]["id"])[1] for edge in connection["edges"]]
-
-
-def _errors(body: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(e["extensions"]["code"], e["message"]) for e in body["errors"]]
-
-
 async def test_a_phrase_in_the_title_ranks_above_the_same_words_scattered(
     client: GraphQLClient,
 ) -> None:
     found = await _pins(client, "mid century sofa")
-    assert _ids(found) == [1, 2]
+    assert ids(found) == [1, 2]
     stir_fry = await _pins(client, '"stir fry"')
-    assert set(_ids(stir_fry)) == {3, 4, 5}
-    assert _ids(stir_fry)[-1] == 4, "the phrase only in the description ranks last"
-    assert set(_ids(await _pins(client, '"stir fry" -vegan'))) == {4, 5}
-    assert set(_ids(await _pins(client, "vegan or chicken"))) == {3, 5}
+    assert set(ids(stir_fry)) == {3, 4, 5}
+    assert ids(stir_fry)[-1] == 4, "the phrase only in the description ranks last"
+    assert set(ids(await _pins(client, '"stir fry" -vegan'))) == {4, 5}
+    assert set(ids(await _pins(client, "vegan or chicken"))) == {3, 5}
 
 
 @pytest.mark.parametrize("viewer", [None, OTTO, CAROLINE])
 async def test_a_secret_board_and_its_pins_match_for_no_one_else(
     client: GraphQLClient, viewer: int | None
 ) -> None:
-    assert 6 not in _ids(await _pins(client, "lasagna party", viewer))
-    assert _ids(await _pins(client, "nobody know", viewer)) == []
+    assert 6 not in ids(await _pins(client, "lasagna party", viewer))
+    assert ids(await _pins(client, "nobody know", viewer)) == []
     boards = await client.data('{ searchBoards(query: "lasagna") { nodes { id } } }', viewer=viewer)
     assert boards["searchBoards"]["nodes"] == []
 
 
 async def test_the_owner_finds_their_secret_board_and_its_pins(client: GraphQLClient) -> None:
-    assert _ids(await _pins(client, "lasagna party", OLIVE)) == [6]
+    assert ids(await _pins(client, "lasagna party", OLIVE)) == [6]
     boards = await client.data(
         '{ searchBoards(query: "lasagna") { nodes { id name privacy } } }', viewer=OLIVE
     )
@@ -171,7 +110,7 @@ async def test_pages_of_tied_scores_neither_repeat_nor_skip(client: GraphQLClien
     after = None
     while True:
         page = await _pins(client, "granola", first=2, after=after)
-        seen += _ids(page)
+        seen += ids(page)
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
@@ -188,13 +127,13 @@ async def test_a_pin_created_between_pages_does_not_shift_them(
         "'https://img.example/p.jpg', 10, 10, '#aabbcc', $3)",
         OTTO_PUBLIC,
         OTTO,
-        _when(),
+        WHEN,
     )
     try:
         rest = await _pins(client, "granola", first=50, after=first["pageInfo"]["endCursor"])
-        assert _ids(first) + _ids(rest) == sorted(range(100, 100 + TIES), reverse=True)
+        assert ids(first) + ids(rest) == sorted(range(100, 100 + TIES), reverse=True)
         fresh = await _pins(client, "granola", first=50)
-        assert len(_ids(fresh)) == TIES + 1, "a new search finds the new pin"
+        assert len(ids(fresh)) == TIES + 1, "a new search finds the new pin"
     finally:
         await sql.execute("delete from pins where id > 1000")
 
@@ -217,8 +156,8 @@ async def test_writes_keep_the_search_current(
 ) -> None:
     await sql.execute("update pins set title = 'Overnight oats' where id = 5")
     try:
-        assert 5 not in _ids(await _pins(client, "chicken"))
-        assert _ids(await _pins(client, "overnight oats")) == [5]
+        assert 5 not in ids(await _pins(client, "chicken"))
+        assert ids(await _pins(client, "overnight oats")) == [5]
         await sql.execute("update boards set name = 'Weeknight dinners' where id = $1", OTTO_PUBLIC)
         boards = await client.data('{ searchBoards(query: "weeknight") { nodes { name } } }')
         assert boards["searchBoards"]["nodes"] == [{"name": "Weeknight dinners"}]
@@ -244,10 +183,10 @@ async def test_a_deleted_pin_leaves_no_posting(
         OTTO_PUBLIC,
         OTTO,
     )
-    assert _ids(await _pins(client, "quince")) == [pin]
+    assert ids(await _pins(client, "quince")) == [pin]
     await sql.execute("delete from pins where id = $1", pin)
     assert await sql.fetchval("select count(*) from pin_terms where pin_id = $1", pin) == 0
-    assert _ids(await _pins(client, "quince")) == []
+    assert ids(await _pins(client, "quince")) == []
 
 
 async def test_statements_do_not_grow_with_first(client: GraphQLClient) -> None:
@@ -277,7 +216,7 @@ async def test_queries_breaking_a_rule_are_bad_user_input(
         f"query ($q: String!) {{ {field}(query: $q) {{ nodes {{ id }} }} }}", {"q": query}
     )
     assert body["data"] is None
-    [(code, message)] = _errors(body)
+    [(code, message)] = errors(body)
     assert code == "BAD_USER_INPUT"
     assert rule in message
 
@@ -312,7 +251,7 @@ async def test_a_query_without_letters_or_digits_sends_no_sql(client: GraphQLCli
 )
 async def test_a_bad_cursor_is_bad_user_input(client: GraphQLClient, after: str) -> None:
     body = await client.execute(PINS_QUERY, {"q": "granola", "after": after})
-    [(code, message)] = _errors(body)
+    [(code, message)] = errors(body)
     assert code == "BAD_USER_INPUT"
     assert "not a valid search cursor" in message
 
@@ -377,65 +316,12 @@ async def test_search_keeps_privacy_and_filters_by_type(client: GraphQLClient) -
 
 async def test_search_refuses_no_types_and_a_cursor_of_one_kind(client: GraphQLClient) -> None:
     body = await client.execute(MIXED_QUERY, {"q": "granola", "types": []})
-    assert _errors(body) == [("BAD_USER_INPUT", "types must name at least one of PIN, BOARD, USER")]
+    assert errors(body) == [("BAD_USER_INPUT", "types must name at least one of PIN, BOARD, USER")]
     one_kind = (await _pins(client, "granola", first=1))["pageInfo"]["endCursor"]
     body = await client.execute(MIXED_QUERY, {"q": "granola", "after": one_kind})
-    [(code, message)] = _errors(body)
+    [(code, message)] = errors(body)
     assert code == "BAD_USER_INPUT"
     assert "not a valid search cursor" in message
-
-
-RELATED_QUERY = """
-query ($pin: ID!, $first: Int, $after: String) {
-  pin(id: $pin) {
-    related(first: $first, after: $after) {
-      edges { cursor node { id } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}
-"""
-
-
-async def _related(
-    client: GraphQLClient, pin: int, viewer: int | None = None, **variables: Any
-) -> dict[str, Any]:
-    variables = {"pin": encode_global_id("Pin", pin), **variables}
-    data = await client.data(RELATED_QUERY, variables, viewer=viewer)
-    found: dict[str, Any] = data["pin"]["related"]
-    return found
-
-
-@pytest.mark.parametrize("viewer", [None, OTTO, OLIVE])
-async def test_related_pins_share_words_boards_or_creator_and_keep_privacy(
-    client: GraphQLClient, viewer: int | None
-) -> None:
-    # Pin 5 "Chicken stir fry" (olive's), saved by otto onto his board as pin 9.
-    words = [4, 3]  # "stir" and "fry" in the title, and olive's: 2.5 each
-    saved_onto = [*range(100 + TIES - 1, 99, -1), 2, 1]  # on otto's board holding 9: 1 each
-    olives = [8, 7, 6] if viewer == OLIVE else [8, 7]  # olive's other pins: 0.5 (6 is secret)
-    expected = words + saved_onto + olives
-    assert _ids(await _related(client, 5, viewer, first=50)) == expected
-    paged: list[int] = []
-    after = None
-    while True:
-        page = await _related(client, 5, viewer, first=4, after=after)
-        paged += _ids(page)
-        if not page["pageInfo"]["hasNextPage"]:
-            break
-        after = page["pageInfo"]["endCursor"]
-    assert paged == expected, "never itself (5), its repin (9), nor a pin twice"
-
-
-async def test_related_pins_of_a_page_are_one_statement_whatever_its_size(
-    client: GraphQLClient,
-) -> None:
-    query = (
-        "query ($first: Int) { pins(first: $first) { nodes { "
-        "related(first: 3) { nodes { title } } } } }"
-    )
-    counts = {first: await client.count_statements(query, {"first": first}) for first in (1, 4, 12)}
-    assert counts == {1: 2, 4: 2, 12: 2}
 
 
 async def test_a_search_is_charged_its_surcharge_when_it_ran(client: GraphQLClient) -> None:
